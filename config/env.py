@@ -1,0 +1,57 @@
+"""Typed access to environment variables: the one place settings come from.
+
+Every variable the platform reads is declared here, with its default and a
+Chinese/English description, so the README table and the code cannot drift
+(`manage.py print_env` prints this list).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Var:
+    name: str
+    default: str
+    help: str
+
+
+VARIABLES: list[Var] = [
+    Var("AVR_VAR_DIR", str(BASE_DIR / "var"), "运行数据目录 / runtime data folder (SQLite, vault, queue)"),
+    Var("AVR_VAULT_DIR", "", "文件库目录，默认 $AVR_VAR_DIR/vault / filesystem vault root"),
+    Var("DATABASE_URL", "", "数据库，默认 SQLite；PostgreSQL 例：postgres://user@127.0.0.1:5432/avr"),
+    Var("REDIS_URL", "", "设置后后台任务队列使用 Redis / Huey on Redis when set"),
+    Var("AVR_SECRET_KEY", "", "Django 密钥，默认生成并保存在 $AVR_VAR_DIR/secret_key"),
+    Var("AVR_DEBUG", "0", "调试模式 / debug mode (1/0)"),
+    Var("AVR_ALLOWED_HOSTS", "127.0.0.1,localhost", "允许的主机名，逗号分隔"),
+    Var("AVR_CSRF_TRUSTED_ORIGINS", "", "受信任的来源，逗号分隔 / CSRF trusted origins"),
+    Var("AVR_TIME_ZONE", "Asia/Shanghai", "时区 / time zone"),
+    Var("AVR_HUEY_IMMEDIATE", "0", "任务同步执行（测试用）/ run tasks inline (tests)"),
+    Var("AVR_HUEY_WORKERS", "2", "后台工作线程数 / worker threads"),
+    Var("AVR_FIXITY_BATCH", "200", "每次定期校验的对象数 / objects per periodic fixity run"),
+    Var("AVR_UPLOAD_MAX_BYTES", str(64 * 1024**3), "单个上传文件上限（字节）/ max upload size"),
+    Var("AVR_BIND", "127.0.0.1:8000", "Web 服务监听地址 / web server bind address"),
+]
+
+_BY_NAME = {v.name: v for v in VARIABLES}
+
+
+def env_str(name: str) -> str:
+    return os.environ.get(name, _BY_NAME[name].default)
+
+
+def env_bool(name: str) -> bool:
+    return env_str(name).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str) -> int:
+    return int(env_str(name))
+
+
+def env_list(name: str) -> list[str]:
+    return [item.strip() for item in env_str(name).split(",") if item.strip()]

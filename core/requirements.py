@@ -1,0 +1,34 @@
+"""The requirement catalog as data (ids and article references; our own wording).
+
+Tests cite ids with ``@pytest.mark.req("ING-2")``; ``manage.py requirements``
+prints which requirements have passing tests. Later issues extend the list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Requirement:
+    id: str
+    title: str  # Chinese, shown in the product
+    articles: str  # where the rule comes from (seed key + article)
+
+
+CATALOG: tuple[Requirement, ...] = (
+    Requirement("ING-1", "接收任何记录设备的视频、音频、照片，任意大小，经网页、接口或采集站上传", "SAMR 第2、8条；DL 第2条"),
+    Requirement("ING-2", "原始文件写入时同步计算 SHA-256 与 SM3，一次写入、不可修改", "SAMR 第8、18条；SQ 全过程第24条，工作制度第11、20条"),
+    Requirement("ING-3", "记录结束后24小时内上传；确有困难的在条件允许后24小时内上传并说明理由；逾期标记而不拒收", "SAMR 第12条；CC 第16条；SQ 全过程第21条、设备第9条；DL 第18条；RZ 第14条"),
+    Requirement("ING-4", "每条记录登记设备、执法人员、起止时间、地点、事项、案号、当事人、承办人、采集机构", "CC 第16条；SQ 全过程第23条"),
+    Requirement("ING-5", "采集站在平台确认摘要后才删除设备上的文件，不得私自留存", "SQ 设备第9条、工作制度第15条；DL 第18条"),
+    Requirement("ING-6", "异常输入不丢数据：无法解析的文件仍作为原始文件保存并标记；中断的上传可续传或整体拒绝；重复文件只关联不重复存储", "平台要求"),
+    Requirement("ING-7", "衍生资料与原始文件分开存放，始终标明为衍生资料并指向原始记录", "SAMR 第2条"),
+    Requirement("ACC-1", "查阅、调取须按规定审批，审批按申请、范围和期限生效", "SAMR 第17条；CC 第19条；DL 第22条；SQ 设备第12条"),
+    Requirement("ACC-2", "查阅登记：每次查看、播放、下载、复制、导出均登记人员、记录、事由、时间与审批依据", "SQ 设备第12条、工作制度第18条；DL 第22条"),
+    Requirement("ACC-5", "防篡改审计：对记录、审批、设备、设置的每个操作追加到可独立校验的哈希链日志", "平台要求"),
+    Requirement("ACC-6", "系统管理员、安全管理员、审计管理员三员分立，不得由同一账号兼任", "等级保护通行要求"),
+    Requirement("INT-1", "按案件和事项集中存储，提供有文档的数据接口（REST/OpenAPI）", "SAMR 第14、15条"),
+)
+
+BY_ID = {r.id: r for r in CATALOG}

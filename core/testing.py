@@ -1,0 +1,122 @@
+"""Shared test helpers: people, media made by the tests themselves."""
+
+from __future__ import annotations
+
+import io
+import itertools
+from fractions import Fraction
+
+from django.utils import timezone
+
+_counter = itertools.count(1)
+
+
+def make_department(name="某市市场监督管理局", level="city", parent=None):
+    from orgs.models import Department
+
+    n = next(_counter)
+    return Department.objects.create(name=f"{name}{n}", code=f"D{n:05d}", level=level, parent=parent)
+
+
+def make_unit(department=None, name="执法稽查科"):
+    from orgs.models import Unit
+
+    department = department or make_department()
+    n = next(_counter)
+    return Unit.objects.create(department=department, name=f"{name}{n}", code=f"U{n:05d}")
+
+
+def make_person(*roles, unit=None, department=None, username=None, full_name=None, password="Test-pass-2026"):
+    from orgs.models import Person, RoleAssignment
+
+    n = next(_counter)
+    if unit is not None and department is None:
+        department = unit.department
+    person = Person.objects.create_user(
+        username=username or f"user{n}",
+        password=password,
+        full_name=full_name or f"测试人员{n}",
+        badge_number=f"{n:06d}",
+        unit=unit,
+        department=department,
+    )
+    for role in roles or ("officer",):
+        RoleAssignment.objects.create(person=person, role=role, assigned_at=timezone.now())
+    return person
+
+
+def make_video(seconds: float = 2.0, *, codec: str = "h264", width: int = 320, height: int = 240,
+               fps: int = 15, container: str = "mp4", audio: bool = True, creation_time: str | None = None) -> bytes:
+    """Encode a small test clip with PyAV (moving colour bars + a tone)."""
+    import av
+    import numpy as np
+
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format=container) as out:
+        if creation_time:
+            out.metadata["creation_time"] = creation_time
+        stream = out.add_stream(codec, rate=fps)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        if codec in ("h264", "libx264"):
+            stream.options = {"preset": "ultrafast", "g": str(fps)}
+        astream = out.add_stream("aac", rate=16000) if audio else None
+        frames = int(seconds * fps)
+        for i in range(frames):
+            img = np.zeros((height, width, 3), dtype=np.uint8)
+            img[:, :, 0] = (np.arange(width) * 255 // width + i * 8) % 256
+            img[:, :, 1] = (np.arange(height)[:, None] * 255 // height)
+            img[:, :, 2] = 128
+            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+            frame.pts = i
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+        if astream is not None:
+            _write_tone(out, astream, seconds)
+    return buffer.getvalue()
+
+
+def _write_tone(out, astream, seconds: float, rate: int = 16000) -> None:
+    import av
+    import numpy as np
+
+    samples = int(seconds * rate)
+    t = np.arange(samples) / rate
+    tone = (0.2 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    frame_size = astream.codec_context.frame_size or 1024
+    for start in range(0, samples, frame_size):
+        chunk = tone[start:start + frame_size]
+        if len(chunk) < frame_size:
+            chunk = np.pad(chunk, (0, frame_size - len(chunk)))
+        frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="fltp", layout="mono")
+        frame.sample_rate = rate
+        frame.pts = start
+        frame.time_base = Fraction(1, rate)
+        for packet in astream.encode(frame):
+            out.mux(packet)
+    for packet in astream.encode():
+        out.mux(packet)
+
+
+def make_audio(seconds: float = 2.0, container: str = "mp4") -> bytes:
+    import av
+
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format=container) as out:
+        astream = out.add_stream("aac", rate=16000)
+        _write_tone(out, astream, seconds)
+    return buffer.getvalue()
+
+
+def make_jpeg(width: int = 64, height: int = 48, exif_datetime: str | None = "2026:11:20 09:30:00") -> bytes:
+    from PIL import Image
+
+    image = Image.new("RGB", (width, height), (200, 80, 40))
+    buffer = io.BytesIO()
+    exif = Image.Exif()
+    if exif_datetime:
+        exif[0x0132] = exif_datetime  # DateTime
+        exif.get_ifd(0x8769)[0x9003] = exif_datetime  # DateTimeOriginal
+    image.save(buffer, format="JPEG", exif=exif)
+    return buffer.getvalue()

@@ -1,0 +1,49 @@
+"""The custody log (ACC-5): append-only, hash-chained, guarded by triggers.
+
+There is deliberately no update, delete or prune path anywhere in the code;
+the database refuses UPDATE and DELETE on this table (see migration 0002).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from custody.choices import EventCode
+
+GENESIS_HASH = "0" * 64
+
+
+class Event(models.Model):
+    seq = models.BigIntegerField(_("序号"), unique=True)
+    occurred_at = models.DateTimeField(_("发生时间"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    actor_name = models.CharField(_("操作人姓名"), max_length=100)
+    action = models.CharField(_("动作"), max_length=64, choices=EventCode.choices)
+    subject_type = models.CharField(_("对象类型"), max_length=32)
+    subject_id = models.CharField(_("对象编号"), max_length=64)
+    details = models.JSONField(_("详情"), default=dict)
+    request_id = models.CharField(_("请求编号"), max_length=64, blank=True)
+    prev_hash = models.CharField(_("前序哈希"), max_length=64)
+    hash = models.CharField(_("哈希"), max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("保管链事件")
+        verbose_name_plural = _("保管链事件")
+        ordering = ["seq"]
+        indexes = [
+            models.Index(fields=["subject_type", "subject_id", "seq"], name="custody_subject_idx"),
+            models.Index(fields=["actor", "seq"], name="custody_actor_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} {self.subject_type}:{self.subject_id}"

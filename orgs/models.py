@@ -1,0 +1,100 @@
+"""Departments (a tree), units inside them, people and their roles."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from orgs.choices import DepartmentLevel, Role
+
+
+class Department(models.Model):
+    name = models.CharField(_("名称"), max_length=100)
+    code = models.CharField(_("机构代码"), max_length=32, unique=True)
+    level = models.CharField(_("层级"), max_length=16, choices=DepartmentLevel.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("上级部门"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+
+    class Meta:
+        verbose_name = _("市场监管部门")
+        verbose_name_plural = _("市场监管部门")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def ancestors(self) -> list[Department]:
+        chain, node = [], self.parent
+        while node is not None:
+            chain.append(node)
+            node = node.parent
+        return chain
+
+
+class Unit(models.Model):
+    department = models.ForeignKey(Department, verbose_name=_("所属部门"), on_delete=models.PROTECT, related_name="units")
+    name = models.CharField(_("名称"), max_length=100)
+    code = models.CharField(_("机构代码"), max_length=32, unique=True)
+
+    class Meta:
+        verbose_name = _("执法机构")
+        verbose_name_plural = _("执法机构")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Person(AbstractUser):
+    """A user of the platform. ``full_name`` is what every page and log shows."""
+
+    full_name = models.CharField(_("姓名"), max_length=50)
+    badge_number = models.CharField(_("执法证号"), max_length=32, blank=True, db_index=True)
+    department = models.ForeignKey(
+        Department, verbose_name=_("所属部门"), null=True, blank=True, on_delete=models.PROTECT, related_name="people"
+    )
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("所属机构"), null=True, blank=True, on_delete=models.PROTECT, related_name="people"
+    )
+    must_change_password = models.BooleanField(_("须修改密码"), default=False)
+
+    class Meta:
+        verbose_name = _("人员")
+        verbose_name_plural = _("人员")
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.username
+
+    @property
+    def role_set(self) -> frozenset[str]:
+        cached = getattr(self, "_role_cache", None)
+        if cached is None:
+            cached = frozenset(self.role_assignments.values_list("role", flat=True)) if self.pk else frozenset()
+            self._role_cache = cached
+        return cached
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.role_set.intersection(roles))
+
+    def role_labels(self) -> list[str]:
+        return [str(Role(r).label) for r in sorted(self.role_set)]
+
+
+class RoleAssignment(models.Model):
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="role_assignments")
+    role = models.CharField(_("角色"), max_length=32, choices=Role.choices)
+    assigned_at = models.DateTimeField(_("授予时间"))
+
+    class Meta:
+        verbose_name = _("角色授予")
+        verbose_name_plural = _("角色授予")
+        constraints = [models.UniqueConstraint(fields=["person", "role"], name="uniq_person_role")]
+
+    def __str__(self) -> str:
+        return f"{self.person} · {self.get_role_display()}"

@@ -1,0 +1,90 @@
+"""Every write to the vault's catalogue of objects goes through here."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.digests import Digests
+from custody.choices import EventCode
+from custody.services import record_event
+from storage.backends import get_vault
+from storage.backends.base import Area, StoredResult
+from storage.choices import FixityStatus
+from storage.models import FixityCheck, StoredObject
+
+
+def register_stored_object(result: StoredResult, *, area: Area, actor, verify_after_write: bool = True) -> StoredObject:
+    """Catalogue what a backend committed; re-read it once to prove the write (promise 1).
+
+    Returns the existing row when the same bytes were stored before (dedupe).
+    """
+    existing = StoredObject.objects.filter(area=area.value, sha256=result.digests.sha256).first()
+    if existing is not None:
+        return existing
+    vault = get_vault()
+    verified = False
+    if verify_after_write:
+        outcome = vault.verify(result.key, result.digests)
+        verified = outcome.status == FixityStatus.PASS
+    with transaction.atomic():
+        obj = StoredObject.objects.create(
+            area=area.value,
+            backend=vault.name,
+            key=result.key,
+            sha256=result.digests.sha256,
+            sm3=result.digests.sm3,
+            size=result.digests.size,
+            stored_at=timezone.now(),
+            write_verified=verified,
+            last_fixity_status=FixityStatus.PASS if verified else FixityStatus.NOT_RUN,
+            last_fixity_at=timezone.now() if verified else None,
+        )
+        record_event(
+            EventCode.STORED if area == Area.ORIGINAL else EventCode.DERIVATIVE_STORED,
+            actor=actor,
+            subject=obj,
+            details={**result.digests.as_dict(), "key": result.key, "write_verified": verified},
+        )
+    return obj
+
+
+_FIXITY_EVENT = {
+    FixityStatus.PASS: EventCode.FIXITY_PASSED,
+    FixityStatus.FAIL: EventCode.FIXITY_FAILED,
+    FixityStatus.NOT_RUN: EventCode.FIXITY_NOT_RUN,
+}
+
+
+def run_fixity_check(obj: StoredObject, *, actor=None, trigger: str = "scheduled") -> FixityCheck:
+    """Re-read one object and store the result. A failure is a finding, never a repair."""
+    try:
+        outcome = get_vault().verify(obj.key, obj.digests)
+        status, detail, actual = FixityStatus(outcome.status), outcome.detail, outcome.actual
+    except Exception as exc:  # a check that could not run still leaves a result
+        status, detail, actual = FixityStatus.NOT_RUN, f"校验未能执行：{exc}", None
+    now = timezone.now()
+    with transaction.atomic():
+        check = FixityCheck.objects.create(
+            stored_object=obj,
+            checked_at=now,
+            status=status,
+            detail=detail,
+            actual_sha256=actual.sha256 if actual else "",
+            actual_sm3=actual.sm3 if actual else "",
+            actual_size=actual.size if actual else None,
+            trigger=trigger,
+        )
+        StoredObject.objects.filter(pk=obj.pk).update(last_fixity_status=status, last_fixity_at=now)
+        record_event(
+            _FIXITY_EVENT[status],
+            actor=actor,
+            subject=obj,
+            details={"status": status.value, "detail": detail, "trigger": trigger,
+                     "expected": obj.digests.as_dict(), "actual": actual.as_dict() if actual else None},
+        )
+    return check
+
+
+def expected_digests(obj: StoredObject) -> Digests:
+    return obj.digests

@@ -1,0 +1,2 @@
+def navigation(request):
+    return {"request_id": getattr(request, "request_id", "")}
