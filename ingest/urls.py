@@ -1,0 +1,2 @@
+
+urlpatterns: list = []  # tus endpoints: see ingest/views (helper fills in)

@@ -1,0 +1,121 @@
+"""Every restricted read of the catalogue starts here (habit 6)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.errors import NotFoundError
+from custody.models import Event
+from recordings.models import Recording
+
+SORTS = {
+    "-start_time": ("-start_time", "-id"),
+    "start_time": ("start_time", "id"),
+    "-received_at": ("-received_at", "-id"),
+    "received_at": ("received_at", "id"),
+    "-duration_s": ("-duration_s", "-id"),
+}
+
+
+@dataclass
+class RecordingFilter:
+    """The catalogue's filters (all optional). Dates are local calendar days, inclusive."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    unit_id: int | None = None
+    officer_id: int | None = None
+    device_serial: str = ""
+    case_number: str = ""
+    party: str = ""
+    status: str = ""  # "flagged" | "ok"
+    timeliness: str = ""  # "on_time" | "late" | "unknown"
+    media_kind: str = ""
+    q: str = ""  # free text: case number, party, filename, place
+    sort: str = "-start_time"
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def list_recordings(user, filters: RecordingFilter | None = None, *, action: str = "view") -> QuerySet[Recording]:
+    f = filters or RecordingFilter()
+    qs = Recording.objects.restrict(user, action)
+    if f.date_from:
+        qs = qs.filter(start_time__gte=_day_start(f.date_from))
+    if f.date_to:
+        qs = qs.filter(start_time__lt=_day_start(f.date_to + timedelta(days=1)))
+    if f.unit_id:
+        qs = qs.filter(unit_id=f.unit_id)
+    if f.officer_id:
+        appears_in = Recording.officers.through.objects.filter(person_id=f.officer_id).values("recording_id")
+        qs = qs.filter(Q(primary_officer_id=f.officer_id) | Q(pk__in=appears_in))
+    if f.device_serial:
+        qs = qs.filter(device_serial=f.device_serial.strip())
+    if f.case_number:
+        qs = qs.filter(case_number__startswith=f.case_number.strip())
+    if f.party:
+        qs = qs.filter(party__startswith=f.party.strip())
+    if f.status == "flagged":
+        qs = qs.filter(flagged=True)
+    elif f.status == "ok":
+        qs = qs.filter(flagged=False)
+    if f.timeliness == "on_time":
+        qs = qs.filter(on_time=True)
+    elif f.timeliness == "late":
+        qs = qs.filter(on_time=False)
+    elif f.timeliness == "unknown":
+        qs = qs.filter(on_time__isnull=True)
+    if f.media_kind:
+        qs = qs.filter(media_kind=f.media_kind)
+    if f.q:
+        term = f.q.strip()
+        qs = qs.filter(
+            Q(case_number__startswith=term) | Q(party__startswith=term)
+            | Q(original_filename__startswith=term) | Q(device_serial=term)
+        )
+    order = SORTS.get(f.sort, SORTS["-start_time"])
+    return qs.select_related("unit", "primary_officer", "original").order_by(*order)
+
+
+def count_capped(qs: QuerySet, cap: int = 10_000) -> tuple[int, bool]:
+    """Count at most ``cap`` rows: (count, more_than_cap). Keeps big catalogues fast."""
+    n = qs.order_by()[: cap + 1].count()
+    return min(n, cap), n > cap
+
+
+def get_recording(user, pk: int, *, action: str = "view") -> Recording:
+    """The recording if ``user`` may ``action`` it; otherwise not found (no existence leak)."""
+    recording = (
+        Recording.objects.restrict(user, action)
+        .select_related("unit", "department", "primary_officer", "uploaded_by", "original", "device")
+        .filter(pk=pk)
+        .first()
+    )
+    if recording is None:
+        raise NotFoundError(_("记录不存在或您无权查看。"))
+    return recording
+
+
+def custody_history(recording: Recording) -> QuerySet[Event]:
+    """This record's custody events: the catalogue entry, its original object, its ingest."""
+    from ingest.models import IngestItem
+
+    item_ids = [str(i) for i in IngestItem.objects.filter(recording=recording).values_list("pk", flat=True)]
+    upload_ids = [
+        str(u) for u in IngestItem.objects.filter(recording=recording, upload__isnull=False).values_list("upload_id", flat=True)
+    ]
+    q = Q(subject_type="recording", subject_id=str(recording.pk)) | Q(
+        subject_type="storedobject", subject_id=str(recording.original_id)
+    )
+    if item_ids:
+        q |= Q(subject_type="ingestitem", subject_id__in=item_ids)
+    if upload_ids:
+        q |= Q(subject_type="upload", subject_id__in=upload_ids)
+    return Event.objects.filter(q).order_by("seq")

@@ -1,0 +1,182 @@
+"""Every write to the catalogue (habit 1)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from custody.choices import EventCode
+from custody.services import record_event
+from orgs.models import Person, Unit
+from recordings.choices import LateReason
+from recordings.data import MediaInfo, RecordingMetadata
+from recordings.deadlines import is_on_time, upload_deadline
+from recordings.errors import MetadataInvalidError
+from recordings.models import EDITABLE_FIELDS, Recording
+from storage.models import StoredObject
+
+
+def _resolve_unit(actor, unit_id: int | None) -> Unit:
+    unit_id = unit_id or actor.unit_id
+    if not unit_id:
+        raise MetadataInvalidError(_("无法确定采集机构：上传人未归属执法机构，请选择采集机构。"))
+    unit = Unit.objects.select_related("department").filter(pk=unit_id).first()
+    if unit is None:
+        raise MetadataInvalidError(_("所选采集机构不存在。"))
+    return unit
+
+
+def register_recording(
+    *,
+    actor,
+    original: StoredObject,
+    filename: str,
+    raw_filename: str,
+    media: MediaInfo,
+    metadata: RecordingMetadata,
+    received_at: datetime,
+    flag_reason: str = "",
+) -> Recording:
+    """Catalogue one stored original. Times from the media win over the filename."""
+    from devices.models import Device
+
+    unit = _resolve_unit(actor, metadata.unit_id)
+    start, end = metadata.start_time, metadata.end_time
+    if end is None and start is not None and media.duration_s:
+        end = start + timedelta(seconds=media.duration_s)
+    deadline = upload_deadline(start, end, media.duration_s)
+    on_time = is_on_time(deadline, received_at)
+    device = Device.objects.filter(serial=metadata.device_serial).first() if metadata.device_serial else None
+    officer = None
+    if metadata.primary_officer_id:
+        officer = Person.objects.filter(pk=metadata.primary_officer_id).first()
+    elif metadata.badge_number:
+        officer = Person.objects.filter(badge_number=metadata.badge_number).first()
+    reasons = [r for r in (flag_reason, media.problem) if r]
+    with transaction.atomic():
+        recording = Recording.objects.create(
+            original=original,
+            original_filename=filename[:255],
+            raw_filename=raw_filename,
+            media_kind=media.kind,
+            mime_type=media.mime_type,
+            container=media.container,
+            video_codec=media.video_codec,
+            audio_codec=media.audio_codec,
+            duration_s=media.duration_s,
+            width=media.width,
+            height=media.height,
+            probe=media.raw,
+            playable=media.playable,
+            device=device,
+            device_serial=metadata.device_serial,
+            badge_number=metadata.badge_number,
+            primary_officer=officer,
+            unit=unit,
+            department=unit.department,
+            start_time=start,
+            end_time=end,
+            time_source=metadata.time_source,
+            place=metadata.place,
+            case_number=metadata.case_number.strip(),
+            party=metadata.party.strip(),
+            handler=metadata.handler,
+            matter_type=metadata.matter_type,
+            notes=metadata.notes,
+            is_important=metadata.is_important,
+            uploaded_by=actor,
+            received_at=received_at,
+            upload_deadline=deadline,
+            on_time=on_time,
+            late_reason=metadata.late_reason if on_time is False else "",
+            late_reason_text=metadata.late_reason_text if on_time is False else "",
+            flagged=bool(reasons),
+            flag_reason="；".join(reasons)[:500],
+        )
+        officer_ids = set(metadata.officer_ids)
+        if officer is not None:
+            officer_ids.add(officer.pk)
+        if officer_ids:
+            recording.officers.set(Person.objects.filter(pk__in=officer_ids))
+        record_event(
+            EventCode.CATALOGUED,
+            actor=actor,
+            subject=recording,
+            details={
+                "filename": recording.original_filename,
+                "sha256": original.sha256,
+                "sm3": original.sm3,
+                "size": original.size,
+                "media_kind": recording.media_kind,
+                "start_time": start,
+                "end_time": end,
+                "upload_deadline": deadline,
+                "on_time": on_time,
+                "flagged": recording.flagged,
+                "flag_reason": recording.flag_reason,
+            },
+        )
+    return recording
+
+
+def _jsonable(value):
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def update_recording_metadata(recording: Recording, *, actor, changes: dict) -> Recording:
+    """Edit descriptive metadata; one custody event with before and after. Bytes never change."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise MetadataInvalidError(_("以下字段不可修改：%(fields)s") % {"fields": "、".join(sorted(unknown))})
+    with transaction.atomic():
+        locked = Recording.objects.select_for_update().get(pk=recording.pk)
+        before, after = {}, {}
+        for name, value in changes.items():
+            if isinstance(value, str):
+                value = value.strip()
+            if getattr(locked, name) != value:
+                before[name] = _jsonable(getattr(locked, name))
+                after[name] = _jsonable(value)
+                setattr(locked, name, value)
+        if not after:
+            return locked
+        if locked.start_time and locked.end_time and locked.end_time < locked.start_time:
+            raise MetadataInvalidError(_("结束时间不能早于开始时间。"))
+        if {"start_time", "end_time"} & set(after):
+            locked.time_source = "manual"
+            locked.upload_deadline = upload_deadline(locked.start_time, locked.end_time, locked.duration_s)
+            locked.on_time = is_on_time(locked.upload_deadline, locked.received_at)
+        if locked.late_reason == LateReason.OTHER and not locked.late_reason_text:
+            raise MetadataInvalidError(_("逾期原因为“其他”时须填写说明。"))
+        locked.save()
+        record_event(
+            EventCode.METADATA_CHANGED,
+            actor=actor,
+            subject=locked,
+            details={"before": before, "after": after},
+        )
+    return locked
+
+
+def give_late_reason(recording: Recording, *, actor, reason: str, text: str = "") -> Recording:
+    """A late upload asks for a reason (ING-3); recording it never un-flags the lateness."""
+    if reason not in LateReason.values:
+        raise MetadataInvalidError(_("请选择逾期原因。"))
+    if reason == LateReason.OTHER and not text.strip():
+        raise MetadataInvalidError(_("逾期原因为“其他”时须填写说明。"))
+    if recording.on_time is not False:
+        raise MetadataInvalidError(_("该记录按时上传，无需说明逾期原因。"))
+    with transaction.atomic():
+        locked = Recording.objects.select_for_update().get(pk=recording.pk)
+        before = {"late_reason": locked.late_reason, "late_reason_text": locked.late_reason_text}
+        locked.late_reason, locked.late_reason_text = reason, text.strip()[:500]
+        locked.save(update_fields=["late_reason", "late_reason_text"])
+        record_event(
+            EventCode.LATE_REASON_GIVEN,
+            actor=actor,
+            subject=locked,
+            details={"before": before, "after": {"late_reason": reason, "late_reason_text": locked.late_reason_text}},
+        )
+    return locked
