@@ -26,3 +26,6 @@ class AccessEntry(models.Model):
             models.Index(fields=["recording", "-occurred_at"], name="access_rec_idx"),
             models.Index(fields=["person", "-occurred_at"], name="access_person_idx"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.person_name} {self.get_action_display()} {self.recording_id}"

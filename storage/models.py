@@ -56,3 +56,6 @@ class FixityCheck(models.Model):
         verbose_name_plural = _("完整性校验")
         ordering = ["-checked_at"]
         indexes = [models.Index(fields=["status", "-checked_at"], name="fixity_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.stored_object_id} {self.status}"

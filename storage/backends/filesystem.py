@@ -171,7 +171,6 @@ class FilesystemBackend:
         for sub in ("staging", Area.ORIGINAL.value, Area.DERIVATIVE.value):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
 
-    @staticmethod
     # A seam for tests that simulate a full disk (ING-6).
     os_write = staticmethod(os.write)
 
