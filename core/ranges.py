@@ -26,7 +26,7 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None | bool:
         return None
     if first == "":
         length = int(last)
-        if length == 0:
+        if length == 0 or size == 0:
             return False
         return max(0, size - length), size - 1
     start = int(first)

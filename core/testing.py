@@ -120,3 +120,45 @@ def make_jpeg(width: int = 64, height: int = 48, exif_datetime: str | None = "20
         exif.get_ifd(0x8769)[0x9003] = exif_datetime  # DateTimeOriginal
     image.save(buffer, format="JPEG", exif=exif)
     return buffer.getvalue()
+
+
+def make_recording(officer=None, *, unit=None, data: bytes | None = None, filename: str | None = None,
+                   actor=None, media_kind: str = "video", mime_type: str = "video/mp4",
+                   duration_s: float | None = 2.0, received_at=None, **metadata):
+    """Store bytes in the vault and catalogue them through the real services.
+
+    ``officer`` becomes the primary officer (and the uploader unless ``actor`` is given);
+    ``unit`` defaults to the officer's. Extra keyword arguments fill RecordingMetadata
+    (case_number=, party=, start_time=, ...). Without ``data`` a unique small byte
+    string is used, so every call makes a distinct original.
+    """
+    from recordings.data import MediaInfo, RecordingMetadata
+    from recordings.services import register_recording
+    from storage.backends import get_vault
+    from storage.backends.base import Area
+    from storage.services import register_stored_object
+
+    n = next(_counter)
+    officer = officer if officer is not None else make_person("officer", unit=unit or make_unit())
+    actor = actor or officer
+    unit = unit or officer.unit
+    if data is None:
+        data = (f"recording-{n}-".encode() * 64)[:4096]
+    result = get_vault().write([data], area=Area.ORIGINAL)
+    original = register_stored_object(result, area=Area.ORIGINAL, actor=actor)
+    metadata.setdefault("unit_id", unit.pk if unit else None)
+    metadata.setdefault("primary_officer_id", officer.pk)
+    media = MediaInfo(kind=media_kind, mime_type=mime_type, container="mp4" if media_kind == "video" else "",
+                      video_codec="h264" if media_kind == "video" else "", duration_s=duration_s,
+                      width=320 if media_kind == "video" else None, height=240 if media_kind == "video" else None,
+                      playable=media_kind in ("video", "audio"))
+    name = filename or f"DSJ-T{n:07d}_{officer.badge_number}_{n:04d}.MP4"
+    return register_recording(
+        actor=actor,
+        original=original,
+        filename=name,
+        raw_filename=name,
+        media=media,
+        metadata=RecordingMetadata(**metadata),
+        received_at=received_at or timezone.now(),
+    )

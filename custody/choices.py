@@ -38,3 +38,6 @@ class EventCode(models.TextChoices):
     PLAYED = "access.played", _("播放")
     DOWNLOADED = "access.downloaded", _("下载")
     ACCESS_DENIED = "access.denied", _("拒绝访问")
+    # orgs.* / auth.* (appended)
+    TOKEN_REVOKED = "orgs.token_revoked", _("吊销接口令牌")
+    PASSWORD_RESET = "auth.password_reset", _("重置密码")

@@ -6,6 +6,8 @@ class UploadStatus(models.TextChoices):
     RECEIVING = "receiving", _("接收中")
     COMPLETE = "complete", _("已接收完整")
     TERMINATED = "terminated", _("已取消")
+    EXPIRED = "expired", _("已过期")
+    REJECTED = "rejected", _("已拒绝")
 
 
 class IngestStatus(models.TextChoices):

@@ -22,9 +22,11 @@ class Upload(models.Model):
     length = models.BigIntegerField(_("声明大小"))
     offset = models.BigIntegerField(_("已接收"), default=0)
     filename = models.CharField(_("文件名"), max_length=255, blank=True)
+    raw_filename = models.TextField(_("原样文件名"), blank=True)
     metadata = models.JSONField(_("元数据"), default=dict, blank=True)
     status = models.CharField(_("状态"), max_length=16, choices=UploadStatus.choices, default=UploadStatus.RECEIVING)
     source = models.CharField(_("来源"), max_length=16, choices=IngestSource.choices, default=IngestSource.WEB)
+    completed_at = models.DateTimeField(_("接收完成时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("上传")
@@ -49,6 +51,11 @@ class IngestItem(models.Model):
     size = models.BigIntegerField(_("大小"), default=0)
     metadata = models.JSONField(_("上传时填写的信息"), default=dict, blank=True)
     declared_sha256 = models.CharField(_("客户端声明的 SHA-256"), max_length=64, blank=True)
+    # Digests computed while the bytes were written (ING-2), recorded before the
+    # upload is acknowledged; the store step commits the staging file under them.
+    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
+    sm3 = models.CharField("SM3", max_length=64, blank=True)
+    staging_name = models.CharField(_("暂存文件"), max_length=100, blank=True)
     status = models.CharField(_("状态"), max_length=16, choices=IngestStatus.choices, default=IngestStatus.RECEIVED)
     status_message = models.CharField(_("状态说明"), max_length=500, blank=True)
     steps = models.JSONField(_("处理步骤"), default=list, blank=True)
@@ -64,6 +71,7 @@ class IngestItem(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ingest_items")
     created_at = models.DateTimeField(_("创建时间"))
     updated_at = models.DateTimeField(_("更新时间"))
+    finished_at = models.DateTimeField(_("处理完成时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("入库项")
@@ -76,3 +84,13 @@ class IngestItem(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+    @property
+    def digests(self):
+        from core.digests import Digests
+
+        return Digests(sha256=self.sha256, sm3=self.sm3, size=self.size)
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in (IngestStatus.STORED, IngestStatus.FLAGGED, IngestStatus.FAILED)

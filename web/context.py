@@ -1,2 +1,74 @@
+"""Template context shared by every page: who is signed in and what they may open."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from orgs.choices import SEPARATED_ADMIN_ROLES, Role
+
+PLATFORM_NAME = _("执法音像记录管理平台")
+
+MEDIA_ROLES = (
+    Role.OFFICER,
+    Role.CUSTODIAN,
+    Role.UNIT_HEAD,
+    Role.DEPARTMENT_HEAD,
+    Role.LEGAL_OFFICE,
+)
+
+
+def is_media_user(user) -> bool:
+    """Roles that may hold recordings at all (administrators see no media: default deny)."""
+    return bool(user.is_authenticated and user.has_role(*MEDIA_ROLES))
+
+
+def is_admin_only(user) -> bool:
+    return bool(
+        user.is_authenticated and user.has_role(*SEPARATED_ADMIN_ROLES) and not is_media_user(user)
+    )
+
+
 def navigation(request):
-    return {"request_id": getattr(request, "request_id", "")}
+    user = getattr(request, "user", None)
+    context = {"request_id": getattr(request, "request_id", ""), "platform_name": PLATFORM_NAME}
+    if user is None or not user.is_authenticated:
+        return context
+    match = getattr(request, "resolver_match", None)
+    current = match.url_name if match else ""
+    items = [
+        {
+            "name": "home",
+            "label": _("工作台"),
+            "icon": "ti-layout-dashboard",
+            "url": reverse("web:home"),
+        }
+    ]
+    if is_media_user(user):
+        items += [
+            {
+                "name": "upload",
+                "label": _("上传记录"),
+                "icon": "ti-cloud-upload",
+                "url": reverse("web:upload"),
+            },
+            {
+                "name": "recording_list",
+                "label": _("音像记录"),
+                "icon": "ti-movie",
+                "url": reverse("web:recording_list"),
+            },
+        ]
+    for item in items:
+        item["active"] = current == item["name"] or (
+            item["name"] == "recording_list" and current.startswith("recording_")
+        )
+    context.update(
+        {
+            "nav_items": items,
+            "user_roles": user.role_labels(),
+            "user_unit": user.unit if user.unit_id else None,
+            "user_department": user.department if user.department_id else None,
+        }
+    )
+    return context

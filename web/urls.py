@@ -6,4 +6,23 @@ app_name = "web"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("password/", views.password_change_view, name="password_change"),
+    path("upload/", views.upload, name="upload"),
+    path("upload/items/", views.upload_items, name="upload_items"),
+    path("recordings/", views.recording_list, name="recording_list"),
+    path("recordings/<int:pk>/", views.recording_detail, name="recording_detail"),
+    path("recordings/<int:pk>/edit", views.recording_edit, name="recording_edit"),
+    path(
+        "recordings/<int:pk>/late-reason", views.recording_late_reason, name="recording_late_reason"
+    ),
+    path("recordings/<int:pk>/history", views.recording_history, name="recording_history"),
+    path("recordings/<int:pk>/access-log", views.recording_access_log, name="recording_access_log"),
+    path("recordings/<int:pk>/content", views.recording_content, name="recording_content"),
+    path(
+        "recordings/<int:pk>/derivatives/<slug:kind>",
+        views.recording_derivative,
+        name="recording_derivative",
+    ),
 ]

@@ -35,7 +35,7 @@ def _run(statements_by_vendor):
         if statements is None:
             raise RuntimeError(f"no append-only guard for {schema_editor.connection.vendor}")
         for sql in statements:
-            schema_editor.execute(sql)
+            schema_editor.execute(sql, params=None)  # no %-interpolation: the SQL has literal %
 
     return run
 

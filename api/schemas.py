@@ -1,0 +1,36 @@
+"""Schemas and helpers shared by every app's router: errors and limit/offset pages."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from ninja import Field, Schema
+
+MAX_LIMIT = 200
+COUNT_CAP = 10_000
+
+
+class ErrorOut(Schema):
+    code: str = Field(description="稳定的错误代码（英文，供程序判断）")
+    message: str = Field(description="错误说明（中文，供人阅读）")
+    request_id: str = Field(description="请求编号，排查问题时请提供")
+
+
+class PageParams(Schema):
+    limit: int = Field(50, ge=1, le=MAX_LIMIT, description="每页条数（1–200）")
+    offset: int = Field(0, ge=0, le=1_000_000, description="跳过的条数")
+
+
+def page_of(qs: QuerySet, params: PageParams, *, cap: int | None = None) -> dict:
+    """One page plus a capped count: ``count`` stops at ``cap``; ``count_capped`` says it did."""
+    from recordings.selectors import count_capped
+
+    count, capped = count_capped(qs, cap or COUNT_CAP)
+    items = list(qs[params.offset : params.offset + params.limit])
+    return {"count": count, "count_capped": capped, "limit": params.limit, "offset": params.offset, "items": items}
+
+
+class PageMeta(Schema):
+    count: int = Field(description="符合条件的总数（超过 10000 时为 10000）")
+    count_capped: bool = Field(description="总数是否超过上限而被截断")
+    limit: int
+    offset: int

@@ -1,0 +1,47 @@
+"""The documented data interface (INT-1): OpenAPI schema and docs page."""
+
+from __future__ import annotations
+
+import pytest
+
+from api.tests.base import ApiTestBase
+
+ENDPOINTS = {
+    "/api/v1/recordings": "get",
+    "/api/v1/recordings/{recording_id}": "get",
+    "/api/v1/recordings/{recording_id}/content": "get",
+    "/api/v1/recordings/{recording_id}/custody-events": "get",
+    "/api/v1/ingest-items": "get",
+    "/api/v1/ingest-items/{item_id}": "get",
+    "/api/v1/custody/verify": "get",
+}
+
+
+class TestOpenApi(ApiTestBase):
+    @pytest.mark.req("INT-1")
+    def test_schema_lists_endpoints(self, client, db):
+        response = client.get("/api/v1/openapi.json")
+        assert response.status_code == 200
+        schema = response.json()
+        for path, method in ENDPOINTS.items():
+            assert method in schema["paths"].get(path, {}), path
+        assert {"TokenAuth", "SessionAuth"} <= set(schema["components"]["securitySchemes"])
+
+    @pytest.mark.req("INT-1")
+    def test_schema_documents_tus_uploads(self, client, db):
+        description = client.get("/api/v1/openapi.json").json()["info"]["description"]
+        assert "tus 1.0" in description and "/api/v1/uploads/" in description
+        for key in ("filename", "filetype", "unit_id", "case_number", "party", "handler", "place",
+                    "matter_type", "notes", "officer_ids", "late_reason", "late_reason_text", "sha256"):
+            assert f"`{key}`" in description, key
+
+    @pytest.mark.req("INT-1")
+    def test_detail_schema_lists_digests(self, client, db):
+        components = client.get("/api/v1/openapi.json").json()["components"]["schemas"]
+        assert set(components["DigestsOut"]["properties"]) == {"sha256", "sm3", "size"}
+        assert {"metadata", "digests", "media", "timeliness", "flags", "derivatives"} <= set(
+            components["RecordingDetail"]["properties"])
+
+    @pytest.mark.req("INT-1")
+    def test_docs_page_loads(self, client, db):
+        assert client.get("/api/v1/docs").status_code == 200

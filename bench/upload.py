@@ -1,0 +1,204 @@
+#!/usr/bin/env python
+"""Upload benchmark: a 2 GiB file through the web server over loopback with a tus client.
+
+Prints ``name: value`` lines:
+  ingest_s      the same file written straight into a vault (digests in one pass)
+  upload_s      the tus upload through gunicorn (started as bin/up starts it)
+  upload_ratio  ingest_s / upload_s              (target >= 0.7)
+  peak_rss_mb   largest RSS of any server or worker process during the upload (target <= 300)
+
+Usage: .venv/bin/python bench/upload.py [--size-mib 2048] [--chunk-mib 0]
+(--chunk-mib 0 sends the whole file in one PATCH, as Uppy does by default.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import http.client
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = str(ROOT / ".venv" / "bin" / "python")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def make_file(path: Path, size: int) -> None:
+    block = os.urandom(16 * 1024 * 1024)
+    with open(path, "wb") as out:
+        written = 0
+        while written < size:
+            n = min(len(block), size - written)
+            out.write(block[:n])
+            # vary the block so the content is not periodic
+            block = block[1:] + block[:1]
+            written += n
+
+
+def rss_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def descendants(pid: int) -> list[int]:
+    out = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return out
+    for child in children:
+        out.extend(descendants(int(child)))
+    return out
+
+
+def time_vault_ingest(path: Path, var: Path) -> float:
+    code = (
+        "import time,sys;from storage.backends.filesystem import FilesystemBackend;"
+        f"b=FilesystemBackend({str(var / 'bench-vault')!r});t=time.perf_counter();"
+        f"b.write(open({str(path)!r},'rb'));print(time.perf_counter()-t)"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "AVR_VAR_DIR": str(var)}
+    out = subprocess.run([PY, "-c", "import django;django.setup();" + code], cwd=ROOT, env=env,
+                         check=True, capture_output=True, text=True)
+    shutil.rmtree(var / "bench-vault", ignore_errors=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+SETUP_USER = """
+from core.testing import make_unit, make_person
+from orgs.services import issue_api_token
+unit = make_unit()
+person = make_person("officer", unit=unit, username="bench")
+row, secret = issue_api_token(person, "bench", actor=None)
+print("TOKEN=" + secret)
+"""
+
+
+def start_platform(var: Path, port: int) -> tuple[subprocess.Popen, subprocess.Popen, str]:
+    env = {**os.environ, "AVR_VAR_DIR": str(var), "AVR_BIND": f"127.0.0.1:{port}", "AVR_ACCESS_LOG": ""}
+    subprocess.run([PY, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    out = subprocess.run([PY, "manage.py", "shell", "-c", SETUP_USER], cwd=ROOT, env=env,
+                         check=True, capture_output=True, text=True).stdout
+    token = next(line[6:] for line in out.splitlines() if line.startswith("TOKEN="))
+    web = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-c", "config/gunicorn.conf.py"], cwd=ROOT, env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    worker = subprocess.Popen([PY, "manage.py", "run_huey"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("OPTIONS", "/api/v1/uploads/")
+            if conn.getresponse().status in (200, 204):
+                return web, worker, token
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("server did not start")
+
+
+def tus_upload(port: int, token: str, path: Path, chunk: int) -> float:
+    size = path.stat().st_size
+    meta = "filename " + base64.b64encode(path.name.encode()).decode()
+    headers = {"Tus-Resumable": "1.0.0", "Authorization": f"Bearer {token}"}
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600, blocksize=1024 * 1024)
+    start = time.perf_counter()
+    conn.request("POST", "/api/v1/uploads/", headers={**headers, "Upload-Length": str(size), "Upload-Metadata": meta})
+    response = conn.getresponse()
+    response.read()
+    if response.status != 201:
+        raise SystemExit(f"creation failed: {response.status}")
+    location = response.getheader("Location")
+    offset = 0
+    with open(path, "rb") as handle:
+        while offset < size:
+            length = size - offset if chunk <= 0 else min(chunk, size - offset)
+            handle.seek(offset)
+            body = _Limited(handle, length)
+            conn.request("PATCH", location, body=body, headers={
+                **headers, "Upload-Offset": str(offset), "Content-Length": str(length),
+                "Content-Type": "application/offset+octet-stream"})
+            response = conn.getresponse()
+            response.read()
+            if response.status != 204:
+                raise SystemExit(f"PATCH failed: {response.status}")
+            offset = int(response.getheader("Upload-Offset"))
+    return time.perf_counter() - start
+
+
+class _Limited:
+    """A file slice that http.client streams with read(blocksize)."""
+
+    def __init__(self, handle, length):
+        self.handle, self.remaining = handle, length
+
+    def read(self, n=-1):
+        if self.remaining <= 0:
+            return b""
+        n = self.remaining if n < 0 else min(n, self.remaining)
+        data = self.handle.read(n)
+        self.remaining -= len(data)
+        return data
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--size-mib", type=int, default=2048)
+    parser.add_argument("--chunk-mib", type=int, default=0)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(dir=ROOT / "var" if (ROOT / "var").exists() else None) as tmp:
+        var = Path(tmp)
+        source = var / "bench_2g.MP4"
+        make_file(source, args.size_mib * 1024 * 1024)
+        subprocess.run(["cat", str(source)], stdout=subprocess.DEVNULL, check=True)  # warm cache
+        ingest_s = time_vault_ingest(source, var)
+        port = free_port()
+        web, worker, token = start_platform(var, port)
+        peak = [0.0]
+        done = threading.Event()
+
+        def sample():
+            while not done.is_set():
+                pids = descendants(web.pid) + descendants(worker.pid)
+                peak[0] = max([peak[0]] + [rss_mb(p) for p in pids])
+                time.sleep(0.05)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        try:
+            upload_s = tus_upload(port, token, source, args.chunk_mib * 1024 * 1024)
+            time.sleep(1.0)  # let the worker start the pipeline while we keep sampling
+        finally:
+            done.set()
+            sampler.join()
+            for proc in (web, worker):
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(timeout=30)
+        print(f"size_mib: {args.size_mib}")
+        print(f"ingest_s: {ingest_s:.3f}")
+        print(f"upload_s: {upload_s:.3f}")
+        print(f"upload_ratio: {ingest_s / upload_s:.3f}")
+        print(f"peak_rss_mb: {peak[0]:.1f}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

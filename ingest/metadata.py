@@ -1,0 +1,134 @@
+"""What the uploader told us, cleaned and checked before any byte is accepted (ING-4)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from django.utils.translation import gettext as _
+
+from ingest.errors import InvalidUploadError
+from ingest.filenames import DeviceFilename
+from recordings.choices import LateReason, TimeSource
+from recordings.data import MediaInfo, RecordingMetadata
+
+# key -> max length; values are single-line text unless listed in MULTILINE.
+TEXT_FIELDS = {
+    "case_number": 100,
+    "party": 200,
+    "handler": 100,
+    "place": 200,
+    "matter_type": 100,
+    "notes": 2000,
+    "late_reason_text": 500,
+    "device_serial": 64,
+    "filetype": 100,
+}
+MULTILINE = {"notes", "late_reason_text"}
+KNOWN_KEYS = set(TEXT_FIELDS) | {"filename", "unit_id", "officer_ids", "late_reason", "sha256", "important"}
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _text(value, *, multiline: bool = False) -> str:
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    value = unicodedata.normalize("NFC", str(value))
+    allowed = {"\n", "\t"} if multiline else set()
+    return "".join(ch for ch in value if ch in allowed or unicodedata.category(ch) not in ("Cc", "Cf")).strip()
+
+
+def _int(value, label: str) -> int:
+    try:
+        number = int(_text(value))
+    except (TypeError, ValueError):
+        raise InvalidUploadError(_("%(label)s 必须是数字。") % {"label": label}) from None
+    if number <= 0:
+        raise InvalidUploadError(_("%(label)s 必须是正整数。") % {"label": label})
+    return number
+
+
+def clean_metadata(values: dict, *, actor) -> dict:
+    """Validate upload metadata (tus ``Upload-Metadata`` or a local caller's dict).
+
+    Returns a JSON-safe dict with only known keys; ``filename`` is handled by
+    the caller (display name and raw name are kept apart).
+    """
+    from orgs.models import Person, Unit
+
+    cleaned: dict = {}
+    for key, limit in TEXT_FIELDS.items():
+        if key in values and values[key] not in (None, ""):
+            text = _text(values[key], multiline=key in MULTILINE)
+            if len(text) > limit:
+                raise InvalidUploadError(_("“%(key)s”过长（最多 %(limit)s 个字符）。") % {"key": key, "limit": limit})
+            if text:
+                cleaned[key] = text
+    unit_id = values.get("unit_id")
+    if unit_id not in (None, ""):
+        unit_id = _int(unit_id, _("采集机构编号"))
+        unit = Unit.objects.filter(pk=unit_id).first()
+        if unit is None:
+            raise InvalidUploadError(_("所选采集机构不存在。"))
+        allowed = (
+            actor.is_superuser
+            or unit.pk == actor.unit_id
+            or (actor.department_id is not None and unit.department_id == actor.department_id)
+        )
+        if not allowed:
+            raise InvalidUploadError(_("无权为该采集机构上传记录。"))
+        cleaned["unit_id"] = unit_id
+    elif not actor.unit_id:
+        raise InvalidUploadError(_("无法确定采集机构：上传人未归属执法机构，请选择采集机构。"))
+    officer_ids = values.get("officer_ids")
+    if officer_ids not in (None, "", b""):
+        if isinstance(officer_ids, (bytes, str)):
+            parts = [p for p in re.split(r"[,，\s]+", _text(officer_ids)) if p]
+        else:
+            parts = list(officer_ids)
+        ids = sorted({_int(p, _("执法人员编号")) for p in parts})
+        found = set(Person.objects.filter(pk__in=ids).values_list("pk", flat=True))
+        if found != set(ids):
+            raise InvalidUploadError(_("所选执法人员不存在。"))
+        cleaned["officer_ids"] = ids
+    late_reason = _text(values.get("late_reason") or "")
+    if late_reason:
+        if late_reason not in LateReason.values:
+            raise InvalidUploadError(_("逾期原因无效。"))
+        if late_reason == LateReason.OTHER and not cleaned.get("late_reason_text"):
+            raise InvalidUploadError(_("逾期原因为“其他”时须填写说明。"))
+        cleaned["late_reason"] = late_reason
+    sha256 = _text(values.get("sha256") or "").lower()
+    if sha256:
+        if not _SHA256.match(sha256):
+            raise InvalidUploadError(_("声明的 SHA-256 格式无效（应为 64 位十六进制）。"))
+        cleaned["sha256"] = sha256
+    important = _text(values.get("important") or "").lower()
+    if important in ("1", "true", "yes", "on"):
+        cleaned["important"] = True
+    return cleaned
+
+
+def build_recording_metadata(meta: dict, *, device_name: DeviceFilename | None, media: MediaInfo | None) -> RecordingMetadata:
+    """Uploader's values + the filename pattern + the media's own clock (media time wins)."""
+    result = RecordingMetadata(
+        unit_id=meta.get("unit_id"),
+        officer_ids=list(meta.get("officer_ids") or []),
+        place=meta.get("place", ""),
+        case_number=meta.get("case_number", ""),
+        party=meta.get("party", ""),
+        handler=meta.get("handler", ""),
+        matter_type=meta.get("matter_type", ""),
+        notes=meta.get("notes", ""),
+        is_important=bool(meta.get("important")),
+        late_reason=meta.get("late_reason", ""),
+        late_reason_text=meta.get("late_reason_text", ""),
+        device_serial=meta.get("device_serial", ""),
+    )
+    if device_name is not None:
+        result.device_serial = result.device_serial or device_name.device_serial
+        result.badge_number = device_name.badge_number
+        result.is_important = result.is_important or device_name.important
+        result.start_time, result.time_source = device_name.start_time, TimeSource.FILENAME
+    if media is not None and media.created_at is not None:
+        result.start_time, result.time_source = media.created_at, TimeSource.MEDIA
+    return result

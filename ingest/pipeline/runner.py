@@ -1,0 +1,85 @@
+"""Run the steps in order for one ingest item; the task only calls this (habit 3)."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.utils.translation import gettext as _
+
+from core.errors import DomainError
+from ingest import services
+from ingest.choices import IngestStatus
+from ingest.models import IngestItem
+from ingest.pipeline.base import PipelineContext, Step, StopPipeline
+from ingest.pipeline.steps import cleanup_resources, default_steps, lateness_reason
+
+logger = logging.getLogger(__name__)
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, DomainError) and exc.message:
+        return exc.message
+    return _("内部错误（%(type)s），已记录日志。") % {"type": type(exc).__name__}
+
+
+def run_pipeline(item_id: int, steps: list[Step] | None = None) -> IngestItem:
+    """received → processing → stored | flagged | failed. Repeating a finished item changes nothing."""
+    item = services.begin_processing(item_id)
+    if item is None:
+        return IngestItem.objects.get(pk=item_id)
+    ctx = PipelineContext(item=item, actor=item.created_by, digests=item.digests)
+    if item.stored_object_id:
+        ctx.stored_object = item.stored_object
+    records: list[dict] = []
+    final: tuple[str, str] | None = None
+    try:
+        for step in steps if steps is not None else default_steps():
+            started = time.monotonic()
+            if not step.can_run(ctx):
+                records.append({"name": step.name, "outcome": "skipped", "ms": 0})
+                continue
+            outcome, message = "ok", ""
+            try:
+                step.run(ctx)
+            except StopPipeline as stop:
+                outcome, message = "stopped", stop.reason
+                final = (stop.status, stop.reason)
+            except Exception as exc:
+                logger.exception("ingest item %s: step %s failed", item.pk, step.name)
+                outcome, message = "error", _describe(exc)
+                if step.required:
+                    label = str(step.label or step.name)
+                    if ctx.stored_object is not None:
+                        final = (
+                            IngestStatus.FLAGGED,
+                            _("原始文件已安全保存，但“%(step)s”未完成：%(reason)s") % {"step": label, "reason": message},
+                        )
+                    else:
+                        final = (IngestStatus.FAILED, _("“%(step)s”失败：%(reason)s") % {"step": label, "reason": message})
+            finally:
+                try:
+                    step.cleanup(ctx)
+                except Exception:
+                    logger.exception("ingest item %s: cleanup of %s failed", item.pk, step.name)
+            record = {"name": step.name, "outcome": outcome, "ms": round((time.monotonic() - started) * 1000)}
+            if message or ctx.notes.get(step.name):
+                record["message"] = (message or ctx.notes.get(step.name, ""))[:300]
+            records.append(record)
+            if final is not None:
+                break
+    finally:
+        cleanup_resources(ctx)
+    if final is None:
+        reasons = []
+        if ctx.recording is not None and ctx.recording.flagged:
+            reasons.append(ctx.recording.flag_reason)
+        late = lateness_reason(ctx)
+        if late:
+            reasons.append(late)
+        if reasons:
+            final = (IngestStatus.FLAGGED, "；".join(reasons))
+        else:
+            final = (IngestStatus.STORED, _("已入库。"))
+    status, message = final
+    return services.finish_ingest_item(item, actor=ctx.actor, status=status, message=message, steps=records)

@@ -1,0 +1,249 @@
+"""The ingest steps, in order: store → dedupe → probe → metadata → catalogue → poster → proxy."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from ingest import services
+from ingest.choices import IngestStatus
+from ingest.filenames import parse_device_filename
+from ingest.metadata import build_recording_metadata
+from ingest.pipeline.base import PipelineContext, Step, StopPipeline
+from storage.backends import get_vault
+from storage.backends.base import Area, StoredResult
+
+logger = logging.getLogger(__name__)
+
+
+class StoreOriginal(Step):
+    """Commit the staging file under the digests computed while it was written (ING-2)."""
+
+    name = "store"
+    label = gettext_lazy("保存原始文件")
+
+    def can_run(self, ctx):
+        return ctx.item.stored_object_id is None
+
+    def run(self, ctx):
+        from storage.services import register_stored_object
+
+        vault = get_vault()
+        staging = vault.staging(ctx.item.staging_name)
+        if staging.size() == ctx.digests.size:
+            result = staging.commit(ctx.digests, area=Area.ORIGINAL)
+        else:
+            # A repeated run after a crash between commit and registration: the object is there.
+            key = vault.key_for(ctx.digests.sha256, Area.ORIGINAL)
+            stat = vault.stat(key)
+            if stat is None or stat.size != ctx.digests.size:
+                raise StopPipeline(
+                    IngestStatus.FAILED,
+                    _("暂存文件缺失或不完整（%(have)s / %(want)s 字节），无法入库，请重新上传。")
+                    % {"have": staging.size(), "want": ctx.digests.size},
+                )
+            result = StoredResult(key=key, digests=ctx.digests, created=False)
+        obj = register_stored_object(result, area=Area.ORIGINAL, actor=ctx.actor)
+        services.attach_stored_object(ctx.item, obj)
+        ctx.stored_object = obj
+        if obj.sha256 == ctx.digests.sha256 and result.created and not obj.write_verified:
+            ctx.flags.append(_("写入后复核未通过：文件库中的内容与上传时计算的摘要不一致。"))
+        ctx.notes[self.name] = obj.key
+
+
+class Dedupe(Step):
+    """Same SHA-256 already catalogued: link to it, keep one copy (ING-6)."""
+
+    name = "dedupe"
+    label = gettext_lazy("查重")
+
+    def can_run(self, ctx):
+        return ctx.stored_object is not None and ctx.item.recording_id is None
+
+    def run(self, ctx):
+        from recordings.models import Recording
+
+        existing = Recording.objects.filter(original=ctx.stored_object).first()
+        if existing is None:
+            return
+        _link(ctx, existing)
+
+
+def _link(ctx: PipelineContext, existing) -> None:
+    services.link_duplicate(ctx.item, actor=ctx.actor, existing=existing)
+    raise StopPipeline(
+        IngestStatus.STORED,
+        _("重复文件，已关联到已有记录（编号 %(id)s，文件名 %(name)s），未重复保存。")
+        % {"id": existing.pk, "name": existing.original_filename},
+    )
+
+
+class Probe(Step):
+    """What is in the file (PyAV, EXIF). Unreadable files are kept and flagged, never dropped."""
+
+    name = "probe"
+    label = gettext_lazy("识别媒体")
+
+    def can_run(self, ctx):
+        return ctx.stored_object is not None
+
+    def run(self, ctx):
+        from recordings.media import probe_media
+
+        copy = services.local_copy(ctx.stored_object.key)
+        ctx.local_path = copy.__enter__()
+        ctx.resources.append(copy)
+        ctx.media = probe_media(ctx.local_path, filename=ctx.item.filename)
+        if ctx.media.problem:
+            ctx.notes[self.name] = ctx.media.problem
+        else:
+            ctx.notes[self.name] = f"{ctx.media.kind} {ctx.media.container} {ctx.media.video_codec} {ctx.media.audio_codec}".strip()
+
+
+class Metadata(Step):
+    """Uploader's form + filename pattern + the media's clock (media time wins)."""
+
+    name = "metadata"
+    label = gettext_lazy("整理元数据")
+
+    def can_run(self, ctx):
+        return ctx.stored_object is not None
+
+    def run(self, ctx):
+        device_name = parse_device_filename(ctx.item.filename)
+        ctx.metadata = build_recording_metadata(ctx.item.metadata, device_name=device_name, media=ctx.media)
+        ctx.notes[self.name] = ctx.metadata.time_source
+
+
+class Catalogue(Step):
+    """One Recording, created with its item link in a single transaction."""
+
+    name = "catalogue"
+    label = gettext_lazy("编目")
+
+    def can_run(self, ctx):
+        return ctx.stored_object is not None and ctx.item.recording_id is None
+
+    def run(self, ctx):
+        from recordings.data import MediaInfo
+        from recordings.models import Recording
+
+        media = ctx.media or MediaInfo(problem=_("未能识别媒体信息。"))
+        try:
+            with transaction.atomic():
+                ctx.recording = services.catalogue_item(
+                    ctx.item,
+                    actor=ctx.actor,
+                    original=ctx.stored_object,
+                    filename=ctx.item.filename,
+                    raw_filename=ctx.item.raw_filename,
+                    media=media,
+                    metadata=ctx.metadata,
+                    received_at=ctx.item.created_at,
+                    flag_reason="；".join(ctx.flags),
+                )
+        except IntegrityError:
+            # Another item with the same bytes was catalogued a moment ago.
+            existing = Recording.objects.filter(original=ctx.stored_object).first()
+            if existing is None:
+                raise
+            _link(ctx, existing)
+        ctx.notes[self.name] = str(ctx.recording.pk)
+
+
+class Poster(Step):
+    """A small JPEG from a frame near 1 s, or the photo itself; failure is only a note."""
+
+    name = "poster"
+    label = gettext_lazy("生成封面图")
+    required = False
+
+    def can_run(self, ctx):
+        return (
+            ctx.recording is not None
+            and ctx.local_path is not None
+            and ctx.media is not None
+            and ctx.media.kind in ("video", "photo")
+        )
+
+    def run(self, ctx):
+        from recordings.choices import DerivativeKind
+        from recordings.media import make_poster
+
+        jpeg, width, height = make_poster(ctx.local_path, ctx.media.kind)
+        services.store_derivative_bytes(
+            ctx.recording,
+            actor=ctx.actor,
+            kind=DerivativeKind.POSTER,
+            source=jpeg,
+            mime_type="image/jpeg",
+            width=width,
+            height=height,
+            note=_("封面缩略图，由原始文件生成"),
+        )
+
+
+class Proxy(Step):
+    """Browsers cannot play it (H.265, AVI, ...): queue a transcode to H.264/AAC MP4 (ING-7)."""
+
+    name = "proxy"
+    label = gettext_lazy("生成可播放副本")
+    required = False
+
+    def can_run(self, ctx):
+        return (
+            ctx.recording is not None
+            and ctx.media is not None
+            and ctx.media.kind == "video"
+            and not ctx.media.playable
+            and not ctx.media.problem
+        )
+
+    def run(self, ctx):
+        from ingest.tasks import enqueue_proxy
+
+        transaction.on_commit(lambda: enqueue_proxy(ctx.recording.pk))
+        ctx.notes[self.name] = _("已排队转码")
+
+
+def cleanup_resources(ctx: PipelineContext) -> None:
+    while ctx.resources:
+        resource = ctx.resources.pop()
+        with contextlib.suppress(Exception):
+            resource.__exit__(None, None, None)
+
+
+def lateness_reason(ctx: PipelineContext) -> str:
+    """ING-3: late uploads are flagged (never refused); the reason text says by how much."""
+    if ctx.recording is None or ctx.recording.on_time is not False:
+        return ""
+    reason = _("逾期上传：超过录制结束后 24 小时的上传期限")
+    if ctx.recording.late_reason:
+        reason += _("（已说明原因：%(reason)s）") % {"reason": ctx.recording.get_late_reason_display()}
+    else:
+        reason += _("，请补充说明逾期原因")
+    return reason
+
+
+DEFAULT_STEPS: tuple[type[Step], ...] = (StoreOriginal, Dedupe, Probe, Metadata, Catalogue, Poster, Proxy)
+
+
+def default_steps() -> list[Step]:
+    return [cls() for cls in DEFAULT_STEPS]
+
+
+__all__ = [
+    "DEFAULT_STEPS",
+    "Catalogue",
+    "Dedupe",
+    "Metadata",
+    "Poster",
+    "Probe",
+    "Proxy",
+    "StoreOriginal",
+    "default_steps",
+]

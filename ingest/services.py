@@ -1,0 +1,666 @@
+"""Every write of the ingest app (habit 1): uploads, ingest items, derivatives.
+
+Uploads follow tus 1.0: bytes are appended to a vault staging file while a
+streaming digester computes SHA-256 and SM3 in the same pass (ING-2). The
+staging file size is the truth about how much arrived; ``Upload.offset`` is
+kept in step with it and reconciled after a crash.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import logging
+import os
+import tempfile
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Sum
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.context import get_request_id
+from core.digests import CHUNK_SIZE, Digests, StreamingDigester
+from core.errors import ConflictError
+from custody.choices import EventCode
+from custody.services import record_event
+from ingest import digesters
+from ingest.choices import IngestSource, IngestStatus, UploadStatus
+from ingest.errors import (
+    ChecksumMismatchError,
+    EmptyUploadError,
+    InsufficientSpaceError,
+    OffsetMismatchError,
+    UploadBusyError,
+    UploadGoneError,
+    UploadNotFoundError,
+    UploadTooLargeError,
+)
+from ingest.filenames import raw_filename_text, sanitize_filename
+from ingest.metadata import clean_metadata
+from ingest.models import IngestItem, Upload
+from storage.backends import get_vault
+from storage.backends.base import Area, VaultFullError
+
+logger = logging.getLogger(__name__)
+
+READ_CHUNK = CHUNK_SIZE  # request body read size (4 MiB); tests make it smaller
+OFFSET_PERSIST_EVERY = 64 * 1024 * 1024  # keep Upload.offset close to the truth during long PATCHes
+UPLOAD_TTL = timedelta(days=3)  # an unfinished upload is kept this long after its last PATCH
+STALLED_AFTER = timedelta(minutes=30)
+
+
+# --- locking -----------------------------------------------------------------
+
+
+def _lock_dir() -> Path:
+    path = Path(settings.VAR_DIR) / "locks"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@contextlib.contextmanager
+def upload_write_lock(upload_id: uuid.UUID) -> Iterator[None]:
+    """One writer per upload across threads and processes (flock, released by the kernel on death)."""
+    path = _lock_dir() / f"upload-{upload_id.hex}.lock"
+    for _attempt in range(5):
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise UploadBusyError(_("该上传正在由另一个请求写入，请稍后重试。")) from None
+        try:
+            same = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if not same:  # the holder before us removed the file: lock the new one instead
+            os.close(fd)
+            continue
+        try:
+            yield
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+            os.close(fd)
+        return
+    raise UploadBusyError(_("该上传正在由另一个请求写入，请稍后重试。"))
+
+
+# --- uploads -------------------------------------------------------------------
+
+
+def _check_space(length: int) -> None:
+    free = get_vault().free_bytes()
+    if free is None:
+        return
+    reserved = (
+        Upload.objects.filter(status=UploadStatus.RECEIVING, expires_at__gt=timezone.now())
+        .aggregate(total=Sum(F("length") - F("offset")))["total"]
+        or 0
+    )
+    if length + reserved > free:
+        raise InsufficientSpaceError(
+            _("文件库剩余空间不足：本文件需要 %(need)s，当前可用 %(free)s。请联系管理员释放空间后再上传。")
+            % {"need": filesizeformat(length), "free": filesizeformat(max(free - reserved, 0))}
+        )
+
+
+def _check_length(length: int) -> None:
+    if length == 0:
+        # ING-6 choice: a zero-byte file has no bytes to keep, so it is rejected whole
+        # with a clear message rather than stored as an empty "original".
+        raise EmptyUploadError(_("文件为空（0 字节），没有可保存的内容。请检查记录仪导出的文件后重新上传。"))
+    if length > settings.UPLOAD_MAX_BYTES:
+        raise UploadTooLargeError(
+            _("文件过大：%(size)s，单个文件上限为 %(limit)s。")
+            % {"size": filesizeformat(length), "limit": filesizeformat(settings.UPLOAD_MAX_BYTES)}
+        )
+
+
+def create_upload(*, actor, length: int, metadata: dict, source: str = IngestSource.WEB) -> Upload:
+    """tus creation: check size, space and metadata before accepting any byte."""
+    _check_length(length)
+    raw_name = metadata.get("filename") or b""
+    cleaned = clean_metadata(metadata, actor=actor)
+    _check_space(length)
+    now = timezone.now()
+    with transaction.atomic():
+        upload = Upload.objects.create(
+            created_by=actor,
+            created_at=now,
+            updated_at=now,
+            expires_at=now + UPLOAD_TTL,
+            length=length,
+            filename=sanitize_filename(raw_name),
+            raw_filename=raw_filename_text(raw_name),
+            metadata=cleaned,
+            source=source,
+        )
+        record_event(
+            EventCode.UPLOAD_STARTED,
+            actor=actor,
+            subject=upload,
+            details={
+                "filename": upload.filename,
+                "raw_filename": upload.raw_filename,
+                "length": length,
+                "source": source,
+                "metadata": cleaned,
+            },
+        )
+    return upload
+
+
+def get_upload_for(actor, upload_id) -> Upload:
+    """The actor's own upload, or 404 (another person's upload does not exist for them)."""
+    upload = Upload.objects.filter(pk=upload_id, created_by=actor).first()
+    if upload is None:
+        raise UploadNotFoundError(_("找不到该上传，可能已被删除或不属于您。"))
+    return upload
+
+
+def _raise_if_gone(upload: Upload) -> None:
+    if upload.status == UploadStatus.TERMINATED:
+        raise UploadGoneError(_("该上传已取消，请重新开始上传。"))
+    if upload.status == UploadStatus.EXPIRED or (
+        upload.status == UploadStatus.RECEIVING and upload.expires_at <= timezone.now()
+    ):
+        raise UploadGoneError(_("该上传已过期，已接收的部分已清理，请重新开始上传。"))
+    if upload.status == UploadStatus.REJECTED:
+        raise UploadGoneError(_("该上传因完整性校验失败已被拒绝，请重新开始上传。"))
+
+
+def _save_offset(upload: Upload, offset: int, *, extend: bool = False) -> None:
+    now = timezone.now()
+    upload.offset, upload.updated_at = offset, now
+    fields = {"offset": offset, "updated_at": now}
+    if extend:
+        upload.expires_at = fields["expires_at"] = now + UPLOAD_TTL
+    Upload.objects.filter(pk=upload.pk).update(**fields)
+
+
+def current_upload_state(upload: Upload) -> Upload:
+    """HEAD: the offset is whatever the staging file holds (reconciled after a crash)."""
+    _raise_if_gone(upload)
+    if upload.status == UploadStatus.RECEIVING:
+        size = get_vault().staging(upload.staging_name).size()
+        if size != upload.offset and size <= upload.length:
+            _save_offset(upload, size)
+    return upload
+
+
+@dataclass
+class AppendResult:
+    upload: Upload
+    item: IngestItem | None = None  # set when this PATCH completed the upload
+
+
+class _Overflow(Exception):
+    pass
+
+
+def append_to_upload(
+    upload: Upload,
+    *,
+    actor,
+    offset: int,
+    chunks: Iterable[bytes],
+    checksum: tuple[str, bytes] | None = None,
+    content_length: int | None = None,
+) -> AppendResult:
+    """tus PATCH: append at ``offset`` while hashing; verify, roll back or complete.
+
+    Safe to retry: a PATCH at the current offset appends; a repeat of the final
+    PATCH after completion answers with the finished state; anything else is a
+    409 telling the client to HEAD first.
+    """
+    with upload_write_lock(upload.pk):
+        upload = Upload.objects.get(pk=upload.pk)
+        if upload.status == UploadStatus.COMPLETE:
+            if offset == upload.length:
+                return AppendResult(upload, IngestItem.objects.filter(upload=upload).first())
+            raise OffsetMismatchError(_("该上传已完成，无需继续发送数据。"))
+        _raise_if_gone(upload)
+        staging = get_vault().staging(upload.staging_name)
+        current = staging.size()
+        if current > upload.length:
+            staging.truncate(upload.length)
+            current = upload.length
+        if current != upload.offset:
+            _save_offset(upload, current)
+        if offset != current:
+            raise OffsetMismatchError(
+                _("上传进度不一致：服务器已接收 %(current)s 字节，本次请求从第 %(offset)s 字节开始。请先查询进度再续传。")
+                % {"current": current, "offset": offset}
+            )
+        remaining = upload.length - offset
+        if content_length is not None and content_length > remaining:
+            raise UploadTooLargeError(
+                _("本次发送的数据（%(sent)s 字节）超出声明的文件大小，剩余应为 %(remaining)s 字节，已拒绝。")
+                % {"sent": content_length, "remaining": remaining}
+            )
+        key = upload.pk.hex
+        digester = digesters.acquire(key, staging)
+        try:
+            return _append_locked(upload, staging, digester, actor=actor, offset=offset, chunks=chunks,
+                                  checksum=checksum, content_length=content_length)
+        finally:
+            if upload.status == UploadStatus.RECEIVING:
+                digesters.release(key, digester)
+            else:
+                digester.close()
+
+
+def _append_locked(upload, staging, digester, *, actor, offset, chunks, checksum, content_length) -> AppendResult:
+    remaining = upload.length - offset
+    point = digester.checkpoint()
+    body_hash = hashlib.new(checksum[0]) if checksum else None
+    state = {"written": 0, "persisted": offset, "received": 0}
+
+    def on_written(chunk: bytes) -> None:
+        digester.update(chunk)
+        if body_hash is not None:
+            body_hash.update(chunk)
+        state["written"] += len(chunk)
+        position = offset + state["written"]
+        if position - state["persisted"] >= OFFSET_PERSIST_EVERY:
+            _save_offset(upload, position)
+            state["persisted"] = position
+
+    def limited() -> Iterator[bytes]:
+        iterator = iter(chunks)
+        while True:
+            try:
+                chunk = next(iterator)
+            except StopIteration:
+                return
+            except OSError:  # the client went away mid-body: keep what arrived
+                logger.info("upload %s: body ended early", upload.pk)
+                return
+            state["received"] += len(chunk)
+            if state["received"] > remaining:
+                raise _Overflow
+            yield chunk
+
+    def roll_back() -> None:
+        staging.truncate(offset)
+        digester.restore(point)
+        _save_offset(upload, offset)
+
+    try:
+        staging.append(limited(), offset=offset, on_written=on_written)
+    except _Overflow:
+        roll_back()
+        raise UploadTooLargeError(
+            _("发送的数据超出声明的文件大小（%(length)s 字节），本次发送的内容已丢弃。") % {"length": upload.length}
+        ) from None
+    except VaultFullError:
+        # append() cut the file back to its last whole chunk; the digester saw exactly those.
+        _save_offset(upload, staging.size(), extend=True)
+        raise
+    except BaseException:
+        roll_back()
+        raise
+    complete_body = content_length is None or state["written"] == content_length
+    if body_hash is not None and (not complete_body or body_hash.digest() != checksum[1]):
+        roll_back()
+        raise ChecksumMismatchError(
+            _("本次上传的数据校验值（%(alg)s）与请求头 Upload-Checksum 不一致，本次数据已丢弃，请从第 %(offset)s 字节重新发送。")
+            % {"alg": checksum[0], "offset": offset}
+        )
+    new_offset = offset + state["written"]
+    _save_offset(upload, new_offset, extend=True)
+    if new_offset < upload.length:
+        return AppendResult(upload)
+    digests = digester.finish()
+    return AppendResult(upload, _complete_upload(upload, staging, actor=actor, digests=digests))
+
+
+def _complete_upload(upload: Upload, staging, *, actor, digests: Digests) -> IngestItem:
+    """All bytes are in: record the digests (before the client hears back) and queue the pipeline."""
+    declared = upload.metadata.get("sha256", "")
+    now = timezone.now()
+    if declared and declared != digests.sha256:
+        staging.discard()
+        with transaction.atomic():
+            Upload.objects.filter(pk=upload.pk).update(status=UploadStatus.REJECTED, updated_at=now)
+            upload.status = UploadStatus.REJECTED
+            record_event(
+                EventCode.UPLOAD_REJECTED,
+                actor=actor,
+                subject=upload,
+                details={"reason": "declared_sha256_mismatch", "declared_sha256": declared, **digests.as_dict()},
+            )
+        raise ChecksumMismatchError(
+            _("文件完整性校验失败：收到内容的 SHA-256 与上传前声明的不一致，已整体拒绝，请重新上传。")
+        )
+    with transaction.atomic():
+        Upload.objects.filter(pk=upload.pk).update(status=UploadStatus.COMPLETE, completed_at=now, updated_at=now)
+        upload.status, upload.completed_at = UploadStatus.COMPLETE, now
+        item = IngestItem.objects.create(
+            upload=upload,
+            source=upload.source,
+            filename=upload.filename,
+            raw_filename=upload.raw_filename,
+            size=digests.size,
+            metadata=upload.metadata,
+            declared_sha256=declared,
+            sha256=digests.sha256,
+            sm3=digests.sm3,
+            staging_name=upload.staging_name,
+            created_by=upload.created_by,
+            created_at=now,
+            updated_at=now,
+        )
+        record_event(
+            EventCode.UPLOAD_COMPLETED,
+            actor=actor,
+            subject=upload,
+            details={
+                "ingest_item": item.pk,
+                "filename": item.filename,
+                "raw_filename": item.raw_filename,
+                **digests.as_dict(),
+                "metadata": item.metadata,
+            },
+        )
+        transaction.on_commit(partial(enqueue_pipeline, item.pk))
+    return item
+
+
+def terminate_upload(upload: Upload, *, actor) -> Upload:
+    """tus termination: discard the staging bytes. Repeating it is harmless."""
+    with upload_write_lock(upload.pk):
+        upload = Upload.objects.get(pk=upload.pk)
+        if upload.status == UploadStatus.COMPLETE:
+            raise ConflictError(_("该上传已完成并进入入库流程，原始文件不能删除。"), code="upload_complete")
+        if upload.status != UploadStatus.RECEIVING:
+            return upload
+        get_vault().staging(upload.staging_name).discard()
+        digesters.forget(upload.pk.hex)
+        with transaction.atomic():
+            Upload.objects.filter(pk=upload.pk).update(status=UploadStatus.TERMINATED, updated_at=timezone.now())
+            upload.status = UploadStatus.TERMINATED
+            record_event(
+                EventCode.UPLOAD_TERMINATED,
+                actor=actor,
+                subject=upload,
+                details={"reason": "client", "offset": upload.offset, "length": upload.length, "filename": upload.filename},
+            )
+    return upload
+
+
+def expire_stale_uploads(*, now=None) -> int:
+    """Discard staging files of uploads nobody resumed in time; one custody event each."""
+    now = now or timezone.now()
+    expired = 0
+    for upload_id in Upload.objects.filter(status=UploadStatus.RECEIVING, expires_at__lte=now).values_list("pk", flat=True):
+        try:
+            with upload_write_lock(upload_id):
+                upload = Upload.objects.get(pk=upload_id)
+                if upload.status != UploadStatus.RECEIVING or upload.expires_at > now:
+                    continue
+                staging = get_vault().staging(upload.staging_name)
+                received = staging.size()
+                staging.discard()
+                digesters.forget(upload.pk.hex)
+                with transaction.atomic():
+                    Upload.objects.filter(pk=upload.pk).update(status=UploadStatus.EXPIRED, updated_at=now)
+                    record_event(
+                        EventCode.UPLOAD_TERMINATED,
+                        actor=None,
+                        subject=upload,
+                        details={"reason": "expired", "offset": received, "length": upload.length,
+                                 "expires_at": upload.expires_at, "filename": upload.filename},
+                    )
+                expired += 1
+        except UploadBusyError:
+            continue
+    return expired
+
+
+# --- local files (seed data, dock agent) ----------------------------------------
+
+
+def _iter_stream(stream) -> Iterator[bytes]:
+    if hasattr(stream, "read"):
+        while chunk := stream.read(READ_CHUNK):
+            yield chunk
+    elif isinstance(stream, (bytes, bytearray, memoryview)):
+        yield bytes(stream)
+    else:
+        yield from stream
+
+
+def ingest_stream(stream, *, actor, filename, metadata: dict, source: str = IngestSource.SEED,
+                  raw_filename=None) -> IngestItem:
+    """Ingest a local file or byte stream through the same pipeline, synchronously.
+
+    Bytes go to a vault staging file while SHA-256 and SM3 are computed in the
+    same pass; then the pipeline stores, probes and catalogues them.
+    """
+    from ingest.pipeline import run_pipeline
+
+    raw = raw_filename if raw_filename is not None else filename
+    cleaned = clean_metadata(metadata or {}, actor=actor)
+    staging = get_vault().staging(f"ing-{uuid.uuid4().hex}")
+    try:
+        with StreamingDigester() as digester:
+            staging.append(_iter_stream(stream), offset=0, on_written=digester.update)
+            digests = digester.finish()
+        if digests.size == 0:
+            _check_length(0)
+        declared = cleaned.get("sha256", "")
+        if declared and declared != digests.sha256:
+            raise ChecksumMismatchError(_("文件完整性校验失败：内容的 SHA-256 与声明的不一致，已整体拒绝。"))
+    except BaseException:
+        staging.discard()
+        raise
+    now = timezone.now()
+    with transaction.atomic():
+        item = IngestItem.objects.create(
+            source=source,
+            filename=sanitize_filename(filename),
+            raw_filename=raw_filename_text(raw),
+            size=digests.size,
+            metadata=cleaned,
+            declared_sha256=cleaned.get("sha256", ""),
+            sha256=digests.sha256,
+            sm3=digests.sm3,
+            staging_name=staging.name,
+            created_by=actor,
+            created_at=now,
+            updated_at=now,
+        )
+        record_event(
+            EventCode.UPLOAD_COMPLETED,
+            actor=actor,
+            subject=item,
+            details={"ingest_item": item.pk, "filename": item.filename, "raw_filename": item.raw_filename,
+                     "source": source, **digests.as_dict(), "metadata": cleaned},
+        )
+    return run_pipeline(item.pk)
+
+
+# --- ingest items (called by the pipeline) --------------------------------------------
+
+
+def enqueue_pipeline(item_id: int) -> None:
+    from ingest.tasks import run_ingest_item_task
+
+    run_ingest_item_task(item_id, request_id=get_request_id())
+
+
+def begin_processing(item_id: int) -> IngestItem | None:
+    """Mark an item as processing; None when it already finished (a repeated task is a no-op)."""
+    with transaction.atomic():
+        item = IngestItem.objects.select_for_update().filter(pk=item_id).first()
+        if item is None or item.is_final:
+            return None
+        item.status, item.updated_at = IngestStatus.PROCESSING, timezone.now()
+        item.save(update_fields=["status", "updated_at"])
+    return item
+
+
+def attach_stored_object(item: IngestItem, stored_object) -> None:
+    item.stored_object = stored_object
+    item.updated_at = timezone.now()
+    IngestItem.objects.filter(pk=item.pk).update(stored_object=stored_object, updated_at=item.updated_at)
+
+
+def link_duplicate(item: IngestItem, *, actor, existing) -> None:
+    """Same SHA-256 already catalogued: link, never store twice (ING-6)."""
+    with transaction.atomic():
+        item.duplicate_of = existing
+        item.updated_at = timezone.now()
+        IngestItem.objects.filter(pk=item.pk).update(duplicate_of=existing, updated_at=item.updated_at)
+        record_event(
+            EventCode.DUPLICATE_LINKED,
+            actor=actor,
+            subject=existing,
+            details={
+                "ingest_item": item.pk,
+                "filename": item.filename,
+                "raw_filename": item.raw_filename,
+                "sha256": item.sha256,
+                "uploaded_by": actor.pk if actor else None,
+                "metadata": item.metadata,
+            },
+        )
+
+
+def catalogue_item(item: IngestItem, *, actor, **recording_kwargs):
+    """register_recording and the link from the item, in one transaction: never half-catalogued."""
+    from recordings.services import register_recording
+
+    with transaction.atomic():
+        recording = register_recording(actor=actor, **recording_kwargs)
+        item.recording = recording
+        item.updated_at = timezone.now()
+        IngestItem.objects.filter(pk=item.pk).update(recording=recording, updated_at=item.updated_at)
+    return recording
+
+
+def finish_ingest_item(item: IngestItem, *, actor, status: str, message: str, steps: list) -> IngestItem:
+    """Final status, visible to the uploader; flagged and failed items leave a custody event."""
+    now = timezone.now()
+    with transaction.atomic():
+        item.status, item.status_message = status, message[:500]
+        item.steps, item.updated_at, item.finished_at = steps, now, now
+        item.save(update_fields=["status", "status_message", "steps", "updated_at", "finished_at"])
+        details = {"ingest_item": item.pk, "filename": item.filename, "reason": item.status_message,
+                   "sha256": item.sha256, "steps": steps}
+        subject = item.recording if item.recording_id else item
+        if status == IngestStatus.FLAGGED:
+            record_event(EventCode.INGEST_FLAGGED, actor=actor, subject=subject, details=details)
+        elif status == IngestStatus.FAILED:
+            record_event(EventCode.INGEST_FAILED, actor=actor, subject=subject, details=details)
+    return item
+
+
+def requeue_stalled_items(*, now=None) -> int:
+    """Items whose task was lost (a crash, a queue outage) are run again; steps are idempotent."""
+    cutoff = (now or timezone.now()) - STALLED_AFTER
+    ids = list(
+        IngestItem.objects.filter(
+            status__in=[IngestStatus.RECEIVED, IngestStatus.PROCESSING], updated_at__lt=cutoff
+        ).values_list("pk", flat=True)
+    )
+    for item_id in ids:
+        enqueue_pipeline(item_id)
+    return len(ids)
+
+
+# --- derivatives (ING-7) ---------------------------------------------------------------
+
+
+def add_derivative(recording, *, actor, kind: str, stored_object, mime_type: str, width=None, height=None,
+                   note: str = ""):
+    """A derivative points to its original and lives in the derivative area; one per kind."""
+    from recordings.models import Derivative
+
+    with transaction.atomic():
+        derivative, created = Derivative.objects.get_or_create(
+            recording=recording,
+            kind=kind,
+            defaults={
+                "stored_object": stored_object,
+                "mime_type": mime_type,
+                "width": width,
+                "height": height,
+                "created_at": timezone.now(),
+                "note": note[:200],
+            },
+        )
+        if created:
+            record_event(
+                EventCode.DERIVATIVE_STORED,
+                actor=actor,
+                subject=recording,
+                details={"kind": kind, "stored_object": stored_object.pk, "key": stored_object.key,
+                         "sha256": stored_object.sha256, "sm3": stored_object.sm3, "size": stored_object.size,
+                         "mime_type": mime_type},
+            )
+    return derivative
+
+
+@contextlib.contextmanager
+def local_copy(key: str) -> Iterator[str]:
+    """A local path for a vault object (the object itself on the filesystem backend)."""
+    vault = get_vault()
+    path = vault.local_path(key)
+    if path is not None:
+        yield path
+        return
+    with tempfile.NamedTemporaryFile(prefix="avr-media-") as tmp, vault.open(key) as source:
+        while chunk := source.read(CHUNK_SIZE):
+            tmp.write(chunk)
+        tmp.flush()
+        yield tmp.name
+
+
+def store_derivative_bytes(recording, *, actor, kind: str, source, mime_type: str, width=None, height=None,
+                           note: str = ""):
+    """Write bytes (or a file) into the derivative area, register them, link the derivative."""
+    from storage.services import register_stored_object
+
+    result = get_vault().write(_iter_stream(source), area=Area.DERIVATIVE)
+    obj = register_stored_object(result, area=Area.DERIVATIVE, actor=actor)
+    return add_derivative(recording, actor=actor, kind=kind, stored_object=obj, mime_type=mime_type,
+                          width=width, height=height, note=note)
+
+
+def create_proxy(recording_id: int, *, actor=None):
+    """Transcode an original browsers cannot play into an H.264/AAC MP4 proxy (ING-7)."""
+    from recordings.choices import DerivativeKind
+    from recordings.media import transcode_proxy
+    from recordings.models import Derivative, Recording
+
+    recording = Recording.objects.select_related("original").get(pk=recording_id)
+    existing = Derivative.objects.filter(recording=recording, kind=DerivativeKind.PROXY).first()
+    if existing is not None:
+        return existing
+    with tempfile.TemporaryDirectory(prefix="avr-proxy-") as tmp, local_copy(recording.original.key) as src:
+        target = Path(tmp) / "proxy.mp4"
+        width, height = transcode_proxy(src, target)
+        with open(target, "rb") as handle:
+            return store_derivative_bytes(
+                recording,
+                actor=actor,
+                kind=DerivativeKind.PROXY,
+                source=handle,
+                mime_type="video/mp4",
+                width=width,
+                height=height,
+                note=_("由原始文件转码生成的可播放副本（H.264/AAC），不是原始记录"),
+            )

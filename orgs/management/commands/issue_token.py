@@ -1,0 +1,34 @@
+"""Issue an API token for an integration account; the token is printed once."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from core.context import correlation
+from core.errors import DomainError
+from orgs.models import Person
+from orgs.services import issue_api_token
+
+
+class Command(BaseCommand):
+    help = "为某个账号签发接口令牌（令牌只显示一次）"
+
+    def add_arguments(self, parser):
+        parser.add_argument("username", help="用户名")
+        parser.add_argument("name", help="令牌用途，如“办案系统对接”")
+
+    def handle(self, *args, **options):
+        person = Person.objects.filter(username=options["username"]).first()
+        if person is None:
+            raise CommandError(_("用户 %(username)s 不存在。") % {"username": options["username"]})
+        with correlation():
+            try:
+                row, token = issue_api_token(person, options["name"], actor=None)
+            except DomainError as exc:
+                raise CommandError(exc.message) from exc
+        self.stdout.write(_("已为 %(person)s（%(username)s）签发接口令牌“%(name)s”（前缀 %(prefix)s）。")
+                          % {"person": person.display_name, "username": person.username, "name": row.name,
+                             "prefix": row.prefix})
+        self.stdout.write(_("令牌只显示这一次，请妥善保存；使用方式：Authorization: Bearer <令牌>"))
+        self.stdout.write(token)

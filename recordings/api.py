@@ -1,0 +1,336 @@
+"""/api/v1/recordings: the catalogue, its bytes (with Range) and each record's custody history."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema
+
+from access.choices import AccessAction
+from access.services import register_access
+from api.schemas import ErrorOut, PageMeta, PageParams, page_of
+from core.ranges import parse_range, ranged_file_response
+from custody.choices import EventCode
+from recordings.choices import LateReason, MediaKind, TimeSource
+from recordings.models import Recording
+from recordings.selectors import SORTS, RecordingFilter, custody_history, get_recording, list_recordings
+from storage.backends import get_vault
+from storage.backends.base import ObjectMissingError
+
+router = Router(tags=["执法音像记录"])
+
+_ERRORS = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+
+
+# --- schemas -----------------------------------------------------------------------------
+
+
+class RecordingFilterIn(Schema):
+    """Mirrors ``recordings.selectors.RecordingFilter``."""
+
+    date_from: date | None = Field(None, description="拍摄日期起（含）")
+    date_to: date | None = Field(None, description="拍摄日期止（含）")
+    unit_id: int | None = Field(None, description="采集机构编号")
+    officer_id: int | None = Field(None, description="执法人员编号")
+    device_serial: str = Field("", max_length=64, description="设备序列号（精确）")
+    case_number: str = Field("", max_length=100, description="案号（前缀匹配）")
+    party: str = Field("", max_length=200, description="当事人（前缀匹配）")
+    status: Literal["", "flagged", "ok"] = Field("", description="flagged：有异常；ok：无异常")
+    timeliness: Literal["", "on_time", "late", "unknown"] = Field("", description="按时 / 逾期 / 时间未知")
+    media_kind: Literal["", "video", "audio", "photo", "unknown"] = Field("", description="类型")
+    q: str = Field("", max_length=200, description="案号、当事人、文件名前缀或设备序列号")
+    sort: Literal[tuple(SORTS)] = Field("-start_time", description="排序")  # type: ignore[valid-type]
+
+    def to_filter(self) -> RecordingFilter:
+        return RecordingFilter(**self.dict())
+
+
+class UnitRef(Schema):
+    id: int
+    name: str
+    code: str
+
+
+class DepartmentRef(Schema):
+    id: int
+    name: str
+    code: str
+    level: str
+
+
+class PersonRef(Schema):
+    id: int
+    full_name: str
+    badge_number: str
+
+
+class DigestsOut(Schema):
+    sha256: str = Field(description="SHA-256（十六进制）")
+    sm3: str = Field(description="SM3（十六进制）")
+    size: int = Field(description="字节数")
+
+
+class RecordingListItem(Schema):
+    id: int
+    original_filename: str
+    media_kind: str
+    start_time: datetime | None
+    end_time: datetime | None
+    duration_s: float | None
+    device_serial: str
+    badge_number: str
+    case_number: str
+    party: str
+    place: str
+    matter_type: str
+    unit: UnitRef
+    primary_officer: PersonRef | None
+    received_at: datetime
+    on_time: bool | None = Field(description="true 按时上传；false 逾期；null 拍摄时间未知")
+    flagged: bool
+    sha256: str
+    size: int
+
+    @staticmethod
+    def resolve_sha256(obj: Recording) -> str:
+        return obj.original.sha256
+
+    @staticmethod
+    def resolve_size(obj: Recording) -> int:
+        return obj.original.size
+
+
+class RecordingPage(PageMeta):
+    items: list[RecordingListItem]
+
+
+class MetadataOut(Schema):
+    device_serial: str
+    badge_number: str
+    start_time: datetime | None
+    end_time: datetime | None
+    time_source: str
+    time_source_label: str
+    place: str
+    case_number: str
+    party: str
+    handler: str
+    matter_type: str
+    notes: str
+
+
+class MediaOut(Schema):
+    kind: str
+    kind_label: str
+    mime_type: str
+    container: str
+    video_codec: str
+    audio_codec: str
+    duration_s: float | None
+    width: int | None
+    height: int | None
+    playable: bool = Field(description="浏览器能否直接播放原始文件")
+
+
+class TimelinessOut(Schema):
+    received_at: datetime
+    upload_deadline: datetime | None
+    on_time: bool | None
+    late_reason: str
+    late_reason_label: str
+    late_reason_text: str
+
+
+class FlagsOut(Schema):
+    flagged: bool
+    flag_reason: str
+    is_important: bool
+    late: bool
+
+
+class DerivativeOut(Schema):
+    id: int
+    kind: str
+    kind_label: str
+    mime_type: str
+    width: int | None
+    height: int | None
+    size: int
+    created_at: datetime
+    note: str
+
+
+class RecordingDetail(Schema):
+    id: int
+    original_filename: str
+    raw_filename: str
+    metadata: MetadataOut
+    digests: DigestsOut
+    media: MediaOut
+    unit: UnitRef
+    department: DepartmentRef
+    primary_officer: PersonRef | None
+    officers: list[PersonRef]
+    uploaded_by: PersonRef
+    timeliness: TimelinessOut
+    flags: FlagsOut
+    derivatives: list[DerivativeOut] = Field(description="衍生资料（不是执法音像记录本身）")
+    content_url: str
+
+
+class CustodyEventOut(Schema):
+    seq: int
+    occurred_at: datetime
+    actor_name: str
+    action: str
+    action_label: str
+    subject_type: str
+    subject_id: str
+    details: dict[str, Any]
+    request_id: str
+    hash: str
+    prev_hash: str
+
+    @staticmethod
+    def resolve_action_label(obj) -> str:
+        try:
+            return str(EventCode(obj.action).label)
+        except ValueError:
+            return obj.action
+
+
+class CustodyEventPage(PageMeta):
+    items: list[CustodyEventOut]
+
+
+def _label(choices, value: str) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value or ""
+
+
+def _detail(recording: Recording) -> dict:
+    derivatives = recording.derivatives.select_related("stored_object").order_by("kind")
+    return {
+        "id": recording.pk,
+        "original_filename": recording.original_filename,
+        "raw_filename": recording.raw_filename,
+        "metadata": {
+            **{f: getattr(recording, f) for f in (
+                "device_serial", "badge_number", "start_time", "end_time", "time_source", "place",
+                "case_number", "party", "handler", "matter_type", "notes")},
+            "time_source_label": _label(TimeSource, recording.time_source),
+        },
+        "digests": recording.original.digests.as_dict(),
+        "media": {
+            "kind": recording.media_kind,
+            "kind_label": _label(MediaKind, recording.media_kind),
+            **{f: getattr(recording, f) for f in (
+                "mime_type", "container", "video_codec", "audio_codec", "duration_s", "width", "height", "playable")},
+        },
+        "unit": recording.unit,
+        "department": recording.department,
+        "primary_officer": recording.primary_officer,
+        "officers": list(recording.officers.order_by("pk")),
+        "uploaded_by": recording.uploaded_by,
+        "timeliness": {
+            "received_at": recording.received_at,
+            "upload_deadline": recording.upload_deadline,
+            "on_time": recording.on_time,
+            "late_reason": recording.late_reason,
+            "late_reason_label": _label(LateReason, recording.late_reason),
+            "late_reason_text": recording.late_reason_text,
+        },
+        "flags": {
+            "flagged": recording.flagged,
+            "flag_reason": recording.flag_reason,
+            "is_important": recording.is_important,
+            "late": recording.is_late,
+        },
+        "derivatives": [
+            {
+                "id": d.pk, "kind": d.kind, "kind_label": d.get_kind_display(), "mime_type": d.mime_type,
+                "width": d.width, "height": d.height, "size": d.stored_object.size,
+                "created_at": d.created_at, "note": d.note,
+            }
+            for d in derivatives
+        ],
+        "content_url": f"/api/v1/recordings/{recording.pk}/content",
+    }
+
+
+def _client(request: HttpRequest) -> str:
+    return f"{request.META.get('REMOTE_ADDR', '')} {request.headers.get('User-Agent', '')}".strip()[:200]
+
+
+# --- endpoints ---------------------------------------------------------------------------
+
+
+@router.get("", response={200: RecordingPage, **_ERRORS}, summary="检索执法音像记录")
+def list_recordings_endpoint(request, filters: Query[RecordingFilterIn], page: Query[PageParams]):
+    """只返回当前账号有权查看的记录；总数超过 10000 时截断（`count_capped` 为 true）。"""
+    return page_of(list_recordings(request.auth, filters.to_filter()), page)
+
+
+@router.get("/{int:recording_id}", response={200: RecordingDetail, **_ERRORS}, summary="记录详情")
+def recording_detail(request, recording_id: int):
+    """元数据、摘要（SHA-256、SM3、大小）、媒体信息、是否按时上传、异常标记与衍生资料。"""
+    return _detail(get_recording(request.auth, recording_id))
+
+
+@router.api_operation(
+    ["GET", "HEAD"],
+    "/{int:recording_id}/content",
+    response={200: None, 206: None, **_ERRORS, 416: None},
+    summary="原始文件（支持 Range）",
+)
+def recording_content(
+    request,
+    recording_id: int,
+    download: bool = Query(False, description="为 true 时作为附件下载"),
+    purpose: str = Query("", max_length=500, description="查阅事由，记入查阅登记"),
+):
+    """返回原始文件的字节，支持 HTTP Range 断点与拖动播放。
+
+    每次播放或下载都记入查阅登记（ACC-2）：带 `download=1` 或不带 Range 的请求登记为“下载”，
+    从第 0 字节开始的 Range 请求登记为“播放”；同一次播放的后续 Range 请求（起点大于 0）不重复登记。
+    """
+    action = AccessAction.DOWNLOAD if download else AccessAction.PLAY
+    recording = get_recording(request.auth, recording_id, action=action.value)
+    obj = recording.original
+    vault = get_vault()
+    path = vault.local_path(obj.key)
+    if path is None or vault.stat(obj.key) is None:
+        raise ObjectMissingError(_("文件库中找不到该记录的原始文件，请联系管理员。"))
+    if request.method == "GET":
+        header = request.headers.get("Range", "")
+        if_range = request.headers.get("If-Range", "")
+        if header and if_range and if_range.strip('"') != obj.sha256:
+            header = ""
+        wanted = parse_range(header, obj.size)
+        if wanted is not False:
+            start = wanted[0] if wanted else 0
+            if start == 0:
+                kind = AccessAction.DOWNLOAD if (download or not wanted) else AccessAction.PLAY
+                register_access(recording, actor=request.auth, action=kind, purpose=purpose.strip(),
+                                client=_client(request))
+    return ranged_file_response(
+        request,
+        path,
+        content_type=recording.mime_type or "application/octet-stream",
+        filename=recording.original_filename,
+        attachment=download,
+        etag=obj.sha256,
+    )
+
+
+@router.get("/{int:recording_id}/custody-events", response={200: CustodyEventPage, **_ERRORS},
+            summary="记录的保管链事件")
+def recording_custody_events(request, recording_id: int, page: Query[PageParams]):
+    """该记录自入库以来的全部保管链事件（按序号升序），含哈希与前序哈希，可独立核验。"""
+    recording = get_recording(request.auth, recording_id)
+    return page_of(custody_history(recording), page)

@@ -1,0 +1,13 @@
+"""Reads of the vault catalogue (no user scope: these serve operators and scheduled checks)."""
+
+from __future__ import annotations
+
+from django.db.models import F, QuerySet
+
+from storage.models import StoredObject
+
+
+def list_objects_due_for_fixity(limit: int | None = None) -> QuerySet[StoredObject]:
+    """Objects checked least recently first (never-checked ones before all others)."""
+    qs = StoredObject.objects.order_by(F("last_fixity_at").asc(nulls_first=True), "id")
+    return qs[:limit] if limit is not None else qs

@@ -1,0 +1,274 @@
+"""Forms of the web UI. Labels and messages are Chinese through gettext."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.password_validation import password_validators_help_text_html
+from django.utils.translation import gettext_lazy as _
+
+from recordings.choices import LateReason, MediaKind
+from recordings.selectors import SORTS, RecordingFilter
+
+
+class LoginForm(forms.Form):
+    username = forms.CharField(
+        label=_("用户名"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
+    )
+    password = forms.CharField(
+        label=_("密码"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class PasswordChangeForm(forms.Form):
+    old_password = forms.CharField(
+        label=_("当前密码"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    )
+    new_password1 = forms.CharField(
+        label=_("新密码"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validators_help_text_html,
+    )
+    new_password2 = forms.CharField(
+        label=_("确认新密码"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, person, *args, **kwargs):
+        self.person = person
+        super().__init__(*args, **kwargs)
+
+    def clean_old_password(self):
+        value = self.cleaned_data["old_password"]
+        if not self.person.check_password(value):
+            raise forms.ValidationError(_("当前密码不正确。"))
+        return value
+
+    def clean(self):
+        data = super().clean()
+        first, second = data.get("new_password1"), data.get("new_password2")
+        if first and second and first != second:
+            self.add_error("new_password2", _("两次输入的新密码不一致。"))
+        if first and data.get("old_password") and first == data["old_password"]:
+            self.add_error("new_password1", _("新密码不能与当前密码相同。"))
+        return data
+
+
+TIMELINESS_CHOICES = [
+    ("", _("全部")),
+    ("on_time", _("按时")),
+    ("late", _("逾期")),
+    ("unknown", _("未知")),
+]
+STATUS_CHOICES = [("", _("全部")), ("ok", _("正常")), ("flagged", _("异常"))]
+SORT_CHOICES = [
+    ("-start_time", _("拍摄时间（新→旧）")),
+    ("start_time", _("拍摄时间（旧→新）")),
+    ("-received_at", _("接收时间（新→旧）")),
+    ("received_at", _("接收时间（旧→新）")),
+    ("-duration_s", _("时长（长→短）")),
+]
+assert {value for value, _label in SORT_CHOICES} == set(SORTS)
+
+
+class RecordingFilterForm(forms.Form):
+    """GET parameters of the catalogue list; every field optional."""
+
+    q = forms.CharField(label=_("搜索"), required=False, max_length=100)
+    date_from = forms.DateField(
+        label=_("拍摄日期自"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("至"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    unit = forms.TypedChoiceField(label=_("采集机构"), required=False, coerce=int, empty_value=None)
+    officer = forms.TypedChoiceField(
+        label=_("执法人员"), required=False, coerce=int, empty_value=None
+    )
+    device_serial = forms.CharField(label=_("设备序列号"), required=False, max_length=64)
+    case_number = forms.CharField(label=_("案号"), required=False, max_length=100)
+    party = forms.CharField(label=_("当事人"), required=False, max_length=200)
+    status = forms.ChoiceField(label=_("状态"), required=False, choices=STATUS_CHOICES)
+    timeliness = forms.ChoiceField(label=_("时效"), required=False, choices=TIMELINESS_CHOICES)
+    media_kind = forms.ChoiceField(
+        label=_("类型"), required=False, choices=[("", _("全部")), *MediaKind.choices]
+    )
+    sort = forms.ChoiceField(label=_("排序"), required=False, choices=SORT_CHOICES)
+
+    def __init__(self, *args, units=(), officers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].choices = [("", _("全部"))] + [(u.pk, u.name) for u in units]
+        self.fields["officer"].choices = [("", _("全部"))] + [
+            (p.pk, p.display_name) for p in officers
+        ]
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", _("结束日期不能早于开始日期。"))
+        return data
+
+    def to_filter(self) -> RecordingFilter:
+        data = self.cleaned_data if self.is_valid() else {}
+        return RecordingFilter(
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            unit_id=data.get("unit"),
+            officer_id=data.get("officer"),
+            device_serial=data.get("device_serial") or "",
+            case_number=data.get("case_number") or "",
+            party=data.get("party") or "",
+            status=data.get("status") or "",
+            timeliness=data.get("timeliness") or "",
+            media_kind=data.get("media_kind") or "",
+            q=data.get("q") or "",
+            sort=data.get("sort") or "-start_time",
+        )
+
+    def is_filtered(self) -> bool:
+        if not self.is_valid():
+            return False
+        return any(v for k, v in self.cleaned_data.items() if k != "sort")
+
+
+class RecordingMetadataForm(forms.Form):
+    """The descriptive fields an editor may correct (ING-4); bytes never change."""
+
+    device_serial = forms.CharField(label=_("设备序列号"), required=False, max_length=64)
+    start_time = forms.DateTimeField(
+        label=_("开始时间"),
+        required=False,
+        widget=forms.DateTimeInput(
+            attrs={"type": "datetime-local", "step": 1}, format="%Y-%m-%dT%H:%M:%S"
+        ),
+        input_formats=[
+            "%Y-%m-%dT%H:%M:%S",
+            "%Y-%m-%dT%H:%M",
+            "%Y-%m-%d %H:%M:%S",
+            "%Y-%m-%d %H:%M",
+        ],
+    )
+    end_time = forms.DateTimeField(
+        label=_("结束时间"),
+        required=False,
+        widget=forms.DateTimeInput(
+            attrs={"type": "datetime-local", "step": 1}, format="%Y-%m-%dT%H:%M:%S"
+        ),
+        input_formats=[
+            "%Y-%m-%dT%H:%M:%S",
+            "%Y-%m-%dT%H:%M",
+            "%Y-%m-%d %H:%M:%S",
+            "%Y-%m-%d %H:%M",
+        ],
+    )
+    place = forms.CharField(label=_("地点"), required=False, max_length=200)
+    case_number = forms.CharField(label=_("案号"), required=False, max_length=100)
+    party = forms.CharField(label=_("当事人"), required=False, max_length=200)
+    handler = forms.CharField(label=_("承办人"), required=False, max_length=100)
+    matter_type = forms.CharField(label=_("执法事项"), required=False, max_length=100)
+    notes = forms.CharField(
+        label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    FIELDS = (
+        "device_serial",
+        "start_time",
+        "end_time",
+        "place",
+        "case_number",
+        "party",
+        "handler",
+        "matter_type",
+        "notes",
+    )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start_time"), data.get("end_time")
+        if start and end and end < start:
+            self.add_error("end_time", _("结束时间不能早于开始时间。"))
+        return data
+
+    def changes(self, recording) -> dict:
+        """Only the fields whose value differs from the stored one."""
+        out = {}
+        for name in self.FIELDS:
+            value = self.cleaned_data.get(name)
+            if value is None and name not in ("start_time", "end_time"):
+                value = ""
+            if isinstance(value, str):
+                value = value.strip()
+            current = getattr(recording, name)
+            if name in ("start_time", "end_time") and current and value:
+                # The form has whole seconds; the stored value may carry microseconds.
+                if current.replace(microsecond=0) == value.replace(microsecond=0):
+                    continue
+            if current != value:
+                out[name] = value
+        return out
+
+
+class LateReasonForm(forms.Form):
+    late_reason = forms.ChoiceField(
+        label=_("逾期原因"), choices=[("", _("请选择")), *LateReason.choices]
+    )
+    late_reason_text = forms.CharField(
+        label=_("说明"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def clean(self):
+        data = super().clean()
+        if (
+            data.get("late_reason") == LateReason.OTHER
+            and not (data.get("late_reason_text") or "").strip()
+        ):
+            self.add_error("late_reason_text", _("逾期原因为“其他”时须填写说明。"))
+        return data
+
+
+class UploadMetadataForm(forms.Form):
+    """Rendered on the upload page; the browser sends the values as tus Upload-Metadata."""
+
+    unit_id = forms.TypedChoiceField(label=_("采集机构"), coerce=int)
+    officer_ids = forms.TypedMultipleChoiceField(label=_("执法人员"), required=False, coerce=int)
+    case_number = forms.CharField(label=_("案号"), required=False, max_length=100)
+    party = forms.CharField(label=_("当事人"), required=False, max_length=200)
+    handler = forms.CharField(label=_("承办人"), required=False, max_length=100)
+    place = forms.CharField(label=_("地点"), required=False, max_length=200)
+    matter_type = forms.CharField(
+        label=_("执法事项"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"placeholder": _("如：现场检查、抽样、查封扣押")}),
+    )
+    notes = forms.CharField(
+        label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    is_late = forms.BooleanField(
+        label=_("本批文件超过24小时才上传（需说明逾期原因）"), required=False
+    )
+    late_reason = forms.ChoiceField(
+        label=_("逾期原因"), required=False, choices=[("", _("请选择")), *LateReason.choices]
+    )
+    late_reason_text = forms.CharField(label=_("逾期说明"), required=False, max_length=500)
+
+    def __init__(self, *args, units=(), officers=(), person=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        units = list(units)
+        self.fields["unit_id"].choices = [(u.pk, u.name) for u in units]
+        if person is not None and person.unit_id:
+            self.fields["unit_id"].initial = person.unit_id
+        self.fields["officer_ids"].choices = [
+            (p.pk, f"{p.display_name}（{p.badge_number}）" if p.badge_number else p.display_name)
+            for p in officers
+        ]
+        if person is not None and any(p.pk == person.pk for p in officers):
+            self.fields["officer_ids"].initial = [person.pk]

@@ -1,0 +1,31 @@
+"""Views of the Chinese web UI, one module per concern."""
+
+from web.views.auth import login_view, logout_view, password_change_view
+from web.views.content import recording_content, recording_derivative
+from web.views.home import home
+from web.views.recordings import (
+    recording_access_log,
+    recording_detail,
+    recording_edit,
+    recording_history,
+    recording_late_reason,
+    recording_list,
+)
+from web.views.upload import upload, upload_items
+
+__all__ = [
+    "home",
+    "login_view",
+    "logout_view",
+    "password_change_view",
+    "recording_access_log",
+    "recording_content",
+    "recording_derivative",
+    "recording_detail",
+    "recording_edit",
+    "recording_history",
+    "recording_late_reason",
+    "recording_list",
+    "upload",
+    "upload_items",
+]

@@ -1,0 +1,237 @@
+"""The catalogue: list with filters, the detail page, metadata and late-reason forms."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db.models import Prefetch
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from access.choices import AccessAction
+from access.models import AccessEntry
+from access.services import register_access
+from core.errors import DomainError
+from orgs.choices import Role
+from orgs.models import Person, Unit
+from recordings.choices import DerivativeKind
+from recordings.models import Derivative, Recording
+from recordings.selectors import count_capped, custody_history, get_recording, list_recordings
+from recordings.services import give_late_reason, update_recording_metadata
+from web.forms import LateReasonForm, RecordingFilterForm, RecordingMetadataForm
+from web.views.common import is_htmx, page
+from web.views.tokens import client_label, mint_play_token
+
+PER_PAGE = 25
+COUNT_CAP = 10_000
+HISTORY_LIMIT = 200
+ACCESS_LIMIT = 100
+
+
+def _filter_choices(user):
+    """Units and officers offered in the filter form: the user's department, else unit."""
+    if user.department_id:
+        units = Unit.objects.filter(department_id=user.department_id).order_by("code")
+    elif user.unit_id:
+        units = Unit.objects.filter(pk=user.unit_id)
+    else:
+        units = Unit.objects.none()
+    officers = (
+        Person.objects.filter(unit__in=units, is_active=True, role_assignments__role=Role.OFFICER)
+        .distinct()
+        .order_by("badge_number", "pk")
+    )
+    return list(units), list(officers)
+
+
+def _page_number(request) -> int:
+    try:
+        return max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+@page
+def recording_list(request):
+    user = request.user
+    units, officers = _filter_choices(user)
+    form = RecordingFilterForm(request.GET or None, units=units, officers=officers)
+    filters = form.to_filter()
+    qs = list_recordings(user, filters)
+    total, capped = count_capped(qs, cap=COUNT_CAP)
+    number = _page_number(request)
+    last_page = max(1, -(-total // PER_PAGE))
+    if not capped:
+        number = min(number, last_page)
+    offset = (number - 1) * PER_PAGE
+    rows = list(
+        qs.prefetch_related(
+            Prefetch(
+                "derivatives",
+                queryset=Derivative.objects.filter(kind=DerivativeKind.POSTER).only(
+                    "pk", "kind", "recording_id"
+                ),
+                to_attr="posters",
+            ),
+            Prefetch("officers", queryset=Person.objects.only("pk", "full_name", "username")),
+        )[offset : offset + PER_PAGE + 1]
+    )
+    has_next = len(rows) > PER_PAGE
+    rows = rows[:PER_PAGE]
+    params = request.GET.copy()
+    params.pop("page", None)
+    context = {
+        "form": form,
+        "rows": rows,
+        "total": total,
+        "capped": capped,
+        "page_number": number,
+        "last_page": None if capped else last_page,
+        "has_prev": number > 1,
+        "has_next": has_next,
+        "query": params.urlencode(),
+        "filtered": form.is_filtered(),
+        "first_index": offset + 1,
+    }
+    if is_htmx(request) and request.headers.get("HX-Target") == "results":
+        return render(request, "web/recordings/_results.html", context)
+    return render(request, "web/recordings/list.html", context)
+
+
+def _allowed(user, recording, action: str) -> bool:
+    return Recording.objects.restrict(user, action).filter(pk=recording.pk).exists()
+
+
+def _render_detail(request, recording, *, edit_form=None, late_form=None, status=200):
+    user = request.user
+    register_access(recording, actor=user, action=AccessAction.VIEW, client=client_label(request))
+    derivatives = list(recording.derivatives.select_related("stored_object").order_by("kind"))
+    by_kind = {d.kind: d for d in derivatives}
+    token = mint_play_token(request, recording.pk)
+    can_edit = _allowed(user, recording, "edit")
+    can_download = _allowed(user, recording, "download")
+    can_play = _allowed(user, recording, "play")
+    if edit_form is None and can_edit:
+        edit_form = RecordingMetadataForm(
+            initial={name: getattr(recording, name) for name in RecordingMetadataForm.FIELDS}
+        )
+    if late_form is None and recording.is_late:
+        late_form = LateReasonForm(
+            initial={
+                "late_reason": recording.late_reason,
+                "late_reason_text": recording.late_reason_text,
+            }
+        )
+    content_url = reverse("web:recording_content", args=[recording.pk])
+    proxy = by_kind.get(DerivativeKind.PROXY)
+    player = None
+    if can_play:
+        if recording.playable:
+            player = {"src": f"{content_url}?t={token}", "derivative": False}
+        elif proxy is not None:
+            proxy_url = reverse("web:recording_derivative", args=[recording.pk, proxy.kind])
+            player = {"src": f"{proxy_url}?t={token}", "derivative": True}
+    kind = recording.media_kind
+    if player and player["derivative"]:
+        kind = "video" if proxy.mime_type.startswith("video/") else "audio"
+    context = {
+        "recording": recording,
+        "officers": list(recording.officers.all()),
+        "derivatives": derivatives,
+        "poster": by_kind.get(DerivativeKind.POSTER),
+        "player": player,
+        "player_kind": kind,
+        "can_edit": can_edit,
+        "can_download": can_download,
+        "can_play": can_play,
+        "edit_form": edit_form if can_edit else None,
+        "late_form": late_form if can_edit else None,
+        "download_url": f"{content_url}?download=1",
+        "access_entries": _access_entries(recording),
+        "events": _history(recording),
+        "open_edit": bool(edit_form is not None and edit_form.is_bound),
+    }
+    return render(request, "web/recordings/detail.html", context, status=status)
+
+
+def _access_entries(recording):
+    return list(
+        AccessEntry.objects.filter(recording=recording).order_by("-occurred_at", "-pk")[
+            :ACCESS_LIMIT
+        ]
+    )
+
+
+def _history(recording):
+    return list(custody_history(recording)[:HISTORY_LIMIT])
+
+
+@page
+def recording_detail(request, pk: int):
+    recording = get_recording(request.user, pk, action="view")
+    return _render_detail(request, recording)
+
+
+@page
+def recording_history(request, pk: int):
+    """The custody history panel, refreshed by htmx (no access entry: it shows no content)."""
+    recording = get_recording(request.user, pk, action="view")
+    return render(
+        request,
+        "web/recordings/_history.html",
+        {"recording": recording, "events": _history(recording)},
+    )
+
+
+@page
+def recording_access_log(request, pk: int):
+    recording = get_recording(request.user, pk, action="view")
+    return render(
+        request,
+        "web/recordings/_access.html",
+        {"recording": recording, "access_entries": _access_entries(recording)},
+    )
+
+
+@require_POST
+@page
+def recording_edit(request, pk: int):
+    recording = get_recording(request.user, pk, action="edit")
+    form = RecordingMetadataForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请检查标红的字段。"))
+        return _render_detail(request, recording, edit_form=form, status=400)
+    changes = form.changes(recording)
+    if not changes:
+        messages.info(request, _("没有需要保存的修改。"))
+        return redirect("web:recording_detail", pk=recording.pk)
+    try:
+        update_recording_metadata(recording, actor=request.user, changes=changes)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return _render_detail(request, recording, edit_form=form, status=400)
+    messages.success(request, _("记录信息已保存，修改前后的内容已写入保管链。"))
+    return redirect("web:recording_detail", pk=recording.pk)
+
+
+@require_POST
+@page
+def recording_late_reason(request, pk: int):
+    recording = get_recording(request.user, pk, action="edit")
+    form = LateReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请检查逾期原因。"))
+        return _render_detail(request, recording, late_form=form, status=400)
+    try:
+        give_late_reason(
+            recording,
+            actor=request.user,
+            reason=form.cleaned_data["late_reason"],
+            text=form.cleaned_data["late_reason_text"],
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("web:recording_detail", pk=recording.pk)
+    messages.success(request, _("逾期原因已登记。"))
+    return redirect("web:recording_detail", pk=recording.pk)
