@@ -19,6 +19,9 @@ def _isolated_vault(tmp_path, settings):
     from storage.backends import reset_vault_cache
 
     settings.VAULT_DIR = tmp_path / "vault"
+    # cheap password hashing; no WhiteNoise scan of node_modules per test client
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.WHITENOISE_USE_FINDERS = False
     reset_vault_cache()
     HUEY.immediate = True
     yield

@@ -48,7 +48,12 @@ def new_token() -> tuple[str, str]:
 def _split(token: str) -> str | None:
     """The prefix of a well-formed token, else None."""
     parts = token.strip().split("_", 2)
-    if len(parts) != 3 or parts[0] != TOKEN_SCHEME or len(parts[1]) != PREFIX_LENGTH or not parts[2]:
+    if (
+        len(parts) != 3
+        or parts[0] != TOKEN_SCHEME
+        or len(parts[1]) != PREFIX_LENGTH
+        or not parts[2]
+    ):
         return None
     return parts[1]
 

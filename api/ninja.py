@@ -9,7 +9,13 @@ from django.core.signals import got_request_exception
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled, ValidationError
+from ninja.errors import (
+    AuthenticationError,
+    AuthorizationError,
+    HttpError,
+    Throttled,
+    ValidationError,
+)
 
 from api.auth import API_AUTH, CsrfFailed
 from core.context import get_request_id
@@ -80,9 +86,14 @@ def error_payload(request: HttpRequest, code: str, message: str, **extra) -> dic
     return {"code": code, "message": str(message), "request_id": _request_id(request), **extra}
 
 
-def error_response(request: HttpRequest, status: int, code: str, message: str, **extra) -> HttpResponse:
-    response = JsonResponse(error_payload(request, code, message, **extra), status=status,
-                            json_dumps_params={"ensure_ascii": False})
+def error_response(
+    request: HttpRequest, status: int, code: str, message: str, **extra
+) -> HttpResponse:
+    response = JsonResponse(
+        error_payload(request, code, message, **extra),
+        status=status,
+        json_dumps_params={"ensure_ascii": False},
+    )
     if status == 401:
         response["WWW-Authenticate"] = 'Bearer realm="api"'
     return response
@@ -95,13 +106,21 @@ def _domain_error(request, exc: DomainError):
 def _validation_error(request, exc: ValidationError):
     fields = []
     for error in exc.errors:
-        loc = [str(part) for part in error.get("loc", ()) if part not in ("query", "body", "path", "header")]
+        loc = [
+            str(part)
+            for part in error.get("loc", ())
+            if part not in ("query", "body", "path", "header")
+        ]
         if loc:
             fields.append(".".join(loc))
-    message = _("请求参数有误：%(fields)s。") % {"fields": "、".join(dict.fromkeys(fields))} if fields else _(
-        "请求参数有误。"
+    message = (
+        _("请求参数有误：%(fields)s。") % {"fields": "、".join(dict.fromkeys(fields))}
+        if fields
+        else _("请求参数有误。")
     )
-    errors = [{"loc": [str(p) for p in e.get("loc", ())], "type": e.get("type", "")} for e in exc.errors]
+    errors = [
+        {"loc": [str(p) for p in e.get("loc", ())], "type": e.get("type", "")} for e in exc.errors
+    ]
     return error_response(request, 422, "invalid_input", message, errors=errors)
 
 
@@ -109,7 +128,9 @@ def _http_error(request, exc: HttpError):
     if isinstance(exc, CsrfFailed):
         return error_response(request, 403, "csrf_failed", exc.message)
     if isinstance(exc, AuthenticationError) or exc.status_code == 401:
-        return error_response(request, 401, "unauthenticated", _("未登录或接口令牌无效，请重新登录或检查令牌。"))
+        return error_response(
+            request, 401, "unauthenticated", _("未登录或接口令牌无效，请重新登录或检查令牌。")
+        )
     if isinstance(exc, AuthorizationError) or exc.status_code == 403:
         return error_response(request, 403, "permission_denied", _("您无权执行此操作。"))
     if isinstance(exc, Throttled):

@@ -26,7 +26,13 @@ def page_of(qs: QuerySet, params: PageParams, *, cap: int | None = None) -> dict
 
     count, capped = count_capped(qs, cap or COUNT_CAP)
     items = list(qs[params.offset : params.offset + params.limit])
-    return {"count": count, "count_capped": capped, "limit": params.limit, "offset": params.offset, "items": items}
+    return {
+        "count": count,
+        "count_capped": capped,
+        "limit": params.limit,
+        "offset": params.offset,
+        "items": items,
+    }
 
 
 class PageMeta(Schema):

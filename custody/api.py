@@ -32,8 +32,11 @@ class ChainVerificationOut(Schema):
     findings: list[ChainFindingOut]
 
 
-@router.get("/verify", response={200: ChainVerificationOut, 401: ErrorOut, 403: ErrorOut},
-            summary="校验保管链（审计管理员）")
+@router.get(
+    "/verify",
+    response={200: ChainVerificationOut, 401: ErrorOut, 403: ErrorOut},
+    summary="校验保管链（审计管理员）",
+)
 def verify_custody(request):
     """重新计算整条保管链的哈希，返回发现的问题（缺号、断链、内容被改动）。仅审计管理员可用。"""
     if not request.auth.has_role(Role.AUDIT_ADMIN):

@@ -25,7 +25,14 @@ TEXT_FIELDS = {
     "filetype": 100,
 }
 MULTILINE = {"notes", "late_reason_text"}
-KNOWN_KEYS = set(TEXT_FIELDS) | {"filename", "unit_id", "officer_ids", "late_reason", "sha256", "important"}
+KNOWN_KEYS = set(TEXT_FIELDS) | {
+    "filename",
+    "unit_id",
+    "officer_ids",
+    "late_reason",
+    "sha256",
+    "important",
+}
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -34,7 +41,9 @@ def _text(value, *, multiline: bool = False) -> str:
         value = value.decode("utf-8", errors="replace")
     value = unicodedata.normalize("NFC", str(value))
     allowed = {"\n", "\t"} if multiline else set()
-    return "".join(ch for ch in value if ch in allowed or unicodedata.category(ch) not in ("Cc", "Cf")).strip()
+    return "".join(
+        ch for ch in value if ch in allowed or unicodedata.category(ch) not in ("Cc", "Cf")
+    ).strip()
 
 
 def _int(value, label: str) -> int:
@@ -60,7 +69,9 @@ def clean_metadata(values: dict, *, actor) -> dict:
         if key in values and values[key] not in (None, ""):
             text = _text(values[key], multiline=key in MULTILINE)
             if len(text) > limit:
-                raise InvalidUploadError(_("“%(key)s”过长（最多 %(limit)s 个字符）。") % {"key": key, "limit": limit})
+                raise InvalidUploadError(
+                    _("“%(key)s”过长（最多 %(limit)s 个字符）。") % {"key": key, "limit": limit}
+                )
             if text:
                 cleaned[key] = text
     unit_id = values.get("unit_id")
@@ -108,7 +119,9 @@ def clean_metadata(values: dict, *, actor) -> dict:
     return cleaned
 
 
-def build_recording_metadata(meta: dict, *, device_name: DeviceFilename | None, media: MediaInfo | None) -> RecordingMetadata:
+def build_recording_metadata(
+    meta: dict, *, device_name: DeviceFilename | None, media: MediaInfo | None
+) -> RecordingMetadata:
     """Uploader's values + the filename pattern + the media's own clock (media time wins)."""
     result = RecordingMetadata(
         unit_id=meta.get("unit_id"),

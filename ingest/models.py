@@ -15,7 +15,9 @@ class Upload(models.Model):
     """One tus upload. Its bytes live in the vault's staging area until complete."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="uploads")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="uploads"
+    )
     created_at = models.DateTimeField(_("创建时间"))
     updated_at = models.DateTimeField(_("更新时间"))
     expires_at = models.DateTimeField(_("过期时间"))
@@ -24,8 +26,12 @@ class Upload(models.Model):
     filename = models.CharField(_("文件名"), max_length=255, blank=True)
     raw_filename = models.TextField(_("原样文件名"), blank=True)
     metadata = models.JSONField(_("元数据"), default=dict, blank=True)
-    status = models.CharField(_("状态"), max_length=16, choices=UploadStatus.choices, default=UploadStatus.RECEIVING)
-    source = models.CharField(_("来源"), max_length=16, choices=IngestSource.choices, default=IngestSource.WEB)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=UploadStatus.choices, default=UploadStatus.RECEIVING
+    )
+    source = models.CharField(
+        _("来源"), max_length=16, choices=IngestSource.choices, default=IngestSource.WEB
+    )
     completed_at = models.DateTimeField(_("接收完成时间"), null=True, blank=True)
 
     class Meta:
@@ -44,8 +50,12 @@ class Upload(models.Model):
 class IngestItem(models.Model):
     """A file on its way into the catalogue; status visible in UI and API."""
 
-    upload = models.OneToOneField(Upload, null=True, blank=True, on_delete=models.PROTECT, related_name="item")
-    source = models.CharField(_("来源"), max_length=16, choices=IngestSource.choices, default=IngestSource.WEB)
+    upload = models.OneToOneField(
+        Upload, null=True, blank=True, on_delete=models.PROTECT, related_name="item"
+    )
+    source = models.CharField(
+        _("来源"), max_length=16, choices=IngestSource.choices, default=IngestSource.WEB
+    )
     filename = models.CharField(_("文件名"), max_length=255)
     raw_filename = models.TextField(_("原样文件名"), blank=True)
     size = models.BigIntegerField(_("大小"), default=0)
@@ -56,19 +66,35 @@ class IngestItem(models.Model):
     sha256 = models.CharField("SHA-256", max_length=64, blank=True)
     sm3 = models.CharField("SM3", max_length=64, blank=True)
     staging_name = models.CharField(_("暂存文件"), max_length=100, blank=True)
-    status = models.CharField(_("状态"), max_length=16, choices=IngestStatus.choices, default=IngestStatus.RECEIVED)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=IngestStatus.choices, default=IngestStatus.RECEIVED
+    )
     status_message = models.CharField(_("状态说明"), max_length=500, blank=True)
     steps = models.JSONField(_("处理步骤"), default=list, blank=True)
     stored_object = models.ForeignKey(
-        "storage.StoredObject", null=True, blank=True, on_delete=models.PROTECT, related_name="ingest_items"
+        "storage.StoredObject",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ingest_items",
     )
     recording = models.ForeignKey(
-        "recordings.Recording", null=True, blank=True, on_delete=models.PROTECT, related_name="ingest_items"
+        "recordings.Recording",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ingest_items",
     )
     duplicate_of = models.ForeignKey(
-        "recordings.Recording", null=True, blank=True, on_delete=models.PROTECT, related_name="duplicate_items"
+        "recordings.Recording",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="duplicate_items",
     )
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ingest_items")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="ingest_items"
+    )
     created_at = models.DateTimeField(_("创建时间"))
     updated_at = models.DateTimeField(_("更新时间"))
     finished_at = models.DateTimeField(_("处理完成时间"), null=True, blank=True)

@@ -104,13 +104,16 @@ def _check_space(length: int) -> None:
     if free is None:
         return
     reserved = (
-        Upload.objects.filter(status=UploadStatus.RECEIVING, expires_at__gt=timezone.now())
-        .aggregate(total=Sum(F("length") - F("offset")))["total"]
+        Upload.objects.filter(
+            status=UploadStatus.RECEIVING, expires_at__gt=timezone.now()
+        ).aggregate(total=Sum(F("length") - F("offset")))["total"]
         or 0
     )
     if length + reserved > free:
         raise InsufficientSpaceError(
-            _("文件库剩余空间不足：本文件需要 %(need)s，当前可用 %(free)s。请联系管理员释放空间后再上传。")
+            _(
+                "文件库剩余空间不足：本文件需要 %(need)s，当前可用 %(free)s。请联系管理员释放空间后再上传。"
+            )
             % {"need": filesizeformat(length), "free": filesizeformat(max(free - reserved, 0))}
         )
 
@@ -119,7 +122,9 @@ def _check_length(length: int) -> None:
     if length == 0:
         # ING-6 choice: a zero-byte file has no bytes to keep, so it is rejected whole
         # with a clear message rather than stored as an empty "original".
-        raise EmptyUploadError(_("文件为空（0 字节），没有可保存的内容。请检查记录仪导出的文件后重新上传。"))
+        raise EmptyUploadError(
+            _("文件为空（0 字节），没有可保存的内容。请检查记录仪导出的文件后重新上传。")
+        )
     if length > settings.UPLOAD_MAX_BYTES:
         raise UploadTooLargeError(
             _("文件过大：%(size)s，单个文件上限为 %(limit)s。")
@@ -240,20 +245,32 @@ def append_to_upload(
             _save_offset(upload, current)
         if offset != current:
             raise OffsetMismatchError(
-                _("上传进度不一致：服务器已接收 %(current)s 字节，本次请求从第 %(offset)s 字节开始。请先查询进度再续传。")
+                _(
+                    "上传进度不一致：服务器已接收 %(current)s 字节，本次请求从第 %(offset)s 字节开始。请先查询进度再续传。"
+                )
                 % {"current": current, "offset": offset}
             )
         remaining = upload.length - offset
         if content_length is not None and content_length > remaining:
             raise UploadTooLargeError(
-                _("本次发送的数据（%(sent)s 字节）超出声明的文件大小，剩余应为 %(remaining)s 字节，已拒绝。")
+                _(
+                    "本次发送的数据（%(sent)s 字节）超出声明的文件大小，剩余应为 %(remaining)s 字节，已拒绝。"
+                )
                 % {"sent": content_length, "remaining": remaining}
             )
         key = upload.pk.hex
         digester = digesters.acquire(key, staging)
         try:
-            return _append_locked(upload, staging, digester, actor=actor, offset=offset, chunks=chunks,
-                                  checksum=checksum, content_length=content_length)
+            return _append_locked(
+                upload,
+                staging,
+                digester,
+                actor=actor,
+                offset=offset,
+                chunks=chunks,
+                checksum=checksum,
+                content_length=content_length,
+            )
         finally:
             if upload.status == UploadStatus.RECEIVING:
                 digesters.release(key, digester)
@@ -261,7 +278,9 @@ def append_to_upload(
                 digester.close()
 
 
-def _append_locked(upload, staging, digester, *, actor, offset, chunks, checksum, content_length) -> AppendResult:
+def _append_locked(
+    upload, staging, digester, *, actor, offset, chunks, checksum, content_length
+) -> AppendResult:
     remaining = upload.length - offset
     point = digester.checkpoint()
     body_hash = hashlib.new(checksum[0]) if checksum else None
@@ -302,7 +321,8 @@ def _append_locked(upload, staging, digester, *, actor, offset, chunks, checksum
     except _Overflow:
         roll_back()
         raise UploadTooLargeError(
-            _("发送的数据超出声明的文件大小（%(length)s 字节），本次发送的内容已丢弃。") % {"length": upload.length}
+            _("发送的数据超出声明的文件大小（%(length)s 字节），本次发送的内容已丢弃。")
+            % {"length": upload.length}
         ) from None
     except VaultFullError:
         # append() cut the file back to its last whole chunk; the digester saw exactly those.
@@ -315,7 +335,9 @@ def _append_locked(upload, staging, digester, *, actor, offset, chunks, checksum
     if body_hash is not None and (not complete_body or body_hash.digest() != checksum[1]):
         roll_back()
         raise ChecksumMismatchError(
-            _("本次上传的数据校验值（%(alg)s）与请求头 Upload-Checksum 不一致，本次数据已丢弃，请从第 %(offset)s 字节重新发送。")
+            _(
+                "本次上传的数据校验值（%(alg)s）与请求头 Upload-Checksum 不一致，本次数据已丢弃，请从第 %(offset)s 字节重新发送。"
+            )
             % {"alg": checksum[0], "offset": offset}
         )
     new_offset = offset + state["written"]
@@ -339,13 +361,21 @@ def _complete_upload(upload: Upload, staging, *, actor, digests: Digests) -> Ing
                 EventCode.UPLOAD_REJECTED,
                 actor=actor,
                 subject=upload,
-                details={"reason": "declared_sha256_mismatch", "declared_sha256": declared, **digests.as_dict()},
+                details={
+                    "reason": "declared_sha256_mismatch",
+                    "declared_sha256": declared,
+                    **digests.as_dict(),
+                },
             )
         raise ChecksumMismatchError(
-            _("文件完整性校验失败：收到内容的 SHA-256 与上传前声明的不一致，已整体拒绝，请重新上传。")
+            _(
+                "文件完整性校验失败：收到内容的 SHA-256 与上传前声明的不一致，已整体拒绝，请重新上传。"
+            )
         )
     with transaction.atomic():
-        Upload.objects.filter(pk=upload.pk).update(status=UploadStatus.COMPLETE, completed_at=now, updated_at=now)
+        Upload.objects.filter(pk=upload.pk).update(
+            status=UploadStatus.COMPLETE, completed_at=now, updated_at=now
+        )
         upload.status, upload.completed_at = UploadStatus.COMPLETE, now
         item = IngestItem.objects.create(
             upload=upload,
@@ -383,19 +413,28 @@ def terminate_upload(upload: Upload, *, actor) -> Upload:
     with upload_write_lock(upload.pk):
         upload = Upload.objects.get(pk=upload.pk)
         if upload.status == UploadStatus.COMPLETE:
-            raise ConflictError(_("该上传已完成并进入入库流程，原始文件不能删除。"), code="upload_complete")
+            raise ConflictError(
+                _("该上传已完成并进入入库流程，原始文件不能删除。"), code="upload_complete"
+            )
         if upload.status != UploadStatus.RECEIVING:
             return upload
         get_vault().staging(upload.staging_name).discard()
         digesters.forget(upload.pk.hex)
         with transaction.atomic():
-            Upload.objects.filter(pk=upload.pk).update(status=UploadStatus.TERMINATED, updated_at=timezone.now())
+            Upload.objects.filter(pk=upload.pk).update(
+                status=UploadStatus.TERMINATED, updated_at=timezone.now()
+            )
             upload.status = UploadStatus.TERMINATED
             record_event(
                 EventCode.UPLOAD_TERMINATED,
                 actor=actor,
                 subject=upload,
-                details={"reason": "client", "offset": upload.offset, "length": upload.length, "filename": upload.filename},
+                details={
+                    "reason": "client",
+                    "offset": upload.offset,
+                    "length": upload.length,
+                    "filename": upload.filename,
+                },
             )
     return upload
 
@@ -404,7 +443,9 @@ def expire_stale_uploads(*, now=None) -> int:
     """Discard staging files of uploads nobody resumed in time; one custody event each."""
     now = now or timezone.now()
     expired = 0
-    for upload_id in Upload.objects.filter(status=UploadStatus.RECEIVING, expires_at__lte=now).values_list("pk", flat=True):
+    for upload_id in Upload.objects.filter(
+        status=UploadStatus.RECEIVING, expires_at__lte=now
+    ).values_list("pk", flat=True):
         try:
             with upload_write_lock(upload_id):
                 upload = Upload.objects.get(pk=upload_id)
@@ -415,13 +456,20 @@ def expire_stale_uploads(*, now=None) -> int:
                 staging.discard()
                 digesters.forget(upload.pk.hex)
                 with transaction.atomic():
-                    Upload.objects.filter(pk=upload.pk).update(status=UploadStatus.EXPIRED, updated_at=now)
+                    Upload.objects.filter(pk=upload.pk).update(
+                        status=UploadStatus.EXPIRED, updated_at=now
+                    )
                     record_event(
                         EventCode.UPLOAD_TERMINATED,
                         actor=None,
                         subject=upload,
-                        details={"reason": "expired", "offset": received, "length": upload.length,
-                                 "expires_at": upload.expires_at, "filename": upload.filename},
+                        details={
+                            "reason": "expired",
+                            "offset": received,
+                            "length": upload.length,
+                            "expires_at": upload.expires_at,
+                            "filename": upload.filename,
+                        },
                     )
                 expired += 1
         except UploadBusyError:
@@ -442,8 +490,9 @@ def _iter_stream(stream) -> Iterator[bytes]:
         yield from stream
 
 
-def ingest_stream(stream, *, actor, filename, metadata: dict, source: str = IngestSource.SEED,
-                  raw_filename=None) -> IngestItem:
+def ingest_stream(
+    stream, *, actor, filename, metadata: dict, source: str = IngestSource.SEED, raw_filename=None
+) -> IngestItem:
     """Ingest a local file or byte stream through the same pipeline, synchronously.
 
     Bytes go to a vault staging file while SHA-256 and SM3 are computed in the
@@ -462,7 +511,9 @@ def ingest_stream(stream, *, actor, filename, metadata: dict, source: str = Inge
             _check_length(0)
         declared = cleaned.get("sha256", "")
         if declared and declared != digests.sha256:
-            raise ChecksumMismatchError(_("文件完整性校验失败：内容的 SHA-256 与声明的不一致，已整体拒绝。"))
+            raise ChecksumMismatchError(
+                _("文件完整性校验失败：内容的 SHA-256 与声明的不一致，已整体拒绝。")
+            )
     except BaseException:
         staging.discard()
         raise
@@ -486,8 +537,14 @@ def ingest_stream(stream, *, actor, filename, metadata: dict, source: str = Inge
             EventCode.UPLOAD_COMPLETED,
             actor=actor,
             subject=item,
-            details={"ingest_item": item.pk, "filename": item.filename, "raw_filename": item.raw_filename,
-                     "source": source, **digests.as_dict(), "metadata": cleaned},
+            details={
+                "ingest_item": item.pk,
+                "filename": item.filename,
+                "raw_filename": item.raw_filename,
+                "source": source,
+                **digests.as_dict(),
+                "metadata": cleaned,
+            },
         )
     return run_pipeline(item.pk)
 
@@ -515,7 +572,9 @@ def begin_processing(item_id: int) -> IngestItem | None:
 def attach_stored_object(item: IngestItem, stored_object) -> None:
     item.stored_object = stored_object
     item.updated_at = timezone.now()
-    IngestItem.objects.filter(pk=item.pk).update(stored_object=stored_object, updated_at=item.updated_at)
+    IngestItem.objects.filter(pk=item.pk).update(
+        stored_object=stored_object, updated_at=item.updated_at
+    )
 
 
 def link_duplicate(item: IngestItem, *, actor, existing) -> None:
@@ -523,7 +582,9 @@ def link_duplicate(item: IngestItem, *, actor, existing) -> None:
     with transaction.atomic():
         item.duplicate_of = existing
         item.updated_at = timezone.now()
-        IngestItem.objects.filter(pk=item.pk).update(duplicate_of=existing, updated_at=item.updated_at)
+        IngestItem.objects.filter(pk=item.pk).update(
+            duplicate_of=existing, updated_at=item.updated_at
+        )
         record_event(
             EventCode.DUPLICATE_LINKED,
             actor=actor,
@@ -547,19 +608,28 @@ def catalogue_item(item: IngestItem, *, actor, **recording_kwargs):
         recording = register_recording(actor=actor, **recording_kwargs)
         item.recording = recording
         item.updated_at = timezone.now()
-        IngestItem.objects.filter(pk=item.pk).update(recording=recording, updated_at=item.updated_at)
+        IngestItem.objects.filter(pk=item.pk).update(
+            recording=recording, updated_at=item.updated_at
+        )
     return recording
 
 
-def finish_ingest_item(item: IngestItem, *, actor, status: str, message: str, steps: list) -> IngestItem:
+def finish_ingest_item(
+    item: IngestItem, *, actor, status: str, message: str, steps: list
+) -> IngestItem:
     """Final status, visible to the uploader; flagged and failed items leave a custody event."""
     now = timezone.now()
     with transaction.atomic():
         item.status, item.status_message = status, message[:500]
         item.steps, item.updated_at, item.finished_at = steps, now, now
         item.save(update_fields=["status", "status_message", "steps", "updated_at", "finished_at"])
-        details = {"ingest_item": item.pk, "filename": item.filename, "reason": item.status_message,
-                   "sha256": item.sha256, "steps": steps}
+        details = {
+            "ingest_item": item.pk,
+            "filename": item.filename,
+            "reason": item.status_message,
+            "sha256": item.sha256,
+            "steps": steps,
+        }
         subject = item.recording if item.recording_id else item
         if status == IngestStatus.FLAGGED:
             record_event(EventCode.INGEST_FLAGGED, actor=actor, subject=subject, details=details)
@@ -584,8 +654,17 @@ def requeue_stalled_items(*, now=None) -> int:
 # --- derivatives (ING-7) ---------------------------------------------------------------
 
 
-def add_derivative(recording, *, actor, kind: str, stored_object, mime_type: str, width=None, height=None,
-                   note: str = ""):
+def add_derivative(
+    recording,
+    *,
+    actor,
+    kind: str,
+    stored_object,
+    mime_type: str,
+    width=None,
+    height=None,
+    note: str = "",
+):
     """A derivative points to its original and lives in the derivative area; one per kind."""
     from recordings.models import Derivative
 
@@ -607,9 +686,15 @@ def add_derivative(recording, *, actor, kind: str, stored_object, mime_type: str
                 EventCode.DERIVATIVE_STORED,
                 actor=actor,
                 subject=recording,
-                details={"kind": kind, "stored_object": stored_object.pk, "key": stored_object.key,
-                         "sha256": stored_object.sha256, "sm3": stored_object.sm3, "size": stored_object.size,
-                         "mime_type": mime_type},
+                details={
+                    "kind": kind,
+                    "stored_object": stored_object.pk,
+                    "key": stored_object.key,
+                    "sha256": stored_object.sha256,
+                    "sm3": stored_object.sm3,
+                    "size": stored_object.size,
+                    "mime_type": mime_type,
+                },
             )
     return derivative
 
@@ -629,15 +714,24 @@ def local_copy(key: str) -> Iterator[str]:
         yield tmp.name
 
 
-def store_derivative_bytes(recording, *, actor, kind: str, source, mime_type: str, width=None, height=None,
-                           note: str = ""):
+def store_derivative_bytes(
+    recording, *, actor, kind: str, source, mime_type: str, width=None, height=None, note: str = ""
+):
     """Write bytes (or a file) into the derivative area, register them, link the derivative."""
     from storage.services import register_stored_object
 
     result = get_vault().write(_iter_stream(source), area=Area.DERIVATIVE)
     obj = register_stored_object(result, area=Area.DERIVATIVE, actor=actor)
-    return add_derivative(recording, actor=actor, kind=kind, stored_object=obj, mime_type=mime_type,
-                          width=width, height=height, note=note)
+    return add_derivative(
+        recording,
+        actor=actor,
+        kind=kind,
+        stored_object=obj,
+        mime_type=mime_type,
+        width=width,
+        height=height,
+        note=note,
+    )
 
 
 def create_proxy(recording_id: int, *, actor=None):
@@ -650,7 +744,10 @@ def create_proxy(recording_id: int, *, actor=None):
     existing = Derivative.objects.filter(recording=recording, kind=DerivativeKind.PROXY).first()
     if existing is not None:
         return existing
-    with tempfile.TemporaryDirectory(prefix="avr-proxy-") as tmp, local_copy(recording.original.key) as src:
+    with (
+        tempfile.TemporaryDirectory(prefix="avr-proxy-") as tmp,
+        local_copy(recording.original.key) as src,
+    ):
         target = Path(tmp) / "proxy.mp4"
         width, height = transcode_proxy(src, target)
         with open(target, "rb") as handle:

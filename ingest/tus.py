@@ -34,7 +34,9 @@ def parse_metadata(header: str) -> dict[str, bytes]:
         try:
             result[key] = base64.b64decode(parts[1], validate=True) if len(parts) == 2 else b""
         except (binascii.Error, ValueError):
-            raise InvalidUploadError(_("Upload-Metadata 中“%(key)s”的值不是有效的 Base64。") % {"key": key[:40]}) from None
+            raise InvalidUploadError(
+                _("Upload-Metadata 中“%(key)s”的值不是有效的 Base64。") % {"key": key[:40]}
+            ) from None
     return result
 
 

@@ -123,7 +123,9 @@ def _method(request) -> str:
 
 def _require_tus(request) -> None:
     if request.headers.get("Tus-Resumable") != TUS_VERSION:
-        raise TusVersionError(_("不支持的 tus 协议版本，请使用 %(version)s。") % {"version": TUS_VERSION})
+        raise TusVersionError(
+            _("不支持的 tus 协议版本，请使用 %(version)s。") % {"version": TUS_VERSION}
+        )
 
 
 def _options() -> HttpResponse:
@@ -165,7 +167,9 @@ def _has_body(request) -> bool:
 
 def _append(request, upload: Upload, actor, offset: int):
     if request.content_type != OFFSET_CONTENT_TYPE:
-        raise UnsupportedMediaTypeError(_("Content-Type 必须为 %(type)s。") % {"type": OFFSET_CONTENT_TYPE})
+        raise UnsupportedMediaTypeError(
+            _("Content-Type 必须为 %(type)s。") % {"type": OFFSET_CONTENT_TYPE}
+        )
     return services.append_to_upload(
         upload,
         actor=actor,
@@ -193,7 +197,9 @@ def _guard(handler):
             return _error(request, exc, getattr(request, "_tus_upload", None))
         except Exception:
             logger.exception("tus %s %s failed", request.method, request.path)
-            exc = DomainError(_("服务器内部错误，已记录日志，请稍后重试。"), code="internal_error", status=500)
+            exc = DomainError(
+                _("服务器内部错误，已记录日志，请稍后重试。"), code="internal_error", status=500
+            )
             return _error(request, exc, getattr(request, "_tus_upload", None))
 
     wrapped.__name__ = handler.__name__
@@ -213,7 +219,9 @@ def upload_collection(request):
         raise MethodNotAllowedError(_("不支持的请求方法。"))
     actor, source = _authenticate(request)
     if request.headers.get("Upload-Defer-Length"):
-        raise InvalidUploadError(_("不支持延后声明文件大小（Upload-Defer-Length），请提供 Upload-Length。"))
+        raise InvalidUploadError(
+            _("不支持延后声明文件大小（Upload-Defer-Length），请提供 Upload-Length。")
+        )
     length = parse_non_negative(request.headers.get("Upload-Length"), "Upload-Length")
     metadata = parse_metadata(request.headers.get("Upload-Metadata", ""))
     upload = services.create_upload(actor=actor, length=length, metadata=metadata, source=source)

@@ -101,7 +101,8 @@ def _require_text(value: str, label: str, max_length: int) -> str:
         raise OrgsError(_("请填写%(label)s。") % {"label": label}, code="field_required")
     if len(value) > max_length:
         raise OrgsError(
-            _("%(label)s过长（最多 %(n)s 个字符）。") % {"label": label, "n": max_length}, code="field_too_long"
+            _("%(label)s过长（最多 %(n)s 个字符）。") % {"label": label, "n": max_length},
+            code="field_too_long",
         )
     return value
 
@@ -115,12 +116,16 @@ def validate_department_level(level: str, parent) -> None:
     parent_index = LEVEL_ORDER.index(DepartmentLevel(parent.level))
     if parent_index + 1 >= len(LEVEL_ORDER) or LEVEL_ORDER[parent_index + 1] != level:
         expected = (
-            str(LEVEL_ORDER[parent_index + 1].label) if parent_index + 1 < len(LEVEL_ORDER) else None
+            str(LEVEL_ORDER[parent_index + 1].label)
+            if parent_index + 1 < len(LEVEL_ORDER)
+            else None
         )
         if expected is None:
             message = _("%(parent)s为县级部门，不能再设下级部门。") % {"parent": parent.name}
         else:
-            message = _("上级部门“%(parent)s”为%(plevel)s，下级部门须为%(expected)s，而不是%(level)s。") % {
+            message = _(
+                "上级部门“%(parent)s”为%(plevel)s，下级部门须为%(expected)s，而不是%(level)s。"
+            ) % {
                 "parent": parent.name,
                 "plevel": DepartmentLevel(parent.level).label,
                 "expected": expected,
@@ -138,14 +143,21 @@ def create_department(name: str, code: str, level: str, parent=None, *, actor) -
     validate_department_level(level, parent)
     with transaction.atomic():
         if Department.objects.filter(code=code).exists():
-            raise OrgsConflictError(_("机构代码“%(code)s”已被使用。") % {"code": code}, code="department_code_taken")
+            raise OrgsConflictError(
+                _("机构代码“%(code)s”已被使用。") % {"code": code}, code="department_code_taken"
+            )
         department = Department.objects.create(name=name, code=code, level=level, parent=parent)
         record_event(
             EventCode.DEPARTMENT_CREATED,
             actor=actor,
             subject=department,
-            details={"name": name, "code": code, "level": level, "parent": parent.pk if parent else None,
-                     "parent_name": parent.name if parent else ""},
+            details={
+                "name": name,
+                "code": code,
+                "level": level,
+                "parent": parent.pk if parent else None,
+                "parent_name": parent.name if parent else "",
+            },
         )
     return department
 
@@ -158,13 +170,20 @@ def create_unit(department: Department, name: str, code: str, *, actor) -> Unit:
     code = _require_text(code, _("机构代码"), 32)
     with transaction.atomic():
         if Unit.objects.filter(code=code).exists():
-            raise OrgsConflictError(_("机构代码“%(code)s”已被使用。") % {"code": code}, code="unit_code_taken")
+            raise OrgsConflictError(
+                _("机构代码“%(code)s”已被使用。") % {"code": code}, code="unit_code_taken"
+            )
         unit = Unit.objects.create(department=department, name=name, code=code)
         record_event(
             EventCode.UNIT_CREATED,
             actor=actor,
             subject=unit,
-            details={"name": name, "code": code, "department": department.pk, "department_name": department.name},
+            details={
+                "name": name,
+                "code": code,
+                "department": department.pk,
+                "department_name": department.name,
+            },
         )
     return unit
 
@@ -202,7 +221,8 @@ def create_person(
     if unit is not None:
         if department is not None and department.pk != unit.department_id:
             raise OrgsError(
-                _("所属机构“%(unit)s”不属于部门“%(department)s”。") % {"unit": unit.name, "department": department.name},
+                _("所属机构“%(unit)s”不属于部门“%(department)s”。")
+                % {"unit": unit.name, "department": department.name},
                 code="unit_department_mismatch",
             )
         department = unit.department
@@ -213,7 +233,9 @@ def create_person(
         one_time = password = _one_time_password()
     with transaction.atomic():
         if Person.objects.filter(username__iexact=username).exists():
-            raise OrgsConflictError(_("用户名“%(username)s”已被使用。") % {"username": username}, code="username_taken")
+            raise OrgsConflictError(
+                _("用户名“%(username)s”已被使用。") % {"username": username}, code="username_taken"
+            )
         person = Person(
             username=username,
             full_name=full_name,
@@ -225,8 +247,10 @@ def create_person(
         if one_time is None:
             problems = _password_problems(password, person)
             if problems:
-                raise OrgsError(_("密码不符合要求：%(problems)s") % {"problems": " ".join(problems)},
-                                code="password_invalid")
+                raise OrgsError(
+                    _("密码不符合要求：%(problems)s") % {"problems": " ".join(problems)},
+                    code="password_invalid",
+                )
         person.set_password(password)
         person.save()
         record_event(
@@ -251,13 +275,17 @@ def _check_role_combination(roles) -> None:
     """ACC-6: at most one separated administrator role, and never beside a media role."""
     unknown = [r for r in roles if r not in Role.values]
     if unknown:
-        raise OrgsError(_("未知的角色：%(roles)s") % {"roles": "、".join(unknown)}, code="role_unknown")
+        raise OrgsError(
+            _("未知的角色：%(roles)s") % {"roles": "、".join(unknown)}, code="role_unknown"
+        )
     held = set(roles)
     admin = held & SEPARATED_ADMIN_ROLES
     if len(admin) > 1:
         labels = "、".join(str(Role(r).label) for r in sorted(admin))
         raise SeparationOfDutiesError(
-            _("三员分立：系统管理员、安全管理员、审计管理员须由不同账号担任，同一账号不能兼任%(roles)s。")
+            _(
+                "三员分立：系统管理员、安全管理员、审计管理员须由不同账号担任，同一账号不能兼任%(roles)s。"
+            )
             % {"roles": labels}
         )
     media = held - SEPARATED_ADMIN_ROLES
@@ -299,13 +327,19 @@ def assign_role(person: Person, role: str, *, actor) -> RoleAssignment:
         if existing is not None:
             return existing
         _check_role_combination(sorted(held | {role}))
-        assignment = RoleAssignment.objects.create(person=person, role=role, assigned_at=timezone.now())
+        assignment = RoleAssignment.objects.create(
+            person=person, role=role, assigned_at=timezone.now()
+        )
         person._role_cache = None
         record_event(
             EventCode.ROLE_ASSIGNED,
             actor=actor,
             subject=person,
-            details={"role": role, "role_label": str(Role(role).label), "username": person.username},
+            details={
+                "role": role,
+                "role_label": str(Role(role).label),
+                "username": person.username,
+            },
         )
     return assignment
 
@@ -322,7 +356,11 @@ def issue_api_token(person: Person, name: str, *, actor) -> tuple[ApiToken, str]
         while ApiToken.objects.filter(prefix=prefix).exists():  # pragma: no cover - 2^40 space
             prefix, token = new_token()
         row = ApiToken.objects.create(
-            person=person, name=name, prefix=prefix, key_hash=hash_token(token), created_at=timezone.now()
+            person=person,
+            name=name,
+            prefix=prefix,
+            key_hash=hash_token(token),
+            created_at=timezone.now(),
         )
         record_event(
             EventCode.TOKEN_ISSUED,
@@ -345,7 +383,12 @@ def revoke_api_token(token: ApiToken, *, actor) -> ApiToken:
             EventCode.TOKEN_REVOKED,
             actor=actor,
             subject=row.person,
-            details={"token": row.pk, "name": row.name, "prefix": row.prefix, "username": row.person.username},
+            details={
+                "token": row.pk,
+                "name": row.name,
+                "prefix": row.prefix,
+                "username": row.person.username,
+            },
         )
     return row
 
@@ -357,5 +400,10 @@ def reset_password(person: Person, *, actor) -> str:
         person.set_password(one_time)
         person.must_change_password = True
         person.save(update_fields=["password", "must_change_password"])
-        record_event(EventCode.PASSWORD_RESET, actor=actor, subject=person, details={"username": person.username})
+        record_event(
+            EventCode.PASSWORD_RESET,
+            actor=actor,
+            subject=person,
+            details={"username": person.username},
+        )
     return one_time

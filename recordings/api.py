@@ -16,7 +16,13 @@ from core.ranges import parse_range, ranged_file_response
 from custody.choices import EventCode
 from recordings.choices import LateReason, MediaKind, TimeSource
 from recordings.models import Recording
-from recordings.selectors import SORTS, RecordingFilter, custody_history, get_recording, list_recordings
+from recordings.selectors import (
+    SORTS,
+    RecordingFilter,
+    custody_history,
+    get_recording,
+    list_recordings,
+)
 from storage.backends import get_vault
 from storage.backends.base import ObjectMissingError
 
@@ -39,7 +45,9 @@ class RecordingFilterIn(Schema):
     case_number: str = Field("", max_length=100, description="案号（前缀匹配）")
     party: str = Field("", max_length=200, description="当事人（前缀匹配）")
     status: Literal["", "flagged", "ok"] = Field("", description="flagged：有异常；ok：无异常")
-    timeliness: Literal["", "on_time", "late", "unknown"] = Field("", description="按时 / 逾期 / 时间未知")
+    timeliness: Literal["", "on_time", "late", "unknown"] = Field(
+        "", description="按时 / 逾期 / 时间未知"
+    )
     media_kind: Literal["", "video", "audio", "photo", "unknown"] = Field("", description="类型")
     q: str = Field("", max_length=200, description="案号、当事人、文件名前缀或设备序列号")
     sort: Literal[tuple(SORTS)] = Field("-start_time", description="排序")  # type: ignore[valid-type]
@@ -220,17 +228,41 @@ def _detail(recording: Recording) -> dict:
         "original_filename": recording.original_filename,
         "raw_filename": recording.raw_filename,
         "metadata": {
-            **{f: getattr(recording, f) for f in (
-                "device_serial", "badge_number", "start_time", "end_time", "time_source", "place",
-                "case_number", "party", "handler", "matter_type", "notes")},
+            **{
+                f: getattr(recording, f)
+                for f in (
+                    "device_serial",
+                    "badge_number",
+                    "start_time",
+                    "end_time",
+                    "time_source",
+                    "place",
+                    "case_number",
+                    "party",
+                    "handler",
+                    "matter_type",
+                    "notes",
+                )
+            },
             "time_source_label": _label(TimeSource, recording.time_source),
         },
         "digests": recording.original.digests.as_dict(),
         "media": {
             "kind": recording.media_kind,
             "kind_label": _label(MediaKind, recording.media_kind),
-            **{f: getattr(recording, f) for f in (
-                "mime_type", "container", "video_codec", "audio_codec", "duration_s", "width", "height", "playable")},
+            **{
+                f: getattr(recording, f)
+                for f in (
+                    "mime_type",
+                    "container",
+                    "video_codec",
+                    "audio_codec",
+                    "duration_s",
+                    "width",
+                    "height",
+                    "playable",
+                )
+            },
         },
         "unit": recording.unit,
         "department": recording.department,
@@ -253,9 +285,15 @@ def _detail(recording: Recording) -> dict:
         },
         "derivatives": [
             {
-                "id": d.pk, "kind": d.kind, "kind_label": d.get_kind_display(), "mime_type": d.mime_type,
-                "width": d.width, "height": d.height, "size": d.stored_object.size,
-                "created_at": d.created_at, "note": d.note,
+                "id": d.pk,
+                "kind": d.kind,
+                "kind_label": d.get_kind_display(),
+                "mime_type": d.mime_type,
+                "width": d.width,
+                "height": d.height,
+                "size": d.stored_object.size,
+                "created_at": d.created_at,
+                "note": d.note,
             }
             for d in derivatives
         ],
@@ -264,7 +302,9 @@ def _detail(recording: Recording) -> dict:
 
 
 def _client(request: HttpRequest) -> str:
-    return f"{request.META.get('REMOTE_ADDR', '')} {request.headers.get('User-Agent', '')}".strip()[:200]
+    return f"{request.META.get('REMOTE_ADDR', '')} {request.headers.get('User-Agent', '')}".strip()[
+        :200
+    ]
 
 
 # --- endpoints ---------------------------------------------------------------------------
@@ -316,8 +356,13 @@ def recording_content(
             start = wanted[0] if wanted else 0
             if start == 0:
                 kind = AccessAction.DOWNLOAD if (download or not wanted) else AccessAction.PLAY
-                register_access(recording, actor=request.auth, action=kind, purpose=purpose.strip(),
-                                client=_client(request))
+                register_access(
+                    recording,
+                    actor=request.auth,
+                    action=kind,
+                    purpose=purpose.strip(),
+                    client=_client(request),
+                )
     return ranged_file_response(
         request,
         path,
@@ -328,8 +373,11 @@ def recording_content(
     )
 
 
-@router.get("/{int:recording_id}/custody-events", response={200: CustodyEventPage, **_ERRORS},
-            summary="记录的保管链事件")
+@router.get(
+    "/{int:recording_id}/custody-events",
+    response={200: CustodyEventPage, **_ERRORS},
+    summary="记录的保管链事件",
+)
 def recording_custody_events(request, recording_id: int, page: Query[PageParams]):
     """该记录自入库以来的全部保管链事件（按序号升序），含哈希与前序哈希，可独立核验。"""
     recording = get_recording(request.auth, recording_id)

@@ -98,7 +98,10 @@ def probe_media(path: str | os.PathLike, *, filename: str = "") -> MediaInfo:
         return _probe_av(path, filename)
     except Exception as exc:  # a probe that crashes must not lose the file
         logger.exception("probe failed for %s", path)
-        return MediaInfo(problem=_("无法识别为音视频或照片：探测程序出错（%(error)s）。") % {"error": type(exc).__name__})
+        return MediaInfo(
+            problem=_("无法识别为音视频或照片：探测程序出错（%(error)s）。")
+            % {"error": type(exc).__name__}
+        )
 
 
 def _probe_photo(path) -> MediaInfo | None:
@@ -180,7 +183,9 @@ def _mp4_missing_moov(path) -> bool:
         return False
 
 
-def _container_name(fmt_name: str, metadata: dict, filename: str, has_video: bool, codecs: set) -> str:
+def _container_name(
+    fmt_name: str, metadata: dict, filename: str, has_video: bool, codecs: set
+) -> str:
     ext = os.path.splitext(filename)[1].lower().lstrip(".")
     if fmt_name == _MP4_FAMILY:
         brand = str(metadata.get("major_brand", "")).strip().lower()
@@ -217,7 +222,9 @@ def _probe_av(path, filename: str) -> MediaInfo:
         container = av.open(str(path), metadata_errors="replace")
     except Exception as exc:
         if _mp4_missing_moov(path):
-            problem = _("无法识别为音视频：MP4 文件不完整，缺少索引（moov），可能是录制中断或拷贝不完整。")
+            problem = _(
+                "无法识别为音视频：MP4 文件不完整，缺少索引（moov），可能是录制中断或拷贝不完整。"
+            )
         else:
             problem = _("无法识别为音视频或照片文件（%(error)s）。") % {"error": _short_error(exc)}
         return MediaInfo(problem=problem, raw={"error": _short_error(exc)})
@@ -259,7 +266,12 @@ def _probe_av(path, filename: str) -> MediaInfo:
             audio_codec = "mp3"
         codecs = {c for c in (video_codec, audio_codec) if c}
         name = _container_name(fmt_name, metadata, filename, video is not None, codecs)
-        raw = {"format": fmt_name, "bit_rate": container.bit_rate, "metadata": metadata, "streams": streams}
+        raw = {
+            "format": fmt_name,
+            "bit_rate": container.bit_rate,
+            "metadata": metadata,
+            "streams": streams,
+        }
         if video is None and audio is None:
             return MediaInfo(
                 container=name,
@@ -310,7 +322,9 @@ def _short_error(exc: Exception) -> str:
 # --- poster ------------------------------------------------------------------
 
 
-def make_poster(path: str | os.PathLike, kind: str, *, width: int = POSTER_WIDTH, at_s: float = 1.0) -> tuple[bytes, int, int]:
+def make_poster(
+    path: str | os.PathLike, kind: str, *, width: int = POSTER_WIDTH, at_s: float = 1.0
+) -> tuple[bytes, int, int]:
     """A JPEG about ``width`` px wide: a frame near ``at_s`` seconds, or the photo itself."""
     from PIL import Image, ImageOps
 
@@ -333,7 +347,11 @@ def _video_frame(path, at_s: float):
     import av
 
     with av.open(str(path)) as container:
-        stream = next(s for s in container.streams.video if not (s.disposition & av.stream.Disposition.attached_pic))
+        stream = next(
+            s
+            for s in container.streams.video
+            if not (s.disposition & av.stream.Disposition.attached_pic)
+        )
         stream.thread_type = "AUTO"
         duration = container.duration / av.time_base if container.duration else None
         target = min(at_s, duration / 2) if duration else 0.0
@@ -363,13 +381,22 @@ def _proxy_size(width: int, height: int, max_height: int) -> tuple[int, int]:
     return max(2, width - width % 2), max(2, height - height % 2)
 
 
-def transcode_proxy(src: str | os.PathLike, dst: str | os.PathLike, *, max_height: int = PROXY_MAX_HEIGHT,
-                    preset: str = "veryfast") -> tuple[int, int]:
+def transcode_proxy(
+    src: str | os.PathLike,
+    dst: str | os.PathLike,
+    *,
+    max_height: int = PROXY_MAX_HEIGHT,
+    preset: str = "veryfast",
+) -> tuple[int, int]:
     """H.264/AAC MP4 (faststart) at most ``max_height`` lines; returns (width, height)."""
     import av
 
     with av.open(str(src)) as source:
-        vin = next(s for s in source.streams.video if not (s.disposition & av.stream.Disposition.attached_pic))
+        vin = next(
+            s
+            for s in source.streams.video
+            if not (s.disposition & av.stream.Disposition.attached_pic)
+        )
         vin.thread_type = "AUTO"
         ain = source.streams.audio[0] if source.streams.audio else None
         width, height = _proxy_size(vin.codec_context.width, vin.codec_context.height, max_height)

@@ -69,7 +69,9 @@ def build_world() -> World:
         outsider=make_person("officer", unit=unit_c, full_name="陈静"),
         admin=make_person("system_admin", department=department, full_name="系统管理员"),
         auditor=make_person("audit_admin", department=department, full_name="审计管理员"),
-        recording=make_recording(officer, case_number="某市监处罚〔2026〕15号", party="某某食品有限公司"),
+        recording=make_recording(
+            officer, case_number="某市监处罚〔2026〕15号", party="某某食品有限公司"
+        ),
     )
     return world
 
@@ -107,7 +109,9 @@ class RecordingEndpointContract(ApiTestBase):
 
     @pytest.mark.req("INT-1")
     def test_wrong_token_denied_401(self, client, world):
-        response = self.request(client, self.url(world.recording), HTTP_AUTHORIZATION="Bearer avr_0000000000_nope")
+        response = self.request(
+            client, self.url(world.recording), HTTP_AUTHORIZATION="Bearer avr_0000000000_nope"
+        )
         assert_error(response, 401, "unauthenticated")
 
     @pytest.mark.req("INT-1")
@@ -127,8 +131,11 @@ class RecordingEndpointContract(ApiTestBase):
 
     @pytest.mark.req("INT-1")
     def test_missing_recording_not_found_404(self, client, world):
-        response = self.request(client, self.url(type(world.recording)(pk=world.recording.pk + 999)),
-                                **bearer(world.officer))
+        response = self.request(
+            client,
+            self.url(type(world.recording)(pk=world.recording.pk + 999)),
+            **bearer(world.officer),
+        )
         assert_error(response, 404, "not_found")
 
     @pytest.mark.req("INT-1")

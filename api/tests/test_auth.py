@@ -34,17 +34,22 @@ class TestTokens(ApiTestBase):
     def test_revoked_token_denied_401_in_chinese(self, client, world):
         row, token = issue_api_token(world.officer, "办案系统对接", actor=world.admin)
         revoke_api_token(row, actor=world.admin)
-        body = assert_error(client.get(URL, HTTP_AUTHORIZATION=f"Bearer {token}"), 401, "unauthenticated")
+        body = assert_error(
+            client.get(URL, HTTP_AUTHORIZATION=f"Bearer {token}"), 401, "unauthenticated"
+        )
         assert "令牌" in body["message"]
 
     @pytest.mark.req("INT-1")
-    @pytest.mark.parametrize("header", [
-        "Bearer avr_0123456789_wrongsecret",
-        "Bearer not-a-token",
-        "Bearer ",
-        "Token abc",
-        "Basic dXNlcjpwYXNz",
-    ])
+    @pytest.mark.parametrize(
+        "header",
+        [
+            "Bearer avr_0123456789_wrongsecret",
+            "Bearer not-a-token",
+            "Bearer ",
+            "Token abc",
+            "Basic dXNlcjpwYXNz",
+        ],
+    )
     def test_wrong_or_malformed_token_denied_401(self, client, world, header):
         assert_error(client.get(URL, HTTP_AUTHORIZATION=header), 401, "unauthenticated")
 
@@ -75,7 +80,9 @@ class TestTokens(ApiTestBase):
         assert first is not None
         client.get(URL, **headers)
         assert ApiToken.objects.get(pk=row.pk).last_used_at == first
-        ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now() - timedelta(minutes=5))
+        ApiToken.objects.filter(pk=row.pk).update(
+            last_used_at=timezone.now() - timedelta(minutes=5)
+        )
         client.get(URL, **headers)
         assert ApiToken.objects.get(pk=row.pk).last_used_at > first
 
@@ -85,7 +92,9 @@ class TestTokens(ApiTestBase):
         request = RequestFactory().patch("/api/v1/uploads/x", HTTP_AUTHORIZATION=f"Bearer {token}")
         assert authenticate_token(request) == world.officer
         assert request.user == world.officer
-        bad = RequestFactory().patch("/api/v1/uploads/x", HTTP_AUTHORIZATION="Bearer avr_0000000000_zz")
+        bad = RequestFactory().patch(
+            "/api/v1/uploads/x", HTTP_AUTHORIZATION="Bearer avr_0000000000_zz"
+        )
         assert authenticate_token(bad) is None
         assert authenticate_token(RequestFactory().get("/")) is None
 
@@ -99,7 +108,9 @@ class TestSession(ApiTestBase):
     @pytest.mark.req("INT-1")
     def test_bad_token_not_rescued_by_session(self, client, world):
         client.force_login(world.officer)
-        assert_error(client.get(URL, HTTP_AUTHORIZATION="Bearer avr_0000000000_zz"), 401, "unauthenticated")
+        assert_error(
+            client.get(URL, HTTP_AUTHORIZATION="Bearer avr_0000000000_zz"), 401, "unauthenticated"
+        )
 
     @pytest.mark.req("INT-1")
     def test_unsafe_session_request_without_csrf_refused(self, world):
@@ -114,7 +125,9 @@ class TestSession(ApiTestBase):
         from django.middleware.csrf import _get_new_csrf_string, _mask_cipher_secret
 
         secret = _get_new_csrf_string()
-        request = RequestFactory().post("/api/v1/anything", HTTP_X_CSRFTOKEN=_mask_cipher_secret(secret))
+        request = RequestFactory().post(
+            "/api/v1/anything", HTTP_X_CSRFTOKEN=_mask_cipher_secret(secret)
+        )
         request.COOKIES = {"csrftoken": secret}
         request.user = world.officer
         assert SessionAuth()(request) == world.officer

@@ -17,36 +17,48 @@ class TestErrorShape(ApiTestBase):
 
     @pytest.mark.req("INT-1")
     def test_request_id_echoed(self, client, world):
-        response = client.get("/api/v1/recordings/999999", HTTP_X_REQUEST_ID="abcdef123456", **bearer(world.officer))
+        response = client.get(
+            "/api/v1/recordings/999999", HTTP_X_REQUEST_ID="abcdef123456", **bearer(world.officer)
+        )
         body = assert_error(response, 404, "not_found")
         assert body["request_id"] == "abcdef123456" == response["X-Request-ID"]
 
     @pytest.mark.req("INT-1")
-    @pytest.mark.parametrize("params", [
-        {"limit": "many"},
-        {"limit": 100000},
-        {"offset": -1},
-        {"officer_id": "x"},
-        {"status": "deleted"},
-        {"date_to": "2026-13-45"},
-        {"case_number": "x" * 500},
-    ])
+    @pytest.mark.parametrize(
+        "params",
+        [
+            {"limit": "many"},
+            {"limit": 100000},
+            {"offset": -1},
+            {"officer_id": "x"},
+            {"status": "deleted"},
+            {"date_to": "2026-13-45"},
+            {"case_number": "x" * 500},
+        ],
+    )
     def test_bad_query_invalid_input_422(self, client, world, params):
-        body = assert_error(client.get("/api/v1/recordings", params, **bearer(world.officer)), 422, "invalid_input")
+        body = assert_error(
+            client.get("/api/v1/recordings", params, **bearer(world.officer)), 422, "invalid_input"
+        )
         assert body["errors"]
 
     @pytest.mark.req("INT-1")
     def test_bad_content_params_invalid_input_422(self, client, world):
         url = f"/api/v1/recordings/{world.recording.pk}/content"
-        assert_error(client.get(url, {"download": "perhaps"}, **bearer(world.officer)), 422, "invalid_input")
+        assert_error(
+            client.get(url, {"download": "perhaps"}, **bearer(world.officer)), 422, "invalid_input"
+        )
 
     @pytest.mark.req("INT-1")
-    @pytest.mark.parametrize("exc, status, code", [
-        (DomainError("不行"), 400, "domain_error"),
-        (ConflictError("已存在"), 409, "conflict"),
-        (PermissionDeniedError("无权"), 403, "permission_denied"),
-        (DomainError("自定义", code="custom_code", status=410), 410, "custom_code"),
-    ])
+    @pytest.mark.parametrize(
+        "exc, status, code",
+        [
+            (DomainError("不行"), 400, "domain_error"),
+            (ConflictError("已存在"), 409, "conflict"),
+            (PermissionDeniedError("无权"), 403, "permission_denied"),
+            (DomainError("自定义", code="custom_code", status=410), 410, "custom_code"),
+        ],
+    )
     def test_domain_errors_mapped_by_class(self, exc, status, code):
         request = RequestFactory().get("/api/v1/x")
         request.request_id = "rid12345"

@@ -13,8 +13,14 @@ def make_item(person, status="stored", recording=None, **fields):
     now = timezone.now()
     return IngestItem.objects.create(
         filename=fields.pop("filename", "DSJ-A0012345_10020301_20260315093000_0001.MP4"),
-        size=1024, status=status, created_by=person, created_at=now, updated_at=now,
-        recording=recording, steps=[{"step": "digest", "status": "done"}], **fields,
+        size=1024,
+        status=status,
+        created_by=person,
+        created_at=now,
+        updated_at=now,
+        recording=recording,
+        steps=[{"step": "digest", "status": "done"}],
+        **fields,
     )
 
 
@@ -33,12 +39,18 @@ class TestIngestItems(ListEndpointContract):
         body = client.get(self.url, **bearer(world.officer)).json()
         assert [i["id"] for i in body["items"]] == [mine.pk]
         assert body["items"][0]["recording_id"] == world.recording.pk
-        assert_error(client.get(f"{self.url}/{theirs.pk}", **bearer(world.officer)), 404, "not_found")
+        assert_error(
+            client.get(f"{self.url}/{theirs.pk}", **bearer(world.officer)), 404, "not_found"
+        )
 
     @pytest.mark.req("INT-1", "ING-6")
     def test_detail_shows_status_steps_and_duplicate(self, client, world):
-        item = make_item(world.officer, status="stored", duplicate_of=world.recording,
-                         status_message="与已有记录重复，已关联")
+        item = make_item(
+            world.officer,
+            status="stored",
+            duplicate_of=world.recording,
+            status_message="与已有记录重复，已关联",
+        )
         body = client.get(f"{self.url}/{item.pk}", **bearer(world.officer)).json()
         assert body["status"] == "stored" and body["status_label"] == "已入库"
         assert body["status_message"] == "与已有记录重复，已关联"
@@ -51,7 +63,9 @@ class TestIngestItems(ListEndpointContract):
         make_item(world.officer, status="stored")
         body = client.get(self.url, {"status": "failed"}, **bearer(world.officer)).json()
         assert [i["id"] for i in body["items"]] == [failed.pk]
-        assert_error(client.get(self.url, {"status": "nope"}, **bearer(world.officer)), 422, "invalid_input")
+        assert_error(
+            client.get(self.url, {"status": "nope"}, **bearer(world.officer)), 422, "invalid_input"
+        )
 
     @pytest.mark.req("INT-1")
     def test_detail_without_auth_401(self, client, world):

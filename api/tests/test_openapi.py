@@ -31,8 +31,21 @@ class TestOpenApi(ApiTestBase):
     def test_schema_documents_tus_uploads(self, client, db):
         description = client.get("/api/v1/openapi.json").json()["info"]["description"]
         assert "tus 1.0" in description and "/api/v1/uploads/" in description
-        for key in ("filename", "filetype", "unit_id", "case_number", "party", "handler", "place",
-                    "matter_type", "notes", "officer_ids", "late_reason", "late_reason_text", "sha256"):
+        for key in (
+            "filename",
+            "filetype",
+            "unit_id",
+            "case_number",
+            "party",
+            "handler",
+            "place",
+            "matter_type",
+            "notes",
+            "officer_ids",
+            "late_reason",
+            "late_reason_text",
+            "sha256",
+        ):
             assert f"`{key}`" in description, key
 
     @pytest.mark.req("INT-1")
@@ -40,7 +53,8 @@ class TestOpenApi(ApiTestBase):
         components = client.get("/api/v1/openapi.json").json()["components"]["schemas"]
         assert set(components["DigestsOut"]["properties"]) == {"sha256", "sm3", "size"}
         assert {"metadata", "digests", "media", "timeliness", "flags", "derivatives"} <= set(
-            components["RecordingDetail"]["properties"])
+            components["RecordingDetail"]["properties"]
+        )
 
     @pytest.mark.req("INT-1")
     def test_docs_page_loads(self, client, db):

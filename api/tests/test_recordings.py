@@ -8,7 +8,13 @@ import pytest
 from django.utils import timezone
 
 from access.models import AccessEntry
-from api.tests.base import ApiTestBase, ListEndpointContract, RecordingEndpointContract, assert_error, bearer
+from api.tests.base import (
+    ApiTestBase,
+    ListEndpointContract,
+    RecordingEndpointContract,
+    assert_error,
+    bearer,
+)
 from core.testing import make_recording
 from custody.models import Event
 from recordings.models import Recording
@@ -61,21 +67,36 @@ class TestRecordingList(ListEndpointContract):
     def test_timeliness_filter_separates_late(self, client, world):
         now = timezone.now()
         late = make_recording(world.officer, start_time=now - timedelta(days=3), received_at=now)
-        on_time = make_recording(world.officer, start_time=now - timedelta(hours=2), received_at=now)
+        on_time = make_recording(
+            world.officer, start_time=now - timedelta(hours=2), received_at=now
+        )
         headers = bearer(world.officer)
-        late_ids = {i["id"] for i in client.get(self.url, {"timeliness": "late"}, **headers).json()["items"]}
-        on_time_ids = {i["id"] for i in client.get(self.url, {"timeliness": "on_time"}, **headers).json()["items"]}
+        late_ids = {
+            i["id"] for i in client.get(self.url, {"timeliness": "late"}, **headers).json()["items"]
+        }
+        on_time_ids = {
+            i["id"]
+            for i in client.get(self.url, {"timeliness": "on_time"}, **headers).json()["items"]
+        }
         assert late_ids == {late.pk}
         assert on_time_ids == {on_time.pk}
 
     @pytest.mark.req("INT-1")
     def test_unknown_sort_invalid_input_422(self, client, world):
-        body = assert_error(client.get(self.url, {"sort": "password"}, **bearer(world.officer)), 422, "invalid_input")
+        body = assert_error(
+            client.get(self.url, {"sort": "password"}, **bearer(world.officer)),
+            422,
+            "invalid_input",
+        )
         assert "sort" in body["message"]
 
     @pytest.mark.req("INT-1")
     def test_malformed_date_invalid_input_422(self, client, world):
-        assert_error(client.get(self.url, {"date_from": "昨天"}, **bearer(world.officer)), 422, "invalid_input")
+        assert_error(
+            client.get(self.url, {"date_from": "昨天"}, **bearer(world.officer)),
+            422,
+            "invalid_input",
+        )
 
     @pytest.mark.req("INT-1")
     def test_pagination_limit_offset_and_count(self, client, world):
@@ -119,22 +140,36 @@ class TestRecordingDetail(RecordingEndpointContract):
     def test_detail_lists_metadata_digests_media_flags(self, client, world):
         body = client.get(self.url(world.recording), **bearer(world.officer)).json()
         original = world.recording.original
-        assert body["digests"] == {"sha256": original.sha256, "sm3": original.sm3, "size": original.size}
+        assert body["digests"] == {
+            "sha256": original.sha256,
+            "sm3": original.sm3,
+            "size": original.size,
+        }
         assert body["metadata"]["case_number"] == "某市监处罚〔2026〕15号"
         assert body["metadata"]["party"] == "某某食品有限公司"
         assert body["media"]["kind"] == "video" and body["media"]["kind_label"] == "视频"
         assert body["unit"]["id"] == world.unit_a.pk
         assert body["department"]["id"] == world.department.pk
         assert [p["id"] for p in body["officers"]] == [world.officer.pk]
-        assert body["flags"] == {"flagged": False, "flag_reason": "", "is_important": False, "late": False}
+        assert body["flags"] == {
+            "flagged": False,
+            "flag_reason": "",
+            "is_important": False,
+            "late": False,
+        }
         assert body["derivatives"] == []
         assert body["content_url"] == f"/api/v1/recordings/{world.recording.pk}/content"
 
     @pytest.mark.req("INT-1", "ING-3")
     def test_late_recording_shows_reason(self, client, world):
         now = timezone.now()
-        late = make_recording(world.officer, start_time=now - timedelta(days=3), received_at=now,
-                              late_reason="off_site", late_reason_text="异地执法返回后上传")
+        late = make_recording(
+            world.officer,
+            start_time=now - timedelta(days=3),
+            received_at=now,
+            late_reason="off_site",
+            late_reason_text="异地执法返回后上传",
+        )
         body = client.get(self.url(late), **bearer(world.officer)).json()
         assert body["timeliness"]["on_time"] is False
         assert body["timeliness"]["late_reason"] == "off_site"
@@ -143,7 +178,9 @@ class TestRecordingDetail(RecordingEndpointContract):
 
     @pytest.mark.req("INT-1")
     def test_non_numeric_id_not_found_404(self, client, world):
-        assert_error(client.get("/api/v1/recordings/abc", **bearer(world.officer)), 404, "not_found")
+        assert_error(
+            client.get("/api/v1/recordings/abc", **bearer(world.officer)), 404, "not_found"
+        )
 
 
 class TestRecordingContent(RecordingEndpointContract):
@@ -170,14 +207,18 @@ class TestRecordingContent(RecordingEndpointContract):
     @pytest.mark.req("INT-1")
     def test_range_request_partial_content_206(self, client, world):
         data = self.original_bytes(world.recording)
-        response = client.get(self.url(world.recording), HTTP_RANGE="bytes=100-199", **bearer(world.officer))
+        response = client.get(
+            self.url(world.recording), HTTP_RANGE="bytes=100-199", **bearer(world.officer)
+        )
         assert response.status_code == 206
         assert response["Content-Range"] == f"bytes 100-199/{len(data)}"
         assert self.body(response) == data[100:200]
 
     @pytest.mark.req("INT-1")
     def test_unsatisfiable_range_416_not_registered(self, client, world):
-        response = client.get(self.url(world.recording), HTTP_RANGE="bytes=999999-", **bearer(world.officer))
+        response = client.get(
+            self.url(world.recording), HTTP_RANGE="bytes=999999-", **bearer(world.officer)
+        )
         assert response.status_code == 416
         assert not AccessEntry.objects.exists()
 
@@ -186,7 +227,11 @@ class TestRecordingContent(RecordingEndpointContract):
         client.get(self.url(world.recording), {"purpose": "案件审查"}, **bearer(world.officer))
         entry = AccessEntry.objects.get()
         assert (entry.person, entry.recording, entry.action, entry.purpose) == (
-            world.officer, world.recording, "download", "案件审查")
+            world.officer,
+            world.recording,
+            "download",
+            "案件审查",
+        )
         event = Event.objects.filter(action="access.downloaded").get()
         assert event.actor_id == world.officer.pk and event.subject_id == str(world.recording.pk)
 
@@ -198,12 +243,18 @@ class TestRecordingContent(RecordingEndpointContract):
         client.get(self.url(world.recording), HTTP_RANGE="bytes=2001-", **headers)
         entries = list(AccessEntry.objects.values_list("person_id", "action"))
         assert entries == [(world.custodian.pk, "play")]
-        assert Event.objects.filter(action="access.played", actor_id=world.custodian.pk).count() == 1
+        assert (
+            Event.objects.filter(action="access.played", actor_id=world.custodian.pk).count() == 1
+        )
 
     @pytest.mark.req("ACC-2")
     def test_download_flag_registered_as_download_attachment(self, client, world):
-        response = client.get(self.url(world.recording), {"download": 1}, HTTP_RANGE="bytes=0-",
-                              **bearer(world.officer))
+        response = client.get(
+            self.url(world.recording),
+            {"download": 1},
+            HTTP_RANGE="bytes=0-",
+            **bearer(world.officer),
+        )
         assert response["Content-Disposition"].startswith("attachment")
         assert list(AccessEntry.objects.values_list("action", flat=True)) == ["download"]
 
@@ -228,7 +279,9 @@ class TestRecordingContent(RecordingEndpointContract):
         path = get_vault().local_path(world.recording.original.key)
         os.chmod(os.path.dirname(path), 0o755)
         os.unlink(path)
-        assert_error(client.get(self.url(world.recording), **bearer(world.officer)), 404, "object_missing")
+        assert_error(
+            client.get(self.url(world.recording), **bearer(world.officer)), 404, "object_missing"
+        )
         assert not AccessEntry.objects.exists()
 
 
@@ -256,7 +309,10 @@ class TestRecordingCustodyEvents(RecordingEndpointContract):
     def test_other_recordings_events_excluded(self, client, world):
         other = make_recording(world.officer)
         body = client.get(self.url(world.recording), **bearer(world.officer)).json()
-        assert all(e["subject_id"] != str(other.pk) or e["subject_type"] != "recording" for e in body["items"])
+        assert all(
+            e["subject_id"] != str(other.pk) or e["subject_type"] != "recording"
+            for e in body["items"]
+        )
         assert body["count"] == 2
 
 

@@ -25,7 +25,9 @@ class TestCustodyVerify(ApiTestBase):
         import custody.checks as checks
 
         real = checks.event_hash
-        monkeypatch.setattr(checks, "event_hash", lambda row: "0" * 64 if row["seq"] == 2 else real(row))
+        monkeypatch.setattr(
+            checks, "event_hash", lambda row: "0" * 64 if row["seq"] == 2 else real(row)
+        )
         body = client.get(URL, **bearer(world.auditor)).json()
         assert body["intact"] is False
         assert [(f["seq"], f["problem"]) for f in body["findings"]] == [(2, "altered")]

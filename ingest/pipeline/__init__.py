@@ -4,4 +4,11 @@ from ingest.pipeline.base import PipelineContext, Step, StopPipeline
 from ingest.pipeline.runner import run_pipeline
 from ingest.pipeline.steps import DEFAULT_STEPS, default_steps
 
-__all__ = ["DEFAULT_STEPS", "PipelineContext", "Step", "StopPipeline", "default_steps", "run_pipeline"]
+__all__ = [
+    "DEFAULT_STEPS",
+    "PipelineContext",
+    "Step",
+    "StopPipeline",
+    "default_steps",
+    "run_pipeline",
+]

@@ -31,6 +31,8 @@ def run_pipeline(item_id: int, steps: list[Step] | None = None) -> IngestItem:
     ctx = PipelineContext(item=item, actor=item.created_by, digests=item.digests)
     if item.stored_object_id:
         ctx.stored_object = item.stored_object
+    if item.recording_id:
+        ctx.recording = item.recording
     records: list[dict] = []
     final: tuple[str, str] | None = None
     try:
@@ -53,16 +55,24 @@ def run_pipeline(item_id: int, steps: list[Step] | None = None) -> IngestItem:
                     if ctx.stored_object is not None:
                         final = (
                             IngestStatus.FLAGGED,
-                            _("原始文件已安全保存，但“%(step)s”未完成：%(reason)s") % {"step": label, "reason": message},
+                            _("原始文件已安全保存，但“%(step)s”未完成：%(reason)s")
+                            % {"step": label, "reason": message},
                         )
                     else:
-                        final = (IngestStatus.FAILED, _("“%(step)s”失败：%(reason)s") % {"step": label, "reason": message})
+                        final = (
+                            IngestStatus.FAILED,
+                            _("“%(step)s”失败：%(reason)s") % {"step": label, "reason": message},
+                        )
             finally:
                 try:
                     step.cleanup(ctx)
                 except Exception:
                     logger.exception("ingest item %s: cleanup of %s failed", item.pk, step.name)
-            record = {"name": step.name, "outcome": outcome, "ms": round((time.monotonic() - started) * 1000)}
+            record = {
+                "name": step.name,
+                "outcome": outcome,
+                "ms": round((time.monotonic() - started) * 1000),
+            }
             if message or ctx.notes.get(step.name):
                 record["message"] = (message or ctx.notes.get(step.name, ""))[:300]
             records.append(record)
@@ -82,4 +92,6 @@ def run_pipeline(item_id: int, steps: list[Step] | None = None) -> IngestItem:
         else:
             final = (IngestStatus.STORED, _("已入库。"))
     status, message = final
-    return services.finish_ingest_item(item, actor=ctx.actor, status=status, message=message, steps=records)
+    return services.finish_ingest_item(
+        item, actor=ctx.actor, status=status, message=message, steps=records
+    )

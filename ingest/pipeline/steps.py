@@ -70,7 +70,18 @@ class Dedupe(Step):
         existing = Recording.objects.filter(original=ctx.stored_object).first()
         if existing is None:
             return
+        if _catalogued_by_this_item(ctx, existing):
+            return
         _link(ctx, existing)
+
+
+def _catalogued_by_this_item(ctx: PipelineContext, recording) -> bool:
+    """A concurrent run of the same item (a requeued task) catalogued it: adopt, not a duplicate."""
+    ctx.item.refresh_from_db(fields=["recording"])
+    if ctx.item.recording_id == recording.pk:
+        ctx.recording = recording
+        return True
+    return False
 
 
 def _link(ctx: PipelineContext, existing) -> None:
@@ -101,7 +112,9 @@ class Probe(Step):
         if ctx.media.problem:
             ctx.notes[self.name] = ctx.media.problem
         else:
-            ctx.notes[self.name] = f"{ctx.media.kind} {ctx.media.container} {ctx.media.video_codec} {ctx.media.audio_codec}".strip()
+            ctx.notes[self.name] = (
+                f"{ctx.media.kind} {ctx.media.container} {ctx.media.video_codec} {ctx.media.audio_codec}".strip()
+            )
 
 
 class Metadata(Step):
@@ -115,7 +128,9 @@ class Metadata(Step):
 
     def run(self, ctx):
         device_name = parse_device_filename(ctx.item.filename)
-        ctx.metadata = build_recording_metadata(ctx.item.metadata, device_name=device_name, media=ctx.media)
+        ctx.metadata = build_recording_metadata(
+            ctx.item.metadata, device_name=device_name, media=ctx.media
+        )
         ctx.notes[self.name] = ctx.metadata.time_source
 
 
@@ -151,7 +166,8 @@ class Catalogue(Step):
             existing = Recording.objects.filter(original=ctx.stored_object).first()
             if existing is None:
                 raise
-            _link(ctx, existing)
+            if not _catalogued_by_this_item(ctx, existing):
+                _link(ctx, existing)
         ctx.notes[self.name] = str(ctx.recording.pk)
 
 
@@ -223,13 +239,23 @@ def lateness_reason(ctx: PipelineContext) -> str:
         return ""
     reason = _("逾期上传：超过录制结束后 24 小时的上传期限")
     if ctx.recording.late_reason:
-        reason += _("（已说明原因：%(reason)s）") % {"reason": ctx.recording.get_late_reason_display()}
+        reason += _("（已说明原因：%(reason)s）") % {
+            "reason": ctx.recording.get_late_reason_display()
+        }
     else:
         reason += _("，请补充说明逾期原因")
     return reason
 
 
-DEFAULT_STEPS: tuple[type[Step], ...] = (StoreOriginal, Dedupe, Probe, Metadata, Catalogue, Poster, Proxy)
+DEFAULT_STEPS: tuple[type[Step], ...] = (
+    StoreOriginal,
+    Dedupe,
+    Probe,
+    Metadata,
+    Catalogue,
+    Poster,
+    Proxy,
+)
 
 
 def default_steps() -> list[Step]:

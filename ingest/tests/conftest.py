@@ -44,8 +44,13 @@ class TusClient:
         if checksum:
             headers["Upload-Checksum"] = checksum
         with self.capture(execute=True):
-            return self.client.patch(url, data=data, content_type=OCTET, headers=headers,
-                                     **{"CONTENT_TYPE": OCTET, **extra})
+            return self.client.patch(
+                url,
+                data=data,
+                content_type=OCTET,
+                headers=headers,
+                **{"CONTENT_TYPE": OCTET, **extra},
+            )
 
     def delete(self, url):
         return self.client.delete(url, headers=TUS)

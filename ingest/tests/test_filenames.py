@@ -36,7 +36,12 @@ def test_pattern_without_sequence_or_importance_parsed():
 @pytest.mark.req("ING-4")
 def test_lowercase_importance_mark_accepted():
     info = parse_device_filename("dsj77_A12_20260101000000_12_imp.mov")
-    assert info is not None and info.important and info.sequence == 12 and info.device_serial == "DSJ77"
+    assert (
+        info is not None
+        and info.important
+        and info.sequence == 12
+        and info.device_serial == "DSJ77"
+    )
 
 
 @pytest.mark.req("ING-4")

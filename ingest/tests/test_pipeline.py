@@ -74,7 +74,9 @@ def test_h265_stored_not_playable_and_proxy_derivative_made(tus):
     assert info.video_codec == "h264" and info.audio_codec == "aac" and info.playable
     assert info.height <= 720
     assert _vault_bytes(recording.original) == data  # the original never changes
-    assert Event.objects.filter(action="storage.derivative_stored", subject_id=str(recording.pk)).exists()
+    assert Event.objects.filter(
+        action="storage.derivative_stored", subject_id=str(recording.pk)
+    ).exists()
 
 
 @pytest.mark.req("ING-7")
@@ -105,7 +107,10 @@ def test_jpeg_photo_takes_exif_time_in_local_zone(tus):
     recording = item.recording
     assert recording.media_kind == "photo" and recording.mime_type == "image/jpeg"
     assert recording.time_source == "media"
-    assert recording.start_time.astimezone(local_zone()).strftime("%Y-%m-%d %H:%M") == "2026-11-20 09:30"
+    assert (
+        recording.start_time.astimezone(local_zone()).strftime("%Y-%m-%d %H:%M")
+        == "2026-11-20 09:30"
+    )
     assert Derivative.objects.filter(recording=recording, kind="poster").exists()
 
 
@@ -151,13 +156,29 @@ def test_upload_metadata_and_filename_fill_the_recording(tus, officer, unit):
     partner = make_person("officer", unit=unit)
     started = timezone.now() - timedelta(hours=2)
     name = f"DSJ0012345_{officer.badge_number}_{started.astimezone(local_zone()):%Y%m%d%H%M%S}_0003_IMP.MP4"
-    item = tus.upload(make_video(1), name, case_number="市监案〔2026〕7号", party="某超市", handler="李四",
-                      place="某区某路", matter_type="现场检查", notes="复查", officer_ids=str(partner.pk),
-                      unit_id=unit.pk)
+    item = tus.upload(
+        make_video(1),
+        name,
+        case_number="市监案〔2026〕7号",
+        party="某超市",
+        handler="李四",
+        place="某区某路",
+        matter_type="现场检查",
+        notes="复查",
+        officer_ids=str(partner.pk),
+        unit_id=unit.pk,
+    )
     recording = item.recording
     assert recording.case_number == "市监案〔2026〕7号" and recording.party == "某超市"
-    assert (recording.handler, recording.place, recording.matter_type, recording.notes) == ("李四", "某区某路", "现场检查", "复查")
-    assert recording.device_serial == "DSJ0012345" and recording.badge_number == officer.badge_number
+    assert (recording.handler, recording.place, recording.matter_type, recording.notes) == (
+        "李四",
+        "某区某路",
+        "现场检查",
+        "复查",
+    )
+    assert (
+        recording.device_serial == "DSJ0012345" and recording.badge_number == officer.badge_number
+    )
     assert recording.primary_officer == officer
     assert set(recording.officers.all()) == {officer, partner}
     assert recording.is_important is True and recording.unit == unit
@@ -170,8 +191,10 @@ def test_upload_metadata_and_filename_fill_the_recording(tus, officer, unit):
 
 @pytest.mark.req("ING-4")
 def test_media_time_wins_over_filename_time(tus):
-    item = tus.upload(make_video(1, creation_time="2026-11-21T01:00:00.000000Z"),
-                      _device_name(timezone.now() - timedelta(days=5)))
+    item = tus.upload(
+        make_video(1, creation_time="2026-11-21T01:00:00.000000Z"),
+        _device_name(timezone.now() - timedelta(days=5)),
+    )
     assert item.recording.time_source == "media"
     assert item.recording.start_time.isoformat().startswith("2026-11-21T01:00:00")
 
@@ -185,11 +208,17 @@ def test_upload_within_24_hours_is_on_time(tus):
 
 @pytest.mark.req("ING-3")
 def test_late_upload_is_flagged_never_refused_with_given_reason(tus):
-    item = tus.upload(make_video(1), _device_name(timezone.now() - timedelta(days=3)),
-                      late_reason="off_site", late_reason_text="异地执法返回后上传")
+    item = tus.upload(
+        make_video(1),
+        _device_name(timezone.now() - timedelta(days=3)),
+        late_reason="off_site",
+        late_reason_text="异地执法返回后上传",
+    )
     recording = item.recording
     assert recording is not None and recording.on_time is False
-    assert recording.late_reason == "off_site" and recording.late_reason_text == "异地执法返回后上传"
+    assert (
+        recording.late_reason == "off_site" and recording.late_reason_text == "异地执法返回后上传"
+    )
     assert item.status == IngestStatus.FLAGGED and "逾期" in item.status_message
 
 
@@ -223,14 +252,24 @@ def test_catalogue_failure_rolls_back_record_and_flags_item_with_original_kept(t
     assert not Recording.objects.exists()  # the row created before the failure was rolled back
     assert item.recording_id is None
     assert _vault_bytes(item.stored_object) == data
-    assert Event.objects.filter(action="ingest.flagged", subject_type="ingestitem", subject_id=str(item.pk)).exists()
+    assert Event.objects.filter(
+        action="ingest.flagged", subject_type="ingestitem", subject_id=str(item.pk)
+    ).exists()
 
 
 @pytest.mark.req("ING-6")
 def test_missing_staging_fails_item_with_reason_and_stores_nothing(officer):
     now = timezone.now()
-    item = IngestItem.objects.create(filename="ghost.mp4", size=10, sha256="0" * 64, sm3="0" * 64,
-                                     staging_name="ing-missing", created_by=officer, created_at=now, updated_at=now)
+    item = IngestItem.objects.create(
+        filename="ghost.mp4",
+        size=10,
+        sha256="0" * 64,
+        sm3="0" * 64,
+        staging_name="ing-missing",
+        created_by=officer,
+        created_at=now,
+        updated_at=now,
+    )
     item = run_pipeline(item.pk)
     assert item.status == IngestStatus.FAILED and "暂存文件" in item.status_message
     assert not StoredObject.objects.exists()
@@ -256,7 +295,10 @@ def test_running_a_finished_item_again_changes_nothing(tus):
     item = tus.upload(make_video(1), "a.mp4")
     again = run_pipeline(item.pk)
     assert again.status == item.status and again.steps == item.steps
-    assert Recording.objects.count() == 1 and StoredObject.objects.filter(area="originals").count() == 1
+    assert (
+        Recording.objects.count() == 1
+        and StoredObject.objects.filter(area="originals").count() == 1
+    )
 
 
 @pytest.mark.req("ING-6")
@@ -264,7 +306,9 @@ def test_rerun_after_crash_between_commit_and_finish_completes_once(tus, monkeyp
     """A worker that died after storing: the item is re-run; the object is not stored twice."""
     from ingest.pipeline import steps as pipeline_steps
 
-    monkeypatch.setattr(pipeline_steps.Catalogue, "run", lambda self, ctx: (_ for _ in ()).throw(SystemExit(1)))
+    monkeypatch.setattr(
+        pipeline_steps.Catalogue, "run", lambda self, ctx: (_ for _ in ()).throw(SystemExit(1))
+    )
     with pytest.raises(SystemExit):
         tus.upload(make_video(1), "a.mp4")
     item = IngestItem.objects.get()
@@ -272,7 +316,10 @@ def test_rerun_after_crash_between_commit_and_finish_completes_once(tus, monkeyp
     monkeypatch.undo()
     item = run_pipeline(item.pk)
     assert item.status == IngestStatus.STORED
-    assert Recording.objects.count() == 1 and StoredObject.objects.filter(area="originals").count() == 1
+    assert (
+        Recording.objects.count() == 1
+        and StoredObject.objects.filter(area="originals").count() == 1
+    )
 
 
 # --- the step contract (habit 3) ---------------------------------------------------------------
@@ -296,7 +343,9 @@ class _Recorder(Step):
 
 def _bare_item(officer):
     now = timezone.now()
-    return IngestItem.objects.create(filename="x.bin", size=1, created_by=officer, created_at=now, updated_at=now)
+    return IngestItem.objects.create(
+        filename="x.bin", size=1, created_by=officer, created_at=now, updated_at=now
+    )
 
 
 def test_steps_run_in_order_skip_when_not_applicable_and_always_clean_up(officer):
@@ -309,13 +358,21 @@ def test_steps_run_in_order_skip_when_not_applicable_and_always_clean_up(officer
     ]
     item = run_pipeline(_bare_item(officer).pk, steps=steps)
     assert log == ["run:a", "cleanup:a", "run:c", "cleanup:c", "run:d", "cleanup:d"]
-    assert [(s["name"], s["outcome"]) for s in item.steps] == [("a", "ok"), ("b", "skipped"), ("c", "error"), ("d", "ok")]
+    assert [(s["name"], s["outcome"]) for s in item.steps] == [
+        ("a", "ok"),
+        ("b", "skipped"),
+        ("c", "error"),
+        ("d", "ok"),
+    ]
     assert all(isinstance(s["ms"], int) for s in item.steps)
 
 
 def test_stop_pipeline_ends_with_its_status_and_reason(officer):
     log: list[str] = []
-    steps = [_Recorder("a", log, error=StopPipeline(IngestStatus.STORED, "重复文件，已关联")), _Recorder("b", log)]
+    steps = [
+        _Recorder("a", log, error=StopPipeline(IngestStatus.STORED, "重复文件，已关联")),
+        _Recorder("b", log),
+    ]
     item = run_pipeline(_bare_item(officer).pk, steps=steps)
     assert item.status == IngestStatus.STORED and item.status_message == "重复文件，已关联"
     assert log == ["run:a", "cleanup:a"]
@@ -353,8 +410,13 @@ def test_ingest_stream_runs_the_same_pipeline(officer, django_capture_on_commit_
 
     data = make_video(1, codec="libx265")
     with django_capture_on_commit_callbacks(execute=True):
-        item = services.ingest_stream(io.BytesIO(data), actor=officer, filename="seed.mp4",
-                                      metadata={"case_number": "演示案"}, source="seed")
+        item = services.ingest_stream(
+            io.BytesIO(data),
+            actor=officer,
+            filename="seed.mp4",
+            metadata={"case_number": "演示案"},
+            source="seed",
+        )
     assert item.status == IngestStatus.STORED and item.source == "seed"
     assert item.sha256 == hashlib.sha256(data).hexdigest()
     assert item.recording.case_number == "演示案"

@@ -13,7 +13,9 @@ from ingest.selectors import get_ingest_item, list_ingest_items, list_uploads
 
 def _item(person, name="a.mp4"):
     now = timezone.now()
-    return IngestItem.objects.create(filename=name, size=1, created_by=person, created_at=now, updated_at=now)
+    return IngestItem.objects.create(
+        filename=name, size=1, created_by=person, created_at=now, updated_at=now
+    )
 
 
 @pytest.mark.req("ING-1")

@@ -54,8 +54,18 @@ def test_options_advertises_tus_capabilities(client, settings):
 
 @pytest.mark.req("ING-1")
 def test_create_answers_201_with_location_and_custody_event_with_metadata(tus, officer):
-    response = tus.create(1000, {"filename": "现场.mp4", "case_number": "市监案〔2026〕12号", "party": "某公司",
-                                 "handler": "张三", "place": "某路1号", "matter_type": "现场检查", "notes": "第一段"})
+    response = tus.create(
+        1000,
+        {
+            "filename": "现场.mp4",
+            "case_number": "市监案〔2026〕12号",
+            "party": "某公司",
+            "handler": "张三",
+            "place": "某路1号",
+            "matter_type": "现场检查",
+            "notes": "第一段",
+        },
+    )
     assert response.status_code == 201
     assert response["Location"].startswith("/api/v1/uploads/")
     assert response["Tus-Resumable"] == "1.0.0"
@@ -132,8 +142,10 @@ def test_missing_tus_resumable_header_answers_412(tus):
 
 @pytest.mark.req("ING-6")
 def test_metadata_with_bad_base64_answers_400(tus):
-    response = tus.client.post("/api/v1/uploads/", headers={**TUS, "Upload-Length": "10",
-                                                            "Upload-Metadata": "filename !!!notbase64"})
+    response = tus.client.post(
+        "/api/v1/uploads/",
+        headers={**TUS, "Upload-Length": "10", "Upload-Metadata": "filename !!!notbase64"},
+    )
     assert response.status_code == 400
     assert "Base64" in _json(response)["message"]
 
@@ -175,7 +187,12 @@ def test_head_of_another_persons_upload_answers_404(tus, unit):
     other = fast_client()
     other.force_login(make_person("officer", unit=unit))
     assert other.head(url, headers=TUS).status_code == 404
-    assert other.patch(url, b"x", content_type=OCTET, headers={**TUS, "Upload-Offset": "0"}).status_code == 404
+    assert (
+        other.patch(
+            url, b"x", content_type=OCTET, headers={**TUS, "Upload-Offset": "0"}
+        ).status_code
+        == 404
+    )
 
 
 @pytest.mark.req("ING-6")
@@ -210,7 +227,9 @@ def test_upload_cut_at_half_resumes_from_head_offset_and_digest_matches(tus):
     half = len(data) // 2
     url = tus.create(len(data), {"filename": "a.bin"})["Location"]
     assert tus.patch(url, data[:half], 0).status_code == 204
-    digesters.forget(Upload.objects.get().pk.hex)  # as after a restart: digest state rebuilt from disk
+    digesters.forget(
+        Upload.objects.get().pk.hex
+    )  # as after a restart: digest state rebuilt from disk
     head = tus.head(url)
     assert head["Upload-Offset"] == str(half)
     response = tus.patch(url, data[half:], int(head["Upload-Offset"]))
@@ -232,9 +251,15 @@ def test_connection_dropped_mid_patch_keeps_what_arrived(tus, monkeypatch):
                 raise OSError("connection reset by peer")
             return super().read(size)
 
-    response = tus.client.patch(url, data=b"", content_type=OCTET,
-                                headers={**TUS, "Upload-Offset": "0"},
-                                CONTENT_LENGTH=str(len(data)), CONTENT_TYPE=OCTET, **{"wsgi.input": Dropping(data)})
+    response = tus.client.patch(
+        url,
+        data=b"",
+        content_type=OCTET,
+        headers={**TUS, "Upload-Offset": "0"},
+        CONTENT_LENGTH=str(len(data)),
+        CONTENT_TYPE=OCTET,
+        **{"wsgi.input": Dropping(data)},
+    )
     kept = int(tus.head(url)["Upload-Offset"])
     assert response.status_code == 204
     assert 0 < kept < len(data) and kept % (64 * 1024) == 0
@@ -256,8 +281,9 @@ def test_patch_at_wrong_offset_answers_409(tus):
 @pytest.mark.req("ING-6")
 def test_patch_with_wrong_content_type_answers_415(tus):
     url = tus.create(100, {"filename": "a.bin"})["Location"]
-    response = tus.client.patch(url, b"x", content_type="application/octet-stream",
-                                headers={**TUS, "Upload-Offset": "0"})
+    response = tus.client.patch(
+        url, b"x", content_type="application/octet-stream", headers={**TUS, "Upload-Offset": "0"}
+    )
     assert response.status_code == 415
 
 
@@ -312,9 +338,16 @@ def test_chunked_body_that_overruns_length_is_cut_back_and_resume_works(tus, mon
     url = tus.create(len(data), {"filename": "a.bin"})["Location"]
     assert tus.patch(url, data[:40_000], 0).status_code == 204
     liar = io.BytesIO(data[40_000:] + b"extra bytes the client never declared" * 1000)
-    response = tus.client.patch(url, data=b"", content_type=OCTET, headers={**TUS, "Upload-Offset": "40000"},
-                                CONTENT_LENGTH="", CONTENT_TYPE=OCTET, HTTP_TRANSFER_ENCODING="chunked",
-                                **{"wsgi.input": liar})
+    response = tus.client.patch(
+        url,
+        data=b"",
+        content_type=OCTET,
+        headers={**TUS, "Upload-Offset": "40000"},
+        CONTENT_LENGTH="",
+        CONTENT_TYPE=OCTET,
+        HTTP_TRANSFER_ENCODING="chunked",
+        **{"wsgi.input": liar},
+    )
     assert response.status_code == 413
     upload, staging = _staging(url)
     assert staging.size() == 40_000 and upload.offset == 40_000
@@ -359,7 +392,9 @@ def test_disk_full_while_writing_answers_507_catalogues_nothing_and_resumes(tus,
 @pytest.mark.req("ING-6")
 def test_declared_whole_file_sha256_mismatch_rejects_upload_whole(tus):
     data = _payload(5000)
-    url = tus.create(len(data), {"filename": "a.bin", "sha256": hashlib.sha256(b"other").hexdigest()})["Location"]
+    url = tus.create(
+        len(data), {"filename": "a.bin", "sha256": hashlib.sha256(b"other").hexdigest()}
+    )["Location"]
     response = tus.patch(url, data, 0)
     assert response.status_code == 460
     assert "SHA-256" in _json(response)["message"]
@@ -391,9 +426,16 @@ def test_repeating_final_patch_is_idempotent(tus):
 def test_creation_with_upload_accepts_first_bytes_in_post(tus):
     data = _payload(3000)
     with tus.capture(execute=True):
-        response = tus.client.post("/api/v1/uploads/", data=data, content_type=OCTET,
-                                   headers={**TUS, "Upload-Length": "3000",
-                                            "Upload-Metadata": encode_metadata({"filename": "a.bin"})})
+        response = tus.client.post(
+            "/api/v1/uploads/",
+            data=data,
+            content_type=OCTET,
+            headers={
+                **TUS,
+                "Upload-Length": "3000",
+                "Upload-Metadata": encode_metadata({"filename": "a.bin"}),
+            },
+        )
     assert response.status_code == 201
     assert response["Upload-Offset"] == "3000"
     assert IngestItem.objects.get().sha256 == hashlib.sha256(data).hexdigest()
@@ -467,27 +509,42 @@ def test_session_upload_requires_csrf_token(officer):
     client.get("/api/v1/uploads/")  # any response; the cookie is set below
     token = "a" * 32
     client.cookies["csrftoken"] = token
-    accepted = client.post("/api/v1/uploads/", headers={**TUS, "Upload-Length": "10", "X-CSRFToken": token})
+    accepted = client.post(
+        "/api/v1/uploads/", headers={**TUS, "Upload-Length": "10", "X-CSRFToken": token}
+    )
     assert accepted.status_code == 201
 
 
 @pytest.mark.req("ING-1")
-def test_bearer_token_upload_needs_no_csrf_and_is_marked_api(officer, django_capture_on_commit_callbacks):
+def test_bearer_token_upload_needs_no_csrf_and_is_marked_api(
+    officer, django_capture_on_commit_callbacks
+):
     from orgs.services import issue_api_token
 
     _row, token = issue_api_token(officer, "采集站", actor=officer)
     client = fast_client(enforce_csrf_checks=True)
     auth = {**TUS, "Authorization": f"Bearer {token}"}
     data = _payload(2000)
-    created = client.post("/api/v1/uploads/", headers={**auth, "Upload-Length": "2000",
-                                                       "Upload-Metadata": encode_metadata({"filename": "a.bin"})})
+    created = client.post(
+        "/api/v1/uploads/",
+        headers={
+            **auth,
+            "Upload-Length": "2000",
+            "Upload-Metadata": encode_metadata({"filename": "a.bin"}),
+        },
+    )
     assert created.status_code == 201
     with django_capture_on_commit_callbacks(execute=True):
-        done = client.patch(created["Location"], data, content_type=OCTET, headers={**auth, "Upload-Offset": "0"})
+        done = client.patch(
+            created["Location"], data, content_type=OCTET, headers={**auth, "Upload-Offset": "0"}
+        )
     assert done.status_code == 204
     item = IngestItem.objects.get()
     assert item.source == "api" and item.created_by == officer
-    bad = fast_client().post("/api/v1/uploads/", headers={**TUS, "Upload-Length": "10", "Authorization": "Bearer avr_x_y"})
+    bad = fast_client().post(
+        "/api/v1/uploads/",
+        headers={**TUS, "Upload-Length": "10", "Authorization": "Bearer avr_x_y"},
+    )
     assert bad.status_code == 401
 
 

@@ -67,6 +67,16 @@ def _field_label(name: str) -> str:
         return str(_DETAIL_LABELS.get(name, name))
 
 
+def _value_label(name: str, value):
+    """Stored codes shown with their Chinese labels (media kind, derivative kind)."""
+    from recordings.choices import DerivativeKind, MediaKind
+
+    choices = {"media_kind": MediaKind, "kind": DerivativeKind}.get(name)
+    if choices is not None and value in choices.values:
+        return str(choices(value).label)
+    return value
+
+
 def _short(value) -> str:
     if value is None or value == "":
         return "—"
@@ -102,7 +112,7 @@ def event_summary(details) -> list[str]:
     for name, value in details.items():
         if name in _SKIPPED_KEYS or value in ("", None):
             continue
-        lines.append(f"{_field_label(name)}：{_short(value)}")
+        lines.append(f"{_field_label(name)}：{_short(_value_label(name, value))}")
     return lines[:8]
 
 

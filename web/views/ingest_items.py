@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
+from ingest.selectors import list_ingest_items
+
 
 def recent_ingest_items(user, *, limit: int = 20) -> list:
-    """The user's own most recent ingest items, newest first.
-
-    Prefers ``ingest.selectors.list_ingest_items`` (owned by the ingest app); falls back
-    to the model while that selector does not exist yet.
-    """
-    try:
-        from ingest.selectors import list_ingest_items
-    except ImportError:
-        list_ingest_items = None
-    if list_ingest_items is not None:
-        qs = list_ingest_items(user)
-    else:
-        from ingest.models import IngestItem
-
-        qs = IngestItem.objects.filter(created_by=user).order_by("-created_at")
-    return list(qs.select_related("recording", "duplicate_of")[:limit])
+    """The user's own most recent ingest items, newest first (the selector's rules, then
+    narrowed to items this user sent: the upload page shows "本次上传", not the unit's)."""
+    return list(list_ingest_items(user).filter(created_by=user)[:limit])

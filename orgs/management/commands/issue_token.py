@@ -27,8 +27,14 @@ class Command(BaseCommand):
                 row, token = issue_api_token(person, options["name"], actor=None)
             except DomainError as exc:
                 raise CommandError(exc.message) from exc
-        self.stdout.write(_("已为 %(person)s（%(username)s）签发接口令牌“%(name)s”（前缀 %(prefix)s）。")
-                          % {"person": person.display_name, "username": person.username, "name": row.name,
-                             "prefix": row.prefix})
+        self.stdout.write(
+            _("已为 %(person)s（%(username)s）签发接口令牌“%(name)s”（前缀 %(prefix)s）。")
+            % {
+                "person": person.display_name,
+                "username": person.username,
+                "name": row.name,
+                "prefix": row.prefix,
+            }
+        )
         self.stdout.write(_("令牌只显示这一次，请妥善保存；使用方式：Authorization: Bearer <令牌>"))
         self.stdout.write(token)

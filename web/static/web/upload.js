@@ -14,7 +14,8 @@
   });
 
   var TEXT_FIELDS = ["unit_id", "case_number", "party", "handler", "place", "matter_type", "notes"];
-  var META_FIELDS = TEXT_FIELDS.concat(["officer_ids", "late_reason", "late_reason_text", "filename", "filetype", "name", "type"]);
+  // "name" and "type" are copied by the Tus plugin to "filename" and "filetype" (tusd convention).
+  var META_FIELDS = TEXT_FIELDS.concat(["officer_ids", "late_reason", "late_reason_text", "name", "type"]);
 
   function readMeta() {
     var data = new FormData(form);

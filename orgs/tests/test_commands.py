@@ -1,0 +1,139 @@
+"""bootstrap, issue_token and seed_demo: idempotent, Chinese output, secrets shown once."""
+
+from __future__ import annotations
+
+import re
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from api.auth import person_for_token
+from api.tests.base import speed_up
+from custody.checks import check_custody_chain
+from custody.models import Event
+from orgs.choices import Role
+from orgs.models import Department, Person
+
+OTP = re.compile(r"一次性密码 (\S+?)（首次登录须修改）")
+
+
+@pytest.fixture(autouse=True)
+def _fast(settings):
+    speed_up(settings)
+
+
+def run(*args, **options) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out, **options)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+@pytest.mark.req("ACC-6")
+def test_bootstrap_creates_root_and_admin_once():
+    first = run(
+        "bootstrap",
+        "--department-name",
+        "某省市场监督管理局",
+        "--department-code",
+        "P001",
+        "--level",
+        "province",
+    )
+    match = OTP.search(first)
+    assert match, first
+    assert "首位管理员已创建：用户名 admin" in first
+    admin = Person.objects.get(username="admin")
+    assert admin.check_password(match.group(1)) and admin.must_change_password
+    assert admin.role_set == {Role.SYSTEM_ADMIN}
+    root = Department.objects.get()
+    assert (root.name, root.code, root.level, admin.department) == (
+        "某省市场监督管理局",
+        "P001",
+        "province",
+        root,
+    )
+    assert set(Event.objects.values_list("action", flat=True)) == {
+        "orgs.department_created",
+        "orgs.person_created",
+        "orgs.role_assigned",
+    }
+
+    events = Event.objects.count()
+    second = run("bootstrap")
+    assert "已存在" in second and not OTP.search(second)
+    assert Department.objects.count() == 1 and Person.objects.count() == 1
+    assert Person.objects.get(username="admin").check_password(match.group(1))
+    assert Event.objects.count() == events
+
+
+@pytest.mark.django_db
+def test_bootstrap_reset_admin_password_prints_new_one():
+    old = OTP.search(run("bootstrap")).group(1)
+    out = run("bootstrap", "--reset-admin-password")
+    new = OTP.search(out).group(1)
+    admin = Person.objects.get(username="admin")
+    assert new != old and admin.check_password(new) and not admin.check_password(old)
+    assert Event.objects.order_by("-seq").first().action == "auth.password_reset"
+
+
+@pytest.mark.django_db
+def test_bootstrap_keeps_existing_department():
+    run("bootstrap", "--department-code", "A1")
+    run("bootstrap", "--department-code", "B2", "--admin-username", "admin2")
+    assert list(Department.objects.values_list("code", flat=True)) == ["A1"]
+
+
+@pytest.mark.django_db
+@pytest.mark.req("INT-1")
+def test_issue_token_prints_working_token_once():
+    run("bootstrap")
+    out = run("issue_token", "admin", "办案系统对接")
+    token = out.strip().splitlines()[-1]
+    assert "只显示这一次" in out
+    assert person_for_token(token) == Person.objects.get(username="admin")
+
+
+@pytest.mark.django_db
+def test_issue_token_unknown_user_chinese_error():
+    with pytest.raises(CommandError, match="不存在"):
+        run("issue_token", "nobody", "对接")
+
+
+@pytest.mark.django_db
+@pytest.mark.req("ACC-6")
+def test_seed_demo_people_only_idempotent():
+    out = run("seed_demo", "--no-recordings")
+    assert "Demo-2026!" in out and "仅供演示" in out
+    counts = (Department.objects.count(), Person.objects.count(), Event.objects.count())
+    run("seed_demo", "--no-recordings")
+    assert (Department.objects.count(), Person.objects.count(), Event.objects.count()) == counts
+    for role in (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN):
+        holders = Person.objects.filter(role_assignments__role=role)
+        assert holders.count() == 1 and holders.get().role_set == {role}
+    district = Department.objects.get(code="DEMO-DIST")
+    assert [d.level for d in [district, *district.ancestors()]] == ["county", "city", "province"]
+    assert Person.objects.get(username="zhangwei").check_password("Demo-2026!")
+
+
+@pytest.mark.django_db
+@pytest.mark.req("INT-1", "ING-3")
+def test_seed_demo_recordings_smoke_and_idempotent():
+    from devices.models import Device
+    from ingest.models import IngestItem
+    from recordings.models import Recording
+
+    run("seed_demo")
+    assert Device.objects.filter(serial__startswith="DSJ-A").count() >= 4
+    recordings = Recording.objects.all()
+    assert recordings.count() >= 6
+    assert recordings.filter(on_time=False, late_reason="off_site").exists()
+    assert recordings.filter(video_codec="hevc").exists()
+    assert {"video", "audio", "photo"} <= set(recordings.values_list("media_kind", flat=True))
+    assert all(r.case_number or r.party for r in recordings)
+    items = IngestItem.objects.count()
+    run("seed_demo")
+    assert Recording.objects.count() == recordings.count() and IngestItem.objects.count() == items
+    assert check_custody_chain() == []
