@@ -14,6 +14,6 @@ threads = int(os.environ.get("AVR_WEB_THREADS", "16"))
 timeout = 0  # uploads of many GB: never kill a worker mid-body
 graceful_timeout = 10
 keepalive = 30
-accesslog = os.environ.get("AVR_ACCESS_LOG", "-")
+accesslog = os.environ.get("AVR_ACCESS_LOG", "-") or None  # empty: no access log
 errorlog = "-"
 wsgi_app = "config.wsgi:application"

@@ -118,7 +118,13 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
-STATICFILES_DIRS = [BASE_DIR / "web" / "static", ("vendor", BASE_DIR / "node_modules")]
+# Only the built ``dist`` folders of the npm packages are served (under static/vendor/<package>/dist).
+VENDOR_DIST = ["@tabler/core", "@tabler/icons-webfont", "@uppy/locales", "htmx.org", "uppy", "echarts"]
+STATICFILES_DIRS = [BASE_DIR / "web" / "static"] + [
+    (f"vendor/{package}/dist", BASE_DIR / "node_modules" / package / "dist")
+    for package in VENDOR_DIST
+    if (BASE_DIR / "node_modules" / package / "dist").is_dir()
+]
 
 # Front-end packages come from npm (node_modules), served by WhiteNoise; never copied into the repo.
 STORAGES = {

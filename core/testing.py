@@ -46,8 +46,12 @@ def make_person(*roles, unit=None, department=None, username=None, full_name=Non
 
 
 def make_video(seconds: float = 2.0, *, codec: str = "h264", width: int = 320, height: int = 240,
-               fps: int = 15, container: str = "mp4", audio: bool = True, creation_time: str | None = None) -> bytes:
-    """Encode a small test clip with PyAV (moving colour bars + a tone)."""
+               fps: int = 15, container: str = "mp4", audio: bool = True, creation_time: str | None = None,
+               variant: int = 0) -> bytes:
+    """Encode a small test clip with PyAV (moving colour bars + a tone).
+
+    Same arguments give the same bytes; a different ``variant`` gives a different clip.
+    """
     import av
     import numpy as np
 
@@ -65,7 +69,7 @@ def make_video(seconds: float = 2.0, *, codec: str = "h264", width: int = 320, h
             img = np.zeros((height, width, 3), dtype=np.uint8)
             img[:, :, 0] = (np.arange(width) * 255 // width + i * 8) % 256
             img[:, :, 1] = (np.arange(height)[:, None] * 255 // height)
-            img[:, :, 2] = 128
+            img[:, :, 2] = (128 + variant * 37) % 256
             frame = av.VideoFrame.from_ndarray(img, format="rgb24")
             frame.pts = i
             for packet in stream.encode(frame):

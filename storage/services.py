@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from core.digests import Digests
 from custody.choices import EventCode
 from custody.services import record_event
 from storage.backends import get_vault
@@ -27,25 +26,37 @@ def register_stored_object(result: StoredResult, *, area: Area, actor, verify_af
     if verify_after_write:
         outcome = vault.verify(result.key, result.digests)
         verified = outcome.status == FixityStatus.PASS
-    with transaction.atomic():
-        obj = StoredObject.objects.create(
-            area=area.value,
-            backend=vault.name,
-            key=result.key,
-            sha256=result.digests.sha256,
-            sm3=result.digests.sm3,
-            size=result.digests.size,
-            stored_at=timezone.now(),
-            write_verified=verified,
-            last_fixity_status=FixityStatus.PASS if verified else FixityStatus.NOT_RUN,
-            last_fixity_at=timezone.now() if verified else None,
-        )
-        record_event(
-            EventCode.STORED if area == Area.ORIGINAL else EventCode.DERIVATIVE_STORED,
-            actor=actor,
-            subject=obj,
-            details={**result.digests.as_dict(), "key": result.key, "write_verified": verified},
-        )
+    try:
+        with transaction.atomic():
+            return _create_stored_object(result, area=area, actor=actor, backend=vault.name, verified=verified)
+    except IntegrityError:
+        # The same bytes registered a moment ago by a concurrent ingest: one object, never two.
+        existing = StoredObject.objects.filter(area=area.value, sha256=result.digests.sha256).first()
+        if existing is None:
+            raise
+        return existing
+
+
+def _create_stored_object(result: StoredResult, *, area: Area, actor, backend: str, verified: bool) -> StoredObject:
+    now = timezone.now()
+    obj = StoredObject.objects.create(
+        area=area.value,
+        backend=backend,
+        key=result.key,
+        sha256=result.digests.sha256,
+        sm3=result.digests.sm3,
+        size=result.digests.size,
+        stored_at=now,
+        write_verified=verified,
+        last_fixity_status=FixityStatus.PASS if verified else FixityStatus.NOT_RUN,
+        last_fixity_at=now if verified else None,
+    )
+    record_event(
+        EventCode.STORED if area == Area.ORIGINAL else EventCode.DERIVATIVE_STORED,
+        actor=actor,
+        subject=obj,
+        details={**result.digests.as_dict(), "key": result.key, "write_verified": verified},
+    )
     return obj
 
 
@@ -85,6 +96,3 @@ def run_fixity_check(obj: StoredObject, *, actor=None, trigger: str = "scheduled
         )
     return check
 
-
-def expected_digests(obj: StoredObject) -> Digests:
-    return obj.digests

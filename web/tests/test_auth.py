@@ -118,3 +118,12 @@ def test_password_change_rejects_wrong_current_password(client, officer):
     assert response.status_code == 400
     assert "当前密码不正确" in response.content.decode()
     assert not Event.objects.filter(action=EventCode.PASSWORD_CHANGED).exists()
+
+
+def test_csrf_failure_page_is_chinese(db):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post(reverse("web:login"), {"username": "x", "password": "y"})
+    assert response.status_code == 403
+    assert "页面已过期" in response.content.decode()

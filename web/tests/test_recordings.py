@@ -387,3 +387,11 @@ def test_domain_error_in_a_page_is_a_friendly_message_not_a_500(officer_client, 
     response = officer_client.get(reverse("web:recording_list"))
     assert response.status_code == 400
     assert "筛选条件无效，请重新选择。" in response.content.decode()
+
+
+def test_server_error_page_renders_without_request_context():
+    from django.template.loader import render_to_string
+
+    html = render_to_string("500.html")
+    assert "系统内部错误" in html
+    assert "原始记录不受影响" in html
