@@ -1,19 +1,11 @@
-"""Every write of the ingest app (habit 1): uploads, ingest items, derivatives.
+"""tus uploads: create, append while hashing (ING-2), complete, terminate, expire."""
 
-Uploads follow tus 1.0: bytes are appended to a vault staging file while a
-streaming digester computes SHA-256 and SM3 in the same pass (ING-2). The
-staging file size is the truth about how much arrived; ``Upload.offset`` is
-kept in step with it and reconciled after a crash.
-"""
-
-from __future__ import annotations
 
 import contextlib
 import fcntl
 import hashlib
 import logging
 import os
-import tempfile
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -28,13 +20,12 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.context import get_request_id
-from core.digests import CHUNK_SIZE, Digests, StreamingDigester
+from core.digests import CHUNK_SIZE, Digests
 from core.errors import ConflictError
 from custody.choices import EventCode
 from custody.services import record_event
 from ingest import digesters
-from ingest.choices import IngestSource, IngestStatus, UploadStatus
+from ingest.choices import IngestSource, UploadStatus
 from ingest.errors import (
     ChecksumMismatchError,
     EmptyUploadError,
@@ -49,14 +40,14 @@ from ingest.filenames import raw_filename_text, sanitize_filename
 from ingest.metadata import clean_metadata
 from ingest.models import IngestItem, Upload
 from storage.backends import get_vault
-from storage.backends.base import Area, VaultFullError
+from storage.backends.base import VaultFullError
 
 logger = logging.getLogger(__name__)
 
 READ_CHUNK = CHUNK_SIZE  # request body read size (4 MiB); tests make it smaller
 OFFSET_PERSIST_EVERY = 64 * 1024 * 1024  # keep Upload.offset close to the truth during long PATCHes
 UPLOAD_TTL = timedelta(days=3)  # an unfinished upload is kept this long after its last PATCH
-STALLED_AFTER = timedelta(minutes=30)
+
 
 
 # --- locking -----------------------------------------------------------------
@@ -404,6 +395,8 @@ def _complete_upload(upload: Upload, staging, *, actor, digests: Digests) -> Ing
                 "metadata": item.metadata,
             },
         )
+        from ingest.services.items import enqueue_pipeline
+
         transaction.on_commit(partial(enqueue_pipeline, item.pk))
     return item
 
@@ -477,287 +470,3 @@ def expire_stale_uploads(*, now=None) -> int:
     return expired
 
 
-# --- local files (seed data, dock agent) ----------------------------------------
-
-
-def _iter_stream(stream) -> Iterator[bytes]:
-    if hasattr(stream, "read"):
-        while chunk := stream.read(READ_CHUNK):
-            yield chunk
-    elif isinstance(stream, (bytes, bytearray, memoryview)):
-        yield bytes(stream)
-    else:
-        yield from stream
-
-
-def ingest_stream(
-    stream, *, actor, filename, metadata: dict, source: str = IngestSource.SEED, raw_filename=None
-) -> IngestItem:
-    """Ingest a local file or byte stream through the same pipeline, synchronously.
-
-    Bytes go to a vault staging file while SHA-256 and SM3 are computed in the
-    same pass; then the pipeline stores, probes and catalogues them.
-    """
-    from ingest.pipeline import run_pipeline
-
-    raw = raw_filename if raw_filename is not None else filename
-    cleaned = clean_metadata(metadata or {}, actor=actor)
-    staging = get_vault().staging(f"ing-{uuid.uuid4().hex}")
-    try:
-        with StreamingDigester() as digester:
-            staging.append(_iter_stream(stream), offset=0, on_written=digester.update)
-            digests = digester.finish()
-        if digests.size == 0:
-            _check_length(0)
-        declared = cleaned.get("sha256", "")
-        if declared and declared != digests.sha256:
-            raise ChecksumMismatchError(
-                _("文件完整性校验失败：内容的 SHA-256 与声明的不一致，已整体拒绝。")
-            )
-    except BaseException:
-        staging.discard()
-        raise
-    now = timezone.now()
-    with transaction.atomic():
-        item = IngestItem.objects.create(
-            source=source,
-            filename=sanitize_filename(filename),
-            raw_filename=raw_filename_text(raw),
-            size=digests.size,
-            metadata=cleaned,
-            declared_sha256=cleaned.get("sha256", ""),
-            sha256=digests.sha256,
-            sm3=digests.sm3,
-            staging_name=staging.name,
-            created_by=actor,
-            created_at=now,
-            updated_at=now,
-        )
-        record_event(
-            EventCode.UPLOAD_COMPLETED,
-            actor=actor,
-            subject=item,
-            details={
-                "ingest_item": item.pk,
-                "filename": item.filename,
-                "raw_filename": item.raw_filename,
-                "source": source,
-                **digests.as_dict(),
-                "metadata": cleaned,
-            },
-        )
-    return run_pipeline(item.pk)
-
-
-# --- ingest items (called by the pipeline) --------------------------------------------
-
-
-def enqueue_pipeline(item_id: int) -> None:
-    from ingest.tasks import run_ingest_item_task
-
-    run_ingest_item_task(item_id, request_id=get_request_id())
-
-
-def begin_processing(item_id: int) -> IngestItem | None:
-    """Mark an item as processing; None when it already finished (a repeated task is a no-op)."""
-    with transaction.atomic():
-        item = IngestItem.objects.select_for_update().filter(pk=item_id).first()
-        if item is None or item.is_final:
-            return None
-        item.status, item.updated_at = IngestStatus.PROCESSING, timezone.now()
-        item.save(update_fields=["status", "updated_at"])
-    return item
-
-
-def attach_stored_object(item: IngestItem, stored_object) -> None:
-    item.stored_object = stored_object
-    item.updated_at = timezone.now()
-    IngestItem.objects.filter(pk=item.pk).update(
-        stored_object=stored_object, updated_at=item.updated_at
-    )
-
-
-def link_duplicate(item: IngestItem, *, actor, existing) -> None:
-    """Same SHA-256 already catalogued: link, never store twice (ING-6)."""
-    with transaction.atomic():
-        item.duplicate_of = existing
-        item.updated_at = timezone.now()
-        IngestItem.objects.filter(pk=item.pk).update(
-            duplicate_of=existing, updated_at=item.updated_at
-        )
-        record_event(
-            EventCode.DUPLICATE_LINKED,
-            actor=actor,
-            subject=existing,
-            details={
-                "ingest_item": item.pk,
-                "filename": item.filename,
-                "raw_filename": item.raw_filename,
-                "sha256": item.sha256,
-                "uploaded_by": actor.pk if actor else None,
-                "metadata": item.metadata,
-            },
-        )
-
-
-def catalogue_item(item: IngestItem, *, actor, **recording_kwargs):
-    """register_recording and the link from the item, in one transaction: never half-catalogued."""
-    from recordings.services import register_recording
-
-    with transaction.atomic():
-        recording = register_recording(actor=actor, **recording_kwargs)
-        item.recording = recording
-        item.updated_at = timezone.now()
-        IngestItem.objects.filter(pk=item.pk).update(
-            recording=recording, updated_at=item.updated_at
-        )
-    return recording
-
-
-def finish_ingest_item(
-    item: IngestItem, *, actor, status: str, message: str, steps: list
-) -> IngestItem:
-    """Final status, visible to the uploader; flagged and failed items leave a custody event."""
-    now = timezone.now()
-    with transaction.atomic():
-        item.status, item.status_message = status, message[:500]
-        item.steps, item.updated_at, item.finished_at = steps, now, now
-        item.save(update_fields=["status", "status_message", "steps", "updated_at", "finished_at"])
-        details = {
-            "ingest_item": item.pk,
-            "filename": item.filename,
-            "reason": item.status_message,
-            "sha256": item.sha256,
-            "steps": steps,
-        }
-        subject = item.recording if item.recording_id else item
-        if status == IngestStatus.FLAGGED:
-            record_event(EventCode.INGEST_FLAGGED, actor=actor, subject=subject, details=details)
-        elif status == IngestStatus.FAILED:
-            record_event(EventCode.INGEST_FAILED, actor=actor, subject=subject, details=details)
-    return item
-
-
-def requeue_stalled_items(*, now=None) -> int:
-    """Items whose task was lost (a crash, a queue outage) are run again; steps are idempotent."""
-    cutoff = (now or timezone.now()) - STALLED_AFTER
-    ids = list(
-        IngestItem.objects.filter(
-            status__in=[IngestStatus.RECEIVED, IngestStatus.PROCESSING], updated_at__lt=cutoff
-        ).values_list("pk", flat=True)
-    )
-    for item_id in ids:
-        enqueue_pipeline(item_id)
-    return len(ids)
-
-
-# --- derivatives (ING-7) ---------------------------------------------------------------
-
-
-def add_derivative(
-    recording,
-    *,
-    actor,
-    kind: str,
-    stored_object,
-    mime_type: str,
-    width=None,
-    height=None,
-    note: str = "",
-):
-    """A derivative points to its original and lives in the derivative area; one per kind."""
-    from recordings.models import Derivative
-
-    with transaction.atomic():
-        derivative, created = Derivative.objects.get_or_create(
-            recording=recording,
-            kind=kind,
-            defaults={
-                "stored_object": stored_object,
-                "mime_type": mime_type,
-                "width": width,
-                "height": height,
-                "created_at": timezone.now(),
-                "note": note[:200],
-            },
-        )
-        if created:
-            record_event(
-                EventCode.DERIVATIVE_STORED,
-                actor=actor,
-                subject=recording,
-                details={
-                    "kind": kind,
-                    "stored_object": stored_object.pk,
-                    "key": stored_object.key,
-                    "sha256": stored_object.sha256,
-                    "sm3": stored_object.sm3,
-                    "size": stored_object.size,
-                    "mime_type": mime_type,
-                },
-            )
-    return derivative
-
-
-@contextlib.contextmanager
-def local_copy(key: str) -> Iterator[str]:
-    """A local path for a vault object (the object itself on the filesystem backend)."""
-    vault = get_vault()
-    path = vault.local_path(key)
-    if path is not None:
-        yield path
-        return
-    with tempfile.NamedTemporaryFile(prefix="avr-media-") as tmp, vault.open(key) as source:
-        while chunk := source.read(CHUNK_SIZE):
-            tmp.write(chunk)
-        tmp.flush()
-        yield tmp.name
-
-
-def store_derivative_bytes(
-    recording, *, actor, kind: str, source, mime_type: str, width=None, height=None, note: str = ""
-):
-    """Write bytes (or a file) into the derivative area, register them, link the derivative."""
-    from storage.services import register_stored_object
-
-    result = get_vault().write(_iter_stream(source), area=Area.DERIVATIVE)
-    obj = register_stored_object(result, area=Area.DERIVATIVE, actor=actor)
-    return add_derivative(
-        recording,
-        actor=actor,
-        kind=kind,
-        stored_object=obj,
-        mime_type=mime_type,
-        width=width,
-        height=height,
-        note=note,
-    )
-
-
-def create_proxy(recording_id: int, *, actor=None):
-    """Transcode an original browsers cannot play into an H.264/AAC MP4 proxy (ING-7)."""
-    from recordings.choices import DerivativeKind
-    from recordings.media import transcode_proxy
-    from recordings.models import Derivative, Recording
-
-    recording = Recording.objects.select_related("original").get(pk=recording_id)
-    existing = Derivative.objects.filter(recording=recording, kind=DerivativeKind.PROXY).first()
-    if existing is not None:
-        return existing
-    with (
-        tempfile.TemporaryDirectory(prefix="avr-proxy-") as tmp,
-        local_copy(recording.original.key) as src,
-    ):
-        target = Path(tmp) / "proxy.mp4"
-        width, height = transcode_proxy(src, target)
-        with open(target, "rb") as handle:
-            return store_derivative_bytes(
-                recording,
-                actor=actor,
-                kind=DerivativeKind.PROXY,
-                source=handle,
-                mime_type="video/mp4",
-                width=width,
-                height=height,
-                note=_("由原始文件转码生成的可播放副本（H.264/AAC），不是原始记录"),
-            )

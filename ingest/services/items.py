@@ -1,0 +1,203 @@
+"""Ingest items: local-file ingest and the state changes the pipeline makes."""
+
+
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.context import get_request_id
+from core.digests import StreamingDigester
+from custody.choices import EventCode
+from custody.services import record_event
+from ingest.choices import IngestSource, IngestStatus
+from ingest.errors import (
+    ChecksumMismatchError,
+)
+from ingest.filenames import raw_filename_text, sanitize_filename
+from ingest.metadata import clean_metadata
+from ingest.models import IngestItem
+from ingest.services.uploads import READ_CHUNK, _check_length
+from storage.backends import get_vault
+
+STALLED_AFTER = timedelta(minutes=30)
+
+
+
+# --- local files (seed data, dock agent) ----------------------------------------
+
+
+def _iter_stream(stream) -> Iterator[bytes]:
+    if hasattr(stream, "read"):
+        while chunk := stream.read(READ_CHUNK):
+            yield chunk
+    elif isinstance(stream, (bytes, bytearray, memoryview)):
+        yield bytes(stream)
+    else:
+        yield from stream
+
+
+def ingest_stream(
+    stream, *, actor, filename, metadata: dict, source: str = IngestSource.SEED, raw_filename=None
+) -> IngestItem:
+    """Ingest a local file or byte stream through the same pipeline, synchronously.
+
+    Bytes go to a vault staging file while SHA-256 and SM3 are computed in the
+    same pass; then the pipeline stores, probes and catalogues them.
+    """
+    from ingest.pipeline import run_pipeline
+
+    raw = raw_filename if raw_filename is not None else filename
+    cleaned = clean_metadata(metadata or {}, actor=actor)
+    staging = get_vault().staging(f"ing-{uuid.uuid4().hex}")
+    try:
+        with StreamingDigester() as digester:
+            staging.append(_iter_stream(stream), offset=0, on_written=digester.update)
+            digests = digester.finish()
+        if digests.size == 0:
+            _check_length(0)
+        declared = cleaned.get("sha256", "")
+        if declared and declared != digests.sha256:
+            raise ChecksumMismatchError(
+                _("文件完整性校验失败：内容的 SHA-256 与声明的不一致，已整体拒绝。")
+            )
+    except BaseException:
+        staging.discard()
+        raise
+    now = timezone.now()
+    with transaction.atomic():
+        item = IngestItem.objects.create(
+            source=source,
+            filename=sanitize_filename(filename),
+            raw_filename=raw_filename_text(raw),
+            size=digests.size,
+            metadata=cleaned,
+            declared_sha256=cleaned.get("sha256", ""),
+            sha256=digests.sha256,
+            sm3=digests.sm3,
+            staging_name=staging.name,
+            created_by=actor,
+            created_at=now,
+            updated_at=now,
+        )
+        record_event(
+            EventCode.UPLOAD_COMPLETED,
+            actor=actor,
+            subject=item,
+            details={
+                "ingest_item": item.pk,
+                "filename": item.filename,
+                "raw_filename": item.raw_filename,
+                "source": source,
+                **digests.as_dict(),
+                "metadata": cleaned,
+            },
+        )
+    return run_pipeline(item.pk)
+
+
+# --- ingest items (called by the pipeline) --------------------------------------------
+
+
+def enqueue_pipeline(item_id: int) -> None:
+    from ingest.tasks import run_ingest_item_task
+
+    run_ingest_item_task(item_id, request_id=get_request_id())
+
+
+def begin_processing(item_id: int) -> IngestItem | None:
+    """Mark an item as processing; None when it already finished (a repeated task is a no-op)."""
+    with transaction.atomic():
+        item = IngestItem.objects.select_for_update().filter(pk=item_id).first()
+        if item is None or item.is_final:
+            return None
+        item.status, item.updated_at = IngestStatus.PROCESSING, timezone.now()
+        item.save(update_fields=["status", "updated_at"])
+    return item
+
+
+def attach_stored_object(item: IngestItem, stored_object) -> None:
+    item.stored_object = stored_object
+    item.updated_at = timezone.now()
+    IngestItem.objects.filter(pk=item.pk).update(
+        stored_object=stored_object, updated_at=item.updated_at
+    )
+
+
+def link_duplicate(item: IngestItem, *, actor, existing) -> None:
+    """Same SHA-256 already catalogued: link, never store twice (ING-6)."""
+    with transaction.atomic():
+        item.duplicate_of = existing
+        item.updated_at = timezone.now()
+        IngestItem.objects.filter(pk=item.pk).update(
+            duplicate_of=existing, updated_at=item.updated_at
+        )
+        record_event(
+            EventCode.DUPLICATE_LINKED,
+            actor=actor,
+            subject=existing,
+            details={
+                "ingest_item": item.pk,
+                "filename": item.filename,
+                "raw_filename": item.raw_filename,
+                "sha256": item.sha256,
+                "uploaded_by": actor.pk if actor else None,
+                "metadata": item.metadata,
+            },
+        )
+
+
+def catalogue_item(item: IngestItem, *, actor, **recording_kwargs):
+    """register_recording and the link from the item, in one transaction: never half-catalogued."""
+    from recordings.services import register_recording
+
+    with transaction.atomic():
+        recording = register_recording(actor=actor, **recording_kwargs)
+        item.recording = recording
+        item.updated_at = timezone.now()
+        IngestItem.objects.filter(pk=item.pk).update(
+            recording=recording, updated_at=item.updated_at
+        )
+    return recording
+
+
+def finish_ingest_item(
+    item: IngestItem, *, actor, status: str, message: str, steps: list
+) -> IngestItem:
+    """Final status, visible to the uploader; flagged and failed items leave a custody event."""
+    now = timezone.now()
+    with transaction.atomic():
+        item.status, item.status_message = status, message[:500]
+        item.steps, item.updated_at, item.finished_at = steps, now, now
+        item.save(update_fields=["status", "status_message", "steps", "updated_at", "finished_at"])
+        details = {
+            "ingest_item": item.pk,
+            "filename": item.filename,
+            "reason": item.status_message,
+            "sha256": item.sha256,
+            "steps": steps,
+        }
+        subject = item.recording if item.recording_id else item
+        if status == IngestStatus.FLAGGED:
+            record_event(EventCode.INGEST_FLAGGED, actor=actor, subject=subject, details=details)
+        elif status == IngestStatus.FAILED:
+            record_event(EventCode.INGEST_FAILED, actor=actor, subject=subject, details=details)
+    return item
+
+
+def requeue_stalled_items(*, now=None) -> int:
+    """Items whose task was lost (a crash, a queue outage) are run again; steps are idempotent."""
+    cutoff = (now or timezone.now()) - STALLED_AFTER
+    ids = list(
+        IngestItem.objects.filter(
+            status__in=[IngestStatus.RECEIVED, IngestStatus.PROCESSING], updated_at__lt=cutoff
+        ).values_list("pk", flat=True)
+    )
+    for item_id in ids:
+        enqueue_pipeline(item_id)
+    return len(ids)
+
+
