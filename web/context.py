@@ -53,6 +53,12 @@ def navigation(request):
                 "url": reverse("web:upload"),
             },
             {
+                "name": "ingest_list",
+                "label": _("入库情况"),
+                "icon": "ti-inbox",
+                "url": reverse("web:ingest_list"),
+            },
+            {
                 "name": "recording_list",
                 "label": _("音像记录"),
                 "icon": "ti-movie",

@@ -272,3 +272,49 @@ class UploadMetadataForm(forms.Form):
         ]
         if person is not None and any(p.pk == person.pk for p in officers):
             self.fields["officer_ids"].initial = [person.pk]
+
+
+class IngestFilterForm(forms.Form):
+    """Filters of the 入库情况 page; every field optional."""
+
+    SCOPE_MINE, SCOPE_UNIT = "mine", "unit"
+
+    status = forms.ChoiceField(label=_("状态"), required=False, widget=forms.Select(attrs={"class": "form-select"}))
+    date_from = forms.DateField(label=_("接收日期自"), required=False)
+    date_to = forms.DateField(label=_("至"), required=False)
+    scope = forms.ChoiceField(label=_("范围"), required=False, widget=forms.Select(attrs={"class": "form-select"}))
+    q = forms.CharField(label=_("文件名"), required=False, max_length=100)
+
+    def __init__(self, *args, sees_unit: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        from ingest.choices import IngestStatus
+
+        self.fields["status"].choices = [("", _("全部状态"))] + list(IngestStatus.choices)
+        scopes = [(self.SCOPE_MINE, _("我上传的"))]
+        if sees_unit:
+            scopes.insert(0, (self.SCOPE_UNIT, _("本机构全部")))
+        self.fields["scope"].choices = scopes
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
+            self.add_error("date_to", _("结束日期不能早于开始日期。"))
+        return data
+
+    def apply(self, items, user):
+        """Narrow an already restricted queryset (status is applied by the view, after counting)."""
+        from datetime import datetime, time, timedelta
+
+        from django.utils import timezone
+
+        data = self.cleaned_data
+        if data.get("scope") == self.SCOPE_MINE:
+            items = items.filter(created_by=user)
+        if data.get("date_from"):
+            items = items.filter(created_at__gte=timezone.make_aware(datetime.combine(data["date_from"], time.min)))
+        if data.get("date_to"):
+            end = datetime.combine(data["date_to"] + timedelta(days=1), time.min)
+            items = items.filter(created_at__lt=timezone.make_aware(end))
+        if data.get("q"):
+            items = items.filter(filename__icontains=data["q"].strip())
+        return items

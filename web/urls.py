@@ -11,6 +11,7 @@ urlpatterns = [
     path("password/", views.password_change_view, name="password_change"),
     path("upload/", views.upload, name="upload"),
     path("upload/items/", views.upload_items, name="upload_items"),
+    path("ingest/", views.ingest_list, name="ingest_list"),
     path("recordings/", views.recording_list, name="recording_list"),
     path("recordings/<int:pk>/", views.recording_detail, name="recording_detail"),
     path("recordings/<int:pk>/edit", views.recording_edit, name="recording_edit"),

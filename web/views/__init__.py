@@ -3,6 +3,7 @@
 from web.views.auth import login_view, logout_view, password_change_view
 from web.views.content import recording_content, recording_derivative
 from web.views.home import home
+from web.views.ingest_list import ingest_list
 from web.views.recordings import (
     recording_access_log,
     recording_detail,
@@ -15,6 +16,7 @@ from web.views.upload import upload, upload_items
 
 __all__ = [
     "home",
+    "ingest_list",
     "login_view",
     "logout_view",
     "password_change_view",
