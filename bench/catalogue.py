@@ -89,14 +89,27 @@ def parent(args) -> int:
         print(f"runs: {args.runs} per measure (p95)")
         big = write_big_original(vault, args.big_mib * 1024 * 1024) if not args.skip_range else None
         for db in args.db.split(","):
-            env = {**os.environ, "AVR_VAR_DIR": str(scratch / db), "AVR_VAULT_DIR": str(vault),
-                   "DJANGO_SETTINGS_MODULE": "config.settings"}
+            env = {
+                **os.environ,
+                "AVR_VAR_DIR": str(scratch / db),
+                "AVR_VAULT_DIR": str(vault),
+                "DJANGO_SETTINGS_MODULE": "config.settings",
+            }
             env.pop("DATABASE_URL", None)
             if db == "postgres":
                 pg_admin("DROP DATABASE IF EXISTS avr_bench WITH (FORCE)")
                 pg_admin("CREATE DATABASE avr_bench")
                 env["DATABASE_URL"] = PG_BENCH
-            cmd = [sys.executable, __file__, "--worker", db, "--rows", str(args.rows), "--runs", str(args.runs)]
+            cmd = [
+                sys.executable,
+                __file__,
+                "--worker",
+                db,
+                "--rows",
+                str(args.rows),
+                "--runs",
+                str(args.runs),
+            ]
             if big:
                 cmd += ["--big", json.dumps(big)]
             if args.explain:
@@ -146,17 +159,39 @@ def build(db: str, rows: int, big: dict | None) -> dict:
 
     call_command("migrate", verbosity=0)
     now = timezone.now()
-    depts = [Department.objects.create(name=f"测试市场监督管理局{i}", code=f"BD{i:03d}", level="county")
-             for i in range(DEPARTMENTS)]
-    units = [Unit.objects.create(department=depts[i % DEPARTMENTS], name=f"执法稽查队{i}", code=f"BU{i:03d}")
-             for i in range(UNITS)]
+    depts = [
+        Department.objects.create(name=f"测试市场监督管理局{i}", code=f"BD{i:03d}", level="county")
+        for i in range(DEPARTMENTS)
+    ]
+    units = [
+        Unit.objects.create(
+            department=depts[i % DEPARTMENTS], name=f"执法稽查队{i}", code=f"BU{i:03d}"
+        )
+        for i in range(UNITS)
+    ]
     password = make_password("Bench-pass-2026")
     people = Person.objects.bulk_create(
-        [Person(username=f"officer{u}_{k}", full_name=f"执法人员{u}-{k}", badge_number=f"{u:03d}{k:03d}",
-                unit=units[u], department=units[u].department, password=password)
-         for u in range(UNITS) for k in range(OFFICERS_PER_UNIT)]
-        + [Person(username="custodian", full_name="记录仪管理员", unit=units[0], department=units[0].department,
-                  password=password)]
+        [
+            Person(
+                username=f"officer{u}_{k}",
+                full_name=f"执法人员{u}-{k}",
+                badge_number=f"{u:03d}{k:03d}",
+                unit=units[u],
+                department=units[u].department,
+                password=password,
+            )
+            for u in range(UNITS)
+            for k in range(OFFICERS_PER_UNIT)
+        ]
+        + [
+            Person(
+                username="custodian",
+                full_name="记录仪管理员",
+                unit=units[0],
+                department=units[0].department,
+                password=password,
+            )
+        ]
     )
     people = list(Person.objects.order_by("pk"))
     custodian = people[-1]
@@ -181,17 +216,73 @@ def build(db: str, rows: int, big: dict | None) -> dict:
             return None
         return int(value) if vendor == "sqlite" else value
 
-    obj_cols = ["id", "area", "backend", "key", "sha256", "sm3", "size", "stored_at", "write_verified",
-                "last_fixity_status", "last_fixity_at"]
-    rec_cols = ["id", "original_id", "original_filename", "raw_filename", "media_kind", "mime_type",
-                "container", "video_codec", "audio_codec", "duration_s", "width", "height", "probe",
-                "playable", "device_id", "device_serial", "badge_number", "primary_officer_id", "unit_id",
-                "department_id", "start_time", "end_time", "time_source", "place", "case_number", "party",
-                "handler", "matter_type", "notes", "is_important", "uploaded_by_id", "received_at",
-                "upload_deadline", "on_time", "late_reason", "late_reason_text", "flagged", "flag_reason"]
+    obj_cols = [
+        "id",
+        "area",
+        "backend",
+        "key",
+        "sha256",
+        "sm3",
+        "size",
+        "stored_at",
+        "write_verified",
+        "last_fixity_status",
+        "last_fixity_at",
+    ]
+    rec_cols = [
+        "id",
+        "original_id",
+        "original_filename",
+        "raw_filename",
+        "media_kind",
+        "mime_type",
+        "container",
+        "video_codec",
+        "audio_codec",
+        "duration_s",
+        "width",
+        "height",
+        "probe",
+        "playable",
+        "device_id",
+        "device_serial",
+        "badge_number",
+        "primary_officer_id",
+        "unit_id",
+        "department_id",
+        "start_time",
+        "end_time",
+        "time_source",
+        "place",
+        "case_number",
+        "party",
+        "handler",
+        "matter_type",
+        "notes",
+        "is_important",
+        "uploaded_by_id",
+        "received_at",
+        "upload_deadline",
+        "on_time",
+        "late_reason",
+        "late_reason_text",
+        "flagged",
+        "flag_reason",
+    ]
     m2m_cols = ["recording_id", "person_id"]
-    ev_cols = ["seq", "occurred_at", "actor_id", "actor_name", "action", "subject_type", "subject_id",
-               "details", "request_id", "prev_hash", "hash"]
+    ev_cols = [
+        "seq",
+        "occurred_at",
+        "actor_id",
+        "actor_name",
+        "action",
+        "subject_type",
+        "subject_id",
+        "details",
+        "request_id",
+        "prev_hash",
+        "hash",
+    ]
     unit_dept = {u.pk: u.department_id for u in units}
     unit_ids = [u.pk for u in units]
 
@@ -202,38 +293,106 @@ def build(db: str, rows: int, big: dict | None) -> dict:
                 sha, sm3, size, key = big["sha256"], big["sm3"], big["size"], big["key"]
             else:
                 sha, sm3 = _hex(i, "sha"), _hex(i, "sm3")
-                size, key = rng.randint(5_000_000, 900_000_000), f"originals/{sha[:2]}/{sha[2:4]}/{sha}"
+                size, key = (
+                    rng.randint(5_000_000, 900_000_000),
+                    f"originals/{sha[:2]}/{sha[2:4]}/{sha}",
+                )
             start = EPOCH + timedelta(seconds=rng.randrange(SPAN_S))
             duration = rng.randint(30, 3600)
             received = start + timedelta(seconds=duration + rng.randint(600, 40 * 3600))
             unit = unit_ids[(i - 1) % UNITS]  # recording 1 (the real 2 GiB original) is in unit 0
-            officer = officers[((i - 1) % UNITS) * OFFICERS_PER_UNIT + rng.randrange(OFFICERS_PER_UNIT)]
+            officer = officers[
+                ((i - 1) % UNITS) * OFFICERS_PER_UNIT + rng.randrange(OFFICERS_PER_UNIT)
+            ]
             on_time = received <= start + timedelta(seconds=duration + 24 * 3600)
             case = f"市监稽罚〔{start.year}〕{rng.randint(1, 9999)}号" if rng.random() < 0.3 else ""
-            objects.append((i, "originals", "filesystem", key, sha, sm3, size, ts(received), flag(True),
-                            "pass", ts(received)))
-            recordings.append((
-                i, i, f"{start:%Y%m%d%H%M%S}_{officer:06d}.mp4", "", "video" if i % 10 else "photo",
-                "video/mp4", "mov,mp4,m4a,3gp,3g2,mj2", "h264", "aac", float(duration), 1920, 1080, "{}",
-                flag(True), None, f"DSJ{rng.randrange(1000):05d}", f"{officer:06d}", officer, unit,
-                unit_dept[unit], ts(start), ts(start + timedelta(seconds=duration)), "media",
-                f"某区某路{rng.randrange(500)}号", case, rng.choice(parties) if case else "",
-                f"承办人{rng.randrange(100)}", rng.choice(matters), "", flag(False), officer, ts(received),
-                ts(start + timedelta(seconds=duration + 24 * 3600)), flag(on_time),
-                "" if on_time else "off_site", "", flag(rng.random() < 0.03), "",
-            ))
+            objects.append(
+                (
+                    i,
+                    "originals",
+                    "filesystem",
+                    key,
+                    sha,
+                    sm3,
+                    size,
+                    ts(received),
+                    flag(True),
+                    "pass",
+                    ts(received),
+                )
+            )
+            recordings.append(
+                (
+                    i,
+                    i,
+                    f"{start:%Y%m%d%H%M%S}_{officer:06d}.mp4",
+                    "",
+                    "video" if i % 10 else "photo",
+                    "video/mp4",
+                    "mov,mp4,m4a,3gp,3g2,mj2",
+                    "h264",
+                    "aac",
+                    float(duration),
+                    1920,
+                    1080,
+                    "{}",
+                    flag(True),
+                    None,
+                    f"DSJ{rng.randrange(1000):05d}",
+                    f"{officer:06d}",
+                    officer,
+                    unit,
+                    unit_dept[unit],
+                    ts(start),
+                    ts(start + timedelta(seconds=duration)),
+                    "media",
+                    f"某区某路{rng.randrange(500)}号",
+                    case,
+                    rng.choice(parties) if case else "",
+                    f"承办人{rng.randrange(100)}",
+                    rng.choice(matters),
+                    "",
+                    flag(False),
+                    officer,
+                    ts(received),
+                    ts(start + timedelta(seconds=duration + 24 * 3600)),
+                    flag(on_time),
+                    "" if on_time else "off_site",
+                    "",
+                    flag(rng.random() < 0.03),
+                    "",
+                )
+            )
             links.append((i, officer))
-            for j, (action, subject) in enumerate((("storage.stored", "storedobject"),
-                                                   ("recordings.catalogued", "recording"))):
+            for j, (action, subject) in enumerate(
+                (("storage.stored", "storedobject"), ("recordings.catalogued", "recording"))
+            ):
                 seq = 2 * i - 1 + j
-                events.append((seq, ts(received), officer, f"执法人员{officer}", action, subject, str(i),
-                               "{}", "", f"{seq - 1:064x}", f"{seq:064x}"))
+                events.append(
+                    (
+                        seq,
+                        ts(received),
+                        officer,
+                        f"执法人员{officer}",
+                        action,
+                        subject,
+                        str(i),
+                        "{}",
+                        "",
+                        f"{seq - 1:064x}",
+                        f"{seq:064x}",
+                    )
+                )
             if len(recordings) == 20_000 or i == rows:
                 yield objects, recordings, links, events
                 objects, recordings, links, events = [], [], [], []
 
-    tables = [("storage_storedobject", obj_cols), ("recordings_recording", rec_cols),
-              ("recordings_recording_officers", m2m_cols), ("custody_event", ev_cols)]
+    tables = [
+        ("storage_storedobject", obj_cols),
+        ("recordings_recording", rec_cols),
+        ("recordings_recording_officers", m2m_cols),
+        ("custody_event", ev_cols),
+    ]
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
         if vendor == "sqlite":
@@ -246,11 +405,19 @@ def build(db: str, rows: int, big: dict | None) -> dict:
                             copy.write_row(row)
                 else:
                     marks = ", ".join("?" * len(cols))
-                    cursor.cursor.executemany(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})", data)
+                    cursor.cursor.executemany(
+                        f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})", data
+                    )
     with connection.cursor() as cursor:
         if vendor == "postgresql":
-            for table in ("storage_storedobject", "recordings_recording", "recordings_recording_officers"):
-                cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+            for table in (
+                "storage_storedobject",
+                "recordings_recording",
+                "recordings_recording_officers",
+            ):
+                cursor.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+                )
             cursor.execute("ANALYZE")
         else:
             cursor.execute("ANALYZE")
@@ -259,7 +426,9 @@ def build(db: str, rows: int, big: dict | None) -> dict:
 
 
 def p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=20, method="inclusive")[18] if len(values) > 1 else values[0]
+    return (
+        statistics.quantiles(values, n=20, method="inclusive")[18] if len(values) > 1 else values[0]
+    )
 
 
 def measure(fn, params: list) -> float:
@@ -290,22 +459,38 @@ def catalogue(db: str, runs: int, info: dict, show_plans: bool) -> None:
 
     from orgs.models import Person
     from recordings.models import Recording
-    from recordings.selectors import RecordingFilter, count_capped, custody_history, get_recording, list_recordings
+    from recordings.selectors import (
+        RecordingFilter,
+        count_capped,
+        custody_history,
+        get_recording,
+        list_recordings,
+    )
 
     user = Person.objects.get(pk=info["custodian"])
     rng = random.Random(7)
-    own_ids = list(Recording.objects.filter(unit_id=info["unit"]).values_list("pk", flat=True)[:5000])
-    cases = list(Recording.objects.filter(unit_id=info["unit"]).exclude(case_number="")
-                 .values_list("case_number", flat=True)[:2000])
+    own_ids = list(
+        Recording.objects.filter(unit_id=info["unit"]).values_list("pk", flat=True)[:5000]
+    )
+    cases = list(
+        Recording.objects.filter(unit_id=info["unit"])
+        .exclude(case_number="")
+        .values_list("case_number", flat=True)[:2000]
+    )
 
     def list_filters(_):
         day = (EPOCH + timedelta(days=rng.randrange(600))).date()
-        return RecordingFilter(date_from=day, date_to=day + timedelta(days=90), media_kind="video", status="ok")
+        return RecordingFilter(
+            date_from=day, date_to=day + timedelta(days=90), media_kind="video", status="ok"
+        )
 
     def run_list(f):
         qs = list_recordings(user, f)
         page = list(qs[:25])
-        [(r.unit.name, r.primary_officer and r.primary_officer.full_name, r.original.size) for r in page]
+        [
+            (r.unit.name, r.primary_officer and r.primary_officer.full_name, r.original.size)
+            for r in page
+        ]
         count_capped(qs)
 
     def run_detail(pk):
@@ -353,8 +538,13 @@ def range_ttfb(db: str, runs: int, info: dict, big: dict) -> None:
     session.create()
     port = free_port()
     env = {**os.environ, "AVR_BIND": f"127.0.0.1:{port}", "AVR_ACCESS_LOG": "/dev/null"}
-    server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-c", "config/gunicorn.conf.py"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "-c", "config/gunicorn.conf.py"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         for _ in range(100):
             try:
@@ -379,7 +569,9 @@ def range_ttfb(db: str, runs: int, info: dict, big: dict) -> None:
         half = big["size"] // 2
         offsets = [half + rng.randrange(-(big["size"] // 8), big["size"] // 8) for _ in range(runs)]
         print(f"range_ttfb_p95_ms_{db}: {measure(one, offsets):.1f}")
-        print(f"range_endpoint_{db}: {path} (web player, session cookie, {big['size']} byte original)")
+        print(
+            f"range_endpoint_{db}: {path} (web player, session cookie, {big['size']} byte original)"
+        )
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -398,11 +590,15 @@ def worker(args) -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--db", default="sqlite,postgres", help="sqlite,postgres (comma-separated)")
-    parser.add_argument("--big-mib", type=int, default=BIG_SIZE // 1024**2, help="size of the ranged original")
+    parser.add_argument(
+        "--big-mib", type=int, default=BIG_SIZE // 1024**2, help="size of the ranged original"
+    )
     parser.add_argument("--skip-range", action="store_true")
     parser.add_argument("--explain", action="store_true", help="print the query plans")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder and avr_bench")

@@ -1,6 +1,9 @@
 #!/usr/bin/env python
 """Upload benchmark: a 2 GiB file through the web server over loopback with a tus client.
 
+The platform is started with ``bin/up`` (the README's first command) on a free port and a
+throw-away var dir; the client is a minimal streaming tus 1.0 client (creation + PATCH).
+
 Prints ``name: value`` lines:
   ingest_s      the same file written straight into a vault (digests in one pass)
   upload_s      the tus upload through gunicorn (started as bin/up starts it)
@@ -19,7 +22,6 @@ import http.client
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,25 +29,21 @@ import threading
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from core.testing_server import _descendants, free_port  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 PY = str(ROOT / ".venv" / "bin" / "python")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def make_file(path: Path, size: int) -> None:
-    block = os.urandom(16 * 1024 * 1024)
+    block = bytearray(os.urandom(16 * 1024 * 1024))
     with open(path, "wb") as out:
         written = 0
         while written < size:
             n = min(len(block), size - written)
             out.write(block[:n])
-            # vary the block so the content is not periodic
-            block = block[1:] + block[:1]
+            block[written % len(block)] ^= 0xFF  # not periodic: every block differs
             written += n
 
 
@@ -60,20 +58,9 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def descendants(pid: int) -> list[int]:
-    out = [pid]
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
-        return out
-    for child in children:
-        out.extend(descendants(int(child)))
-    return out
-
-
 def time_vault_ingest(path: Path, var: Path) -> float:
     code = (
-        "import time,sys;from storage.backends.filesystem import FilesystemBackend;"
+        "import time;from storage.backends.filesystem import FilesystemBackend;"
         f"b=FilesystemBackend({str(var / 'bench-vault')!r});t=time.perf_counter();"
         f"b.write(open({str(path)!r},'rb'));print(time.perf_counter()-t)"
     )
@@ -87,32 +74,33 @@ def time_vault_ingest(path: Path, var: Path) -> float:
 SETUP_USER = """
 from core.testing import make_unit, make_person
 from orgs.services import issue_api_token
-unit = make_unit()
-person = make_person("officer", unit=unit, username="bench")
+person = make_person("officer", unit=make_unit(), username="bench")
 row, secret = issue_api_token(person, "bench", actor=None)
 print("TOKEN=" + secret)
 """
 
 
-def start_platform(var: Path, port: int) -> tuple[subprocess.Popen, subprocess.Popen, str]:
+def start_platform(var: Path, port: int) -> tuple[subprocess.Popen, str]:
+    """Migrate and make a token, then start the platform exactly as the README's first command does."""
     env = {**os.environ, "AVR_VAR_DIR": str(var), "AVR_BIND": f"127.0.0.1:{port}", "AVR_ACCESS_LOG": ""}
+    env.pop("DATABASE_URL", None)
     subprocess.run([PY, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     out = subprocess.run([PY, "manage.py", "shell", "-c", SETUP_USER], cwd=ROOT, env=env,
                          check=True, capture_output=True, text=True).stdout
     token = next(line[6:] for line in out.splitlines() if line.startswith("TOKEN="))
-    web = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-c", "config/gunicorn.conf.py"], cwd=ROOT, env=env,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    worker = subprocess.Popen([PY, "manage.py", "run_huey"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.time() + 30
+    platform = subprocess.Popen([str(ROOT / "bin" / "up")], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 120
     while time.time() < deadline:
+        if platform.poll() is not None:
+            raise SystemExit("bin/up exited before the server answered")
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             conn.request("OPTIONS", "/api/v1/uploads/")
-            if conn.getresponse().status in (200, 204):
-                return web, worker, token
+            if conn.getresponse().status == 204:
+                return platform, token
         except OSError:
-            time.sleep(0.2)
+            time.sleep(0.3)
     raise SystemExit("server did not start")
 
 
@@ -165,20 +153,21 @@ def main() -> None:
     parser.add_argument("--size-mib", type=int, default=2048)
     parser.add_argument("--chunk-mib", type=int, default=0)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(dir=ROOT / "var" if (ROOT / "var").exists() else None) as tmp:
+    (ROOT / "var").mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=ROOT / "var", prefix="bench-upload-") as tmp:
         var = Path(tmp)
         source = var / "bench_2g.MP4"
         make_file(source, args.size_mib * 1024 * 1024)
         subprocess.run(["cat", str(source)], stdout=subprocess.DEVNULL, check=True)  # warm cache
         ingest_s = time_vault_ingest(source, var)
         port = free_port()
-        web, worker, token = start_platform(var, port)
+        platform, token = start_platform(var, port)
         peak = [0.0]
         done = threading.Event()
 
         def sample():
             while not done.is_set():
-                pids = descendants(web.pid) + descendants(worker.pid)
+                pids = [p for p in _descendants(platform.pid) if p != platform.pid]  # not the bash script
                 peak[0] = max([peak[0]] + [rss_mb(p) for p in pids])
                 time.sleep(0.05)
 
@@ -186,13 +175,12 @@ def main() -> None:
         sampler.start()
         try:
             upload_s = tus_upload(port, token, source, args.chunk_mib * 1024 * 1024)
-            time.sleep(1.0)  # let the worker start the pipeline while we keep sampling
+            time.sleep(2.0)  # keep sampling while the worker runs the pipeline on the new original
         finally:
             done.set()
             sampler.join()
-            for proc in (web, worker):
-                os.killpg(proc.pid, signal.SIGTERM)
-                proc.wait(timeout=30)
+            os.killpg(platform.pid, signal.SIGTERM)
+            platform.wait(timeout=30)
         print(f"size_mib: {args.size_mib}")
         print(f"ingest_s: {ingest_s:.3f}")
         print(f"upload_s: {upload_s:.3f}")

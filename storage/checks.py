@@ -27,7 +27,9 @@ class FixityFinding:
     message: str  # Chinese, for people
 
 
-def check_fixity(objects: Iterable[StoredObject], *, now: datetime, max_age: timedelta) -> list[FixityFinding]:
+def check_fixity(
+    objects: Iterable[StoredObject], *, now: datetime, max_age: timedelta
+) -> list[FixityFinding]:
     """One finding per object whose recorded fixity state is not a recent pass."""
     findings: list[FixityFinding] = []
     for obj in objects:
@@ -42,6 +44,7 @@ def check_fixity(objects: Iterable[StoredObject], *, now: datetime, max_age: tim
             problem, message = "overdue", _("已 %(days)s 天未做完整性校验。") % {"days": days}
         else:
             continue
-        findings.append(FixityFinding(object_id=obj.pk, key=obj.key, problem=problem, message=message))
+        findings.append(
+            FixityFinding(object_id=obj.pk, key=obj.key, problem=problem, message=message)
+        )
     return findings
-

@@ -13,7 +13,9 @@ pytestmark = pytest.mark.req("ING-2")
 
 
 def _reference(data: bytes) -> Digests:
-    return Digests(hashlib.sha256(data).hexdigest(), hashlib.new("sm3", data).hexdigest(), len(data))
+    return Digests(
+        hashlib.sha256(data).hexdigest(), hashlib.new("sm3", data).hexdigest(), len(data)
+    )
 
 
 def test_parallel_digests_equal_hashlib_for_uneven_chunks():
@@ -102,3 +104,29 @@ def test_digest_file_whole_and_prefix(tmp_path):
 def test_as_dict_carries_algorithm_names_and_size():
     d = _reference(b"x")
     assert d.as_dict() == {"sha256": d.sha256, "sm3": d.sm3, "size": 1}
+
+
+def test_lent_buffer_is_hashed_in_place_and_released_once():
+    from core.digests import BufferPool
+
+    pool = BufferPool(count=2, size=1024)
+    released: list[bytearray] = []
+    data = [os.urandom(1024) for _ in range(10)]
+    with StreamingDigester() as digester:
+        for piece in data:
+            buffer = pool.acquire()  # blocks until a lent buffer has been hashed by both
+            buffer[:] = piece
+            digester.update(
+                memoryview(buffer), release=lambda b=buffer: (released.append(b), pool.release(b))
+            )
+        result = digester.finish()
+    assert result == _reference(b"".join(data))
+    assert len(released) == 10  # every lent chunk handed back exactly once
+
+
+def test_empty_lent_chunk_is_released_at_once():
+    calls = []
+    with StreamingDigester() as digester:
+        digester.update(memoryview(bytearray()), release=lambda: calls.append(1))
+        assert calls == [1]
+        assert digester.finish() == _reference(b"")

@@ -69,7 +69,9 @@ def test_range_request_gets_206_with_exact_bytes(media):
 
 def test_no_range_gets_whole_body(media):
     path, data = media
-    response = ranged_file_response(RequestFactory().get("/"), path, content_type="video/mp4", filename="a.mp4")
+    response = ranged_file_response(
+        RequestFactory().get("/"), path, content_type="video/mp4", filename="a.mp4"
+    )
     assert response.status_code == 200
     assert _body(response) == data
     assert "Content-Range" not in response
@@ -86,7 +88,9 @@ def test_unsatisfiable_range_gets_416(media):
 def test_if_range_with_stale_etag_gets_whole_body(media):
     path, data = media
     request = RequestFactory().get("/", HTTP_RANGE="bytes=0-9", HTTP_IF_RANGE='"old"')
-    response = ranged_file_response(request, path, content_type="video/mp4", filename="a.mp4", etag="new")
+    response = ranged_file_response(
+        request, path, content_type="video/mp4", filename="a.mp4", etag="new"
+    )
     assert response.status_code == 200
     assert _body(response) == data
     assert response["ETag"] == '"new"'
@@ -95,7 +99,9 @@ def test_if_range_with_stale_etag_gets_whole_body(media):
 def test_if_range_with_current_etag_honours_range(media):
     path, data = media
     request = RequestFactory().get("/", HTTP_RANGE="bytes=0-9", HTTP_IF_RANGE='"cur"')
-    response = ranged_file_response(request, path, content_type="video/mp4", filename="a.mp4", etag="cur")
+    response = ranged_file_response(
+        request, path, content_type="video/mp4", filename="a.mp4", etag="cur"
+    )
     assert response.status_code == 206
     assert _body(response) == data[:10]
 

@@ -29,8 +29,13 @@ BASE_DIR = Path(settings.BASE_DIR)
 
 def _append(n: int) -> list[Event]:
     return [
-        record_event(EventCode.LOGIN_FAILED, actor=None, actor_name=f"测试{i}", subject=("account", f"u{i}"),
-                     details={"i": i, "text": "中文详情"})
+        record_event(
+            EventCode.LOGIN_FAILED,
+            actor=None,
+            actor_name=f"测试{i}",
+            subject=("account", f"u{i}"),
+            details={"i": i, "text": "中文详情"},
+        )
         for i in range(n)
     ]
 
@@ -111,7 +116,9 @@ def test_orm_update_and_delete_are_refused_too():
     assert Event.objects.get(pk=event.pk).actor_name == "测试1"
 
 
-@pytest.mark.skipif(not ON_POSTGRES, reason="TRUNCATE guard is PostgreSQL-only (SQLite has no TRUNCATE)")
+@pytest.mark.skipif(
+    not ON_POSTGRES, reason="TRUNCATE guard is PostgreSQL-only (SQLite has no TRUNCATE)"
+)
 @pytest.mark.postgres
 def test_postgres_refuses_truncate():
     _append(1)
@@ -125,7 +132,9 @@ def test_edited_row_is_named_by_verify_custody():
     events = _append(5)
     _disable_guard()
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE custody_event SET actor_name = %s WHERE seq = %s", ["改过的名字", events[2].seq])
+        cursor.execute(
+            "UPDATE custody_event SET actor_name = %s WHERE seq = %s", ["改过的名字", events[2].seq]
+        )
 
     out, error = _verify()
 
@@ -145,8 +154,10 @@ def test_edited_details_with_recomputed_hash_breaks_the_next_link():
     target["details"] = {"i": 99}
     new_hash = event_hash(target)
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE custody_event SET details = %s, hash = %s WHERE seq = %s",
-                       [json.dumps({"i": 99}), new_hash, events[1].seq])
+        cursor.execute(
+            "UPDATE custody_event SET details = %s, hash = %s WHERE seq = %s",
+            [json.dumps({"i": 99}), new_hash, events[1].seq],
+        )
     findings = check_custody_chain()
     assert [(f.seq, f.problem) for f in findings] == [(events[2].seq, "broken_link")]
     out, error = _verify()
@@ -206,31 +217,57 @@ print(json.dumps({"errors": errors, "seqs": seqs,
 
 
 @pytest.mark.postgres
-@pytest.mark.skipif(not ON_POSTGRES, reason="concurrent appenders need PostgreSQL (bin/test runs this in its second pass)")
+@pytest.mark.skipif(
+    not ON_POSTGRES,
+    reason="concurrent appenders need PostgreSQL (bin/test runs this in its second pass)",
+)
 def test_concurrent_appends_keep_chain_valid(tmp_path):
     """Several threads append at once against a scratch database; the chain stays whole."""
     import psycopg
 
     db = settings.DATABASES["default"]
     name = f"avr_chain_{uuid.uuid4().hex[:12]}"
-    params = {"host": db["HOST"] or "127.0.0.1", "port": db["PORT"] or 5432, "user": db["USER"],
-              "password": db["PASSWORD"] or None, "dbname": "postgres", "autocommit": True}
+    params = {
+        "host": db["HOST"] or "127.0.0.1",
+        "port": db["PORT"] or 5432,
+        "user": db["USER"],
+        "password": db["PASSWORD"] or None,
+        "dbname": "postgres",
+        "autocommit": True,
+    }
     with psycopg.connect(**params) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     try:
         password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "AVR_VAR_DIR": str(tmp_path),
-               "DATABASE_URL": f"postgres://{db['USER']}{password}@{params['host']}:{params['port']}/{name}",
-               "T": "6", "N": "25"}
-        proc = subprocess.run([sys.executable, "-c", _CONCURRENT_SCRIPT], cwd=BASE_DIR, env=env,
-                              capture_output=True, text=True, timeout=300)
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "AVR_VAR_DIR": str(tmp_path),
+            "DATABASE_URL": f"postgres://{db['USER']}{password}@{params['host']}:{params['port']}/{name}",
+            "T": "6",
+            "N": "25",
+        }
+        proc = subprocess.run(
+            [sys.executable, "-c", _CONCURRENT_SCRIPT],
+            cwd=BASE_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert proc.returncode == 0, proc.stderr[-3000:]
         result = json.loads(proc.stdout.strip().splitlines()[-1])
         assert result["errors"] == []
         assert result["seqs"] == list(range(1, 6 * 25 + 1))
         assert result["findings"] == []
-        verify = subprocess.run([sys.executable, "manage.py", "verify_custody"], cwd=BASE_DIR, env=env,
-                                capture_output=True, text=True, timeout=120)
+        verify = subprocess.run(
+            [sys.executable, "manage.py", "verify_custody"],
+            cwd=BASE_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert verify.returncode == 0, verify.stdout + verify.stderr
         assert "共 150 个事件" in verify.stdout
     finally:

