@@ -170,5 +170,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "INFO"},
-    "loggers": {"django.request": {"level": "ERROR"}},
+    # the Huey consumer installs its own handler on "huey": do not print every line twice
+    "loggers": {"django.request": {"level": "ERROR"}, "huey": {"level": "INFO", "propagate": False}},
 }

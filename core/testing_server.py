@@ -43,8 +43,9 @@ class Platform:
             "DJANGO_SETTINGS_MODULE": "config.settings",
             **(extra_env or {}),
         }
-        if "DATABASE_URL" not in (extra_env or {}):
-            self.env.pop("DATABASE_URL", None)  # the embedded default: SQLite under var_dir
+        for name in ("DATABASE_URL", "REDIS_URL", "AVR_VAULT_DIR"):
+            if name not in (extra_env or {}):
+                self.env.pop(name, None)  # the embedded default: SQLite, vault and queue under var_dir
         self.web: subprocess.Popen | None = None
         self.consumer: subprocess.Popen | None = None
         self.log = self.var_dir / "platform.log"

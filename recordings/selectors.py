@@ -86,7 +86,7 @@ def list_recordings(user, filters: RecordingFilter | None = None, *, action: str
 
 def count_capped(qs: QuerySet, cap: int = 10_000) -> tuple[int, bool]:
     """Count at most ``cap`` rows: (count, more_than_cap). Keeps big catalogues fast."""
-    n = qs.order_by()[: cap + 1].count()
+    n = qs.select_related(None).order_by()[: cap + 1].count()
     return min(n, cap), n > cap
 
 

@@ -6,23 +6,17 @@ Runs against its own temporary var dir (database, vault, locks), never the test 
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import http.client
 import io
 import os
-import signal
-import socket
 import sqlite3
-import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-PYTHON = ROOT / ".venv" / "bin" / "python"
-GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
+from core.testing_server import Platform
+
 SIZE = 60 * 1024 * 1024
 SEND_BEFORE_KILL = 30 * 1024 * 1024
 
@@ -41,78 +35,18 @@ print("SESSION=" + session.session_key)
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    def __init__(self, env: dict, port: int, log: Path):
-        self.env, self.port, self.log = env, port, log
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(
-                [str(GUNICORN), "-c", "config/gunicorn.conf.py"],
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"gunicorn exited: {self.log.read_text()[-2000:]}")
-            with contextlib.suppress(OSError):
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                conn.request("OPTIONS", "/api/v1/uploads/")
-                if conn.getresponse().status == 204:
-                    return
-            time.sleep(0.2)
-        raise AssertionError("gunicorn did not come up in 30 s")
-
-    def kill(self) -> None:
-        """SIGKILL the master and its workers (the process group this test started)."""
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-
-
 @pytest.mark.req("ING-6")
 def test_server_killed_mid_upload_resumes_to_one_record(tmp_path):
     var = tmp_path / "var"
-    port = _free_port()
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "REDIS_URL", "AVR_VAULT_DIR")
-    }
-    env.update(
-        AVR_VAR_DIR=str(var),
-        AVR_BIND=f"127.0.0.1:{port}",
-        AVR_HUEY_IMMEDIATE="1",
-        AVR_WEB_WORKERS="1",
-        AVR_WEB_THREADS="4",
-        DJANGO_SETTINGS_MODULE="config.settings",
-        PYTHONUNBUFFERED="1",
+    platform = Platform(
+        var,
+        worker=False,  # the pipeline runs inline in the web process (AVR_HUEY_IMMEDIATE)
+        extra_env={"AVR_HUEY_IMMEDIATE": "1", "AVR_WEB_THREADS": "4", "PYTHONUNBUFFERED": "1"},
     )
-    manage = [str(PYTHON), "manage.py"]
-    subprocess.run(
-        [*manage, "migrate", "--noinput"], cwd=ROOT, env=env, check=True, capture_output=True
-    )
-    seeded = subprocess.run(
-        [*manage, "shell", "-c", SEED],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+    port = platform.port
+    platform.manage("migrate", "--noinput")
     session = next(
-        line.split("=", 1)[1] for line in seeded.stdout.splitlines() if line.startswith("SESSION=")
+        line.split("=", 1)[1] for line in platform.shell(SEED).splitlines() if line.startswith("SESSION=")
     )
     csrf = "k" * 32
     auth = {
@@ -123,9 +57,8 @@ def test_server_killed_mid_upload_resumes_to_one_record(tmp_path):
 
     data = os.urandom(SIZE)
     expected = hashlib.sha256(data).hexdigest()
-    server = Server(env, port, tmp_path / "gunicorn.log")
     try:
-        server.start()
+        platform.start_web()
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         metadata = "filename " + base64.b64encode("长录像.mp4".encode()).decode()
         conn.request(
@@ -158,10 +91,10 @@ def test_server_killed_mid_upload_resumes_to_one_record(tmp_path):
             not staging.exists() or staging.stat().st_size < SEND_BEFORE_KILL // 2
         ):
             time.sleep(0.05)
-        server.kill()
+        platform.kill_web()
         conn.close()
 
-        server.start()
+        platform.start_web()
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         conn.request("HEAD", location, headers=auth)
         head = conn.getresponse()
@@ -198,7 +131,7 @@ def test_server_killed_mid_upload_resumes_to_one_record(tmp_path):
         uploader.upload()
         assert uploader.offset == len(small)
     finally:
-        server.kill()
+        platform.kill_web()
 
     db = sqlite3.connect(f"file:{var / 'db.sqlite3'}?mode=ro", uri=True)
     originals = db.execute(
