@@ -76,17 +76,7 @@ def build_world() -> World:
     return world
 
 
-def speed_up(settings) -> None:
-    """Cheap password hashing, and no scan of node_modules by WhiteNoise per test client."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.WHITENOISE_USE_FINDERS = False
-
-
 class ApiTestBase:
-    @pytest.fixture(autouse=True)
-    def _fast(self, settings):
-        speed_up(settings)
-
     @pytest.fixture
     def world(self, db) -> World:
         return build_world()

@@ -67,28 +67,6 @@ class TusClient:
         return IngestItem.objects.get(pk=int(response["X-Ingest-Item"]))
 
 
-_HANDLERS: dict = {}
-
-
-def fast_client(*, enforce_csrf_checks: bool = False):
-    """A test Client that reuses one loaded middleware chain.
-
-    Loading the middleware (WhiteNoise with finders scans node_modules) costs
-    about two seconds per Client; the chain holds no per-test state.
-    """
-    from django.test import Client
-
-    client = Client(enforce_csrf_checks=enforce_csrf_checks)
-    shared = _HANDLERS.setdefault(enforce_csrf_checks, client.handler)
-    client.handler = shared
-    return client
-
-
-@pytest.fixture
-def client():
-    return fast_client()
-
-
 @pytest.fixture
 def unit(db):
     return make_unit()

@@ -10,6 +10,7 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from core.digests import digest_file
@@ -17,7 +18,7 @@ from custody.models import Event
 from ingest import digesters, services
 from ingest.choices import IngestStatus, UploadStatus
 from ingest.models import IngestItem, Upload
-from ingest.tests.conftest import OCTET, TUS, encode_metadata, fast_client, sha256_b64
+from ingest.tests.conftest import OCTET, TUS, encode_metadata, sha256_b64
 from recordings.models import Recording
 from storage.backends import get_vault
 from storage.backends.filesystem import FilesystemBackend
@@ -184,7 +185,7 @@ def test_head_of_another_persons_upload_answers_404(tus, unit):
     from core.testing import make_person
 
     url = tus.create(100, {"filename": "a.mp4"})["Location"]
-    other = fast_client()
+    other = Client()
     other.force_login(make_person("officer", unit=unit))
     assert other.head(url, headers=TUS).status_code == 404
     assert (
@@ -502,7 +503,7 @@ def test_expiry_task_runs_the_service(tus):
 
 @pytest.mark.req("ING-1")
 def test_session_upload_requires_csrf_token(officer):
-    client = fast_client(enforce_csrf_checks=True)
+    client = Client(enforce_csrf_checks=True)
     client.force_login(officer)
     refused = client.post("/api/v1/uploads/", headers={**TUS, "Upload-Length": "10"})
     assert refused.status_code == 403 and refused.json()["code"] == "csrf_failed"
@@ -522,7 +523,7 @@ def test_bearer_token_upload_needs_no_csrf_and_is_marked_api(
     from orgs.services import issue_api_token
 
     _row, token = issue_api_token(officer, "采集站", actor=officer)
-    client = fast_client(enforce_csrf_checks=True)
+    client = Client(enforce_csrf_checks=True)
     auth = {**TUS, "Authorization": f"Bearer {token}"}
     data = _payload(2000)
     created = client.post(
@@ -541,7 +542,7 @@ def test_bearer_token_upload_needs_no_csrf_and_is_marked_api(
     assert done.status_code == 204
     item = IngestItem.objects.get()
     assert item.source == "api" and item.created_by == officer
-    bad = fast_client().post(
+    bad = Client().post(
         "/api/v1/uploads/",
         headers={**TUS, "Upload-Length": "10", "Authorization": "Bearer avr_x_y"},
     )

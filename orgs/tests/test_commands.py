@@ -10,18 +10,12 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from api.auth import person_for_token
-from api.tests.base import speed_up
 from custody.checks import check_custody_chain
 from custody.models import Event
 from orgs.choices import Role
 from orgs.models import Department, Person
 
 OTP = re.compile(r"一次性密码 (\S+?)（首次登录须修改）")
-
-
-@pytest.fixture(autouse=True)
-def _fast(settings):
-    speed_up(settings)
 
 
 def run(*args, **options) -> str:

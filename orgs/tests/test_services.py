@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from api.auth import hash_token
-from api.tests.base import speed_up
 from core.testing import make_department, make_person, make_unit
 from custody.models import Event
 from orgs.choices import Role
@@ -21,11 +20,6 @@ from orgs.services import (
     issue_api_token,
     revoke_api_token,
 )
-
-
-@pytest.fixture(autouse=True)
-def _fast(settings):
-    speed_up(settings)
 
 
 @pytest.fixture

@@ -31,16 +31,3 @@ def admin(unit):
 def officer_client(client, officer):
     client.force_login(officer)
     return client
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """PBKDF2 at full strength costs ~0.3 s per hash; these tests need no strength."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def _static_lookup_per_request(settings):
-    """WhiteNoise indexes every static file (node_modules too) when a handler starts;
-    each test client starts one, so look files up per request instead."""
-    settings.WHITENOISE_AUTOREFRESH = True
