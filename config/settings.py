@@ -110,7 +110,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "zh-hans"
-LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+# Only Simplified Chinese until an English catalogue exists: offering "en" would let a browser's
+# Accept-Language switch Django's own strings to English beside our Chinese ones.
+LANGUAGES = [("zh-hans", "简体中文")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("AVR_TIME_ZONE")
 USE_I18N = True
