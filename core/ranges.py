@@ -66,15 +66,23 @@ def content_disposition(filename: str, attachment: bool) -> str:
     return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
 
 
-def ranged_file_response(request, path: str, *, content_type: str, filename: str,
-                         attachment: bool = False, etag: str = "") -> HttpResponse:
-    """Answer GET/HEAD for a file on disk, honouring Range and If-Range."""
-    size = os.path.getsize(path)
+def requested_range(request, size: int, etag: str = "") -> tuple[int, int] | None | bool:
+    """The range a request asks for once If-Range is applied (same values as ``parse_range``).
+
+    Callers that register access decide with this whether a request starts a play.
+    """
     header = request.headers.get("Range", "")
     if_range = request.headers.get("If-Range", "")
     if header and if_range and etag and if_range.strip('"') != etag:
         header = ""
-    wanted = parse_range(header, size)
+    return parse_range(header, size)
+
+
+def ranged_file_response(request, path: str, *, content_type: str, filename: str,
+                         attachment: bool = False, etag: str = "") -> HttpResponse:
+    """Answer GET/HEAD for a file on disk, honouring Range and If-Range."""
+    size = os.path.getsize(path)
+    wanted = requested_range(request, size, etag)
     if wanted is False:
         response = HttpResponse(status=416)
         response["Content-Range"] = f"bytes */{size}"

@@ -12,7 +12,7 @@ from ninja import Field, Query, Router, Schema
 from access.choices import AccessAction
 from access.services import register_access
 from api.schemas import ErrorOut, PageMeta, PageParams, page_of
-from core.ranges import parse_range, ranged_file_response
+from core.ranges import ranged_file_response, requested_range
 from custody.choices import EventCode
 from recordings.choices import LateReason, MediaKind, TimeSource
 from recordings.models import Recording
@@ -347,11 +347,7 @@ def recording_content(
     if path is None or vault.stat(obj.key) is None:
         raise ObjectMissingError(_("文件库中找不到该记录的原始文件，请联系管理员。"))
     if request.method == "GET":
-        header = request.headers.get("Range", "")
-        if_range = request.headers.get("If-Range", "")
-        if header and if_range and if_range.strip('"') != obj.sha256:
-            header = ""
-        wanted = parse_range(header, obj.size)
+        wanted = requested_range(request, obj.size, obj.sha256)
         if wanted is not False:
             start = wanted[0] if wanted else 0
             if start == 0:

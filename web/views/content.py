@@ -8,7 +8,7 @@ from django.views.decorators.http import require_http_methods
 from access.choices import AccessAction
 from access.services import register_access
 from core.errors import NotFoundError
-from core.ranges import content_disposition, parse_range, ranged_file_response
+from core.ranges import content_disposition, ranged_file_response, requested_range
 from recordings.choices import DerivativeKind
 from recordings.selectors import get_recording
 from storage.backends import get_vault
@@ -37,20 +37,20 @@ def _serve(request, stored, *, content_type: str, filename: str, attachment: boo
     return response
 
 
-def _starts_at_zero(request, size: int) -> bool:
-    wanted = parse_range(request.headers.get("Range", ""), size)
+def _starts_at_zero(request, stored) -> bool:
+    wanted = requested_range(request, stored.size, stored.sha256)
     if wanted is False:
         return False
     return wanted is None or wanted[0] == 0
 
 
-def _register_play(request, recording, size: int) -> None:
+def _register_play(request, recording, stored) -> None:
     if request.method != "GET":
         return
     token = request.GET.get("t", "")
     if token and valid_token(request, token, recording.pk):
         register_play_once(request, recording, token)
-    elif _starts_at_zero(request, size):
+    elif _starts_at_zero(request, stored):
         register_access(
             recording, actor=request.user, action=AccessAction.PLAY, client=client_label(request)
         )
@@ -78,7 +78,7 @@ def recording_content(request, pk: int):
                 client=client_label(request),
             )
     else:
-        _register_play(request, recording, stored.size)
+        _register_play(request, recording, stored)
     return _serve(
         request,
         stored,
@@ -100,7 +100,7 @@ def recording_derivative(request, pk: int, kind: str):
         raise Http404
     if not is_poster:
         # Playing a transcoded copy is still a viewing of the record (ACC-2).
-        _register_play(request, recording, derivative.stored_object.size)
+        _register_play(request, recording, derivative.stored_object)
     stem = recording.original_filename.rsplit(".", 1)[0]
     extension = derivative.mime_type.split("/")[-1].replace("jpeg", "jpg") or "bin"
     return _serve(
