@@ -20,6 +20,7 @@ from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from api.auth import authenticate_token
 from core.errors import DomainError
 from ingest import services
 from ingest.choices import IngestSource, UploadStatus
@@ -62,10 +63,6 @@ def _authenticate(request):
     """(person, source): a Bearer token (API) or a logged-in session with a valid CSRF token."""
     header = request.headers.get("Authorization", "")
     if header[:7].lower() == "bearer ":
-        try:
-            from api.auth import authenticate_token
-        except ImportError:
-            raise NotAuthenticatedError(_("接口令牌认证暂不可用，请使用网页登录后上传。")) from None
         person = authenticate_token(request)
         if person is None or not person.is_active:
             raise NotAuthenticatedError(_("接口令牌无效、已过期或已吊销。"))
