@@ -17,11 +17,18 @@ class AccessEntry(models.Model):
     approval_ref = models.CharField(_("审批依据"), max_length=100, blank=True)
     request_id = models.CharField(_("请求编号"), max_length=64, blank=True)
     client = models.CharField(_("客户端"), max_length=200, blank=True)
+    # One page view's play (a hash of its play token): registered once, however many Range requests follow.
+    play_ref = models.CharField(_("播放标识"), max_length=32, blank=True)
 
     class Meta:
         verbose_name = _("查阅登记")
         verbose_name_plural = _("查阅登记")
         ordering = ["-occurred_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recording", "play_ref"], condition=~models.Q(play_ref=""), name="uniq_access_play_ref"
+            ),
+        ]
         indexes = [
             models.Index(fields=["recording", "-occurred_at"], name="access_rec_idx"),
             models.Index(fields=["person", "-occurred_at"], name="access_person_idx"),

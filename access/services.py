@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from access.choices import AccessAction
@@ -10,6 +10,11 @@ from access.models import AccessEntry
 from core.context import get_request_id
 from custody.choices import EventCode
 from custody.services import record_event
+
+
+class AlreadyRegistered(Exception):
+    """This page view's play was registered before."""
+
 
 _EVENT = {
     AccessAction.VIEW: EventCode.VIEWED,
@@ -19,8 +24,22 @@ _EVENT = {
 
 
 def register_access(recording, *, actor, action: AccessAction | str, purpose: str = "", client: str = "",
-                    approval_ref: str = "") -> AccessEntry:
+                    approval_ref: str = "", play_ref: str = "") -> AccessEntry:
+    """Register one access. A ``play_ref`` already registered for this recording raises
+    ``AlreadyRegistered`` and writes nothing (one play per page view)."""
     action = AccessAction(action)
+    if play_ref and AccessEntry.objects.filter(recording=recording, play_ref=play_ref).exists():
+        raise AlreadyRegistered(play_ref)
+    try:
+        return _register(recording, actor=actor, action=action, purpose=purpose, client=client,
+                         approval_ref=approval_ref, play_ref=play_ref)
+    except IntegrityError as exc:  # a parallel first request of the same page view won
+        if play_ref and AccessEntry.objects.filter(recording=recording, play_ref=play_ref).exists():
+            raise AlreadyRegistered(play_ref) from exc
+        raise
+
+
+def _register(recording, *, actor, action, purpose, client, approval_ref, play_ref) -> AccessEntry:
     with transaction.atomic():
         entry = AccessEntry.objects.create(
             occurred_at=timezone.now(),
@@ -32,6 +51,7 @@ def register_access(recording, *, actor, action: AccessAction | str, purpose: st
             approval_ref=approval_ref,
             request_id=get_request_id(),
             client=client[:200],
+            play_ref=play_ref,
         )
         record_event(
             _EVENT[action],

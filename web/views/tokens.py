@@ -3,8 +3,8 @@
 The detail page mints a token, keeps ``token -> recording id`` in the session, and
 puts it in the media URL. The first content request carrying the token registers one
 ``play`` entry; the browser's later Range requests with the same token do not.
-The claim is made in the database under a row lock, so parallel first requests
-(browsers often open two) still register exactly once.
+A unique constraint on (recording, play_ref) in the access register makes parallel
+first requests (browsers often open two) register exactly once.
 """
 
 from __future__ import annotations
@@ -12,11 +12,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from django.db import transaction
-
 from access.choices import AccessAction
-from access.models import AccessEntry
-from access.services import register_access
+from access.services import AlreadyRegistered, register_access
 from recordings.models import Recording
 
 SESSION_KEY = "play_tokens"
@@ -27,8 +24,9 @@ def client_label(request) -> str:
     return f"web {request.META.get('REMOTE_ADDR', '')}".strip()
 
 
-def _token_tag(token: str) -> str:
-    return "play:" + hashlib.sha256(token.encode()).hexdigest()[:16]
+def _play_ref(token: str) -> str:
+    """What the access register keeps of a play token: a hash, never the token itself."""
+    return hashlib.sha256(token.encode()).hexdigest()[:32]
 
 
 def mint_play_token(request, recording_id: int) -> str:
@@ -52,25 +50,19 @@ def register_play_once(request, recording: Recording, token: str) -> bool:
     entry = tokens.get(token)
     if entry is None or entry.get("used"):
         return False
-    tag = _token_tag(token)
-    user = request.user
-    with transaction.atomic():
-        # Serialise claims on this record (SQLite: the IMMEDIATE transaction already does).
-        Recording.objects.select_for_update().filter(pk=recording.pk).values_list(
-            "pk", flat=True
-        ).first()
-        claimed = AccessEntry.objects.filter(
-            recording=recording, person=user, action=AccessAction.PLAY, client__endswith=tag
-        ).exists()
-        if not claimed:
-            register_access(
-                recording,
-                actor=user,
-                action=AccessAction.PLAY,
-                client=f"{client_label(request)} {tag}",
-            )
+    try:
+        register_access(
+            recording,
+            actor=request.user,
+            action=AccessAction.PLAY,
+            client=client_label(request),
+            play_ref=_play_ref(token),
+        )
+        registered = True
+    except AlreadyRegistered:
+        registered = False
     tokens = dict(request.session.get(SESSION_KEY, {}))
     if token in tokens:
         tokens[token] = {**tokens[token], "used": True}
         request.session[SESSION_KEY] = tokens
-    return not claimed
+    return registered
