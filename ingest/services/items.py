@@ -67,39 +67,57 @@ def ingest_stream(
     except BaseException:
         staging.discard()
         raise
+    item = receive_item(
+        actor=actor,
+        source=source,
+        filename=sanitize_filename(filename),
+        raw_filename=raw_filename_text(raw),
+        metadata=cleaned,
+        digests=digests,
+        staging_name=staging.name,
+    )
+    return run_pipeline(item.pk)
+
+
+# --- ingest items (called by the pipeline) --------------------------------------------
+
+
+def receive_item(
+    *, actor, source, filename, raw_filename, metadata: dict, digests, staging_name, upload=None
+) -> IngestItem:
+    """All bytes are in staging with their digests: the item the pipeline will run, and the
+    UPLOAD_COMPLETED custody event (on the tus upload when there is one), in one transaction."""
     now = timezone.now()
     with transaction.atomic():
         item = IngestItem.objects.create(
+            upload=upload,
             source=source,
-            filename=sanitize_filename(filename),
-            raw_filename=raw_filename_text(raw),
+            filename=filename,
+            raw_filename=raw_filename,
             size=digests.size,
-            metadata=cleaned,
-            declared_sha256=cleaned.get("sha256", ""),
+            metadata=metadata,
+            declared_sha256=metadata.get("sha256", ""),
             sha256=digests.sha256,
             sm3=digests.sm3,
-            staging_name=staging.name,
-            created_by=actor,
+            staging_name=staging_name,
+            created_by=upload.created_by if upload is not None else actor,
             created_at=now,
             updated_at=now,
         )
         record_event(
             EventCode.UPLOAD_COMPLETED,
             actor=actor,
-            subject=item,
+            subject=upload if upload is not None else item,
             details={
                 "ingest_item": item.pk,
-                "filename": item.filename,
-                "raw_filename": item.raw_filename,
+                "filename": filename,
+                "raw_filename": raw_filename,
                 "source": source,
                 **digests.as_dict(),
-                "metadata": cleaned,
+                "metadata": metadata,
             },
         )
-    return run_pipeline(item.pk)
-
-
-# --- ingest items (called by the pipeline) --------------------------------------------
+    return item
 
 
 def enqueue_pipeline(item_id: int) -> None:

@@ -363,37 +363,22 @@ def _complete_upload(upload: Upload, staging, *, actor, digests: Digests) -> Ing
                 "文件完整性校验失败：收到内容的 SHA-256 与上传前声明的不一致，已整体拒绝，请重新上传。"
             )
         )
+    from ingest.services.items import receive_item
+
     with transaction.atomic():
         Upload.objects.filter(pk=upload.pk).update(
             status=UploadStatus.COMPLETE, completed_at=now, updated_at=now
         )
         upload.status, upload.completed_at = UploadStatus.COMPLETE, now
-        item = IngestItem.objects.create(
-            upload=upload,
+        item = receive_item(
+            actor=actor,
             source=upload.source,
             filename=upload.filename,
             raw_filename=upload.raw_filename,
-            size=digests.size,
             metadata=upload.metadata,
-            declared_sha256=declared,
-            sha256=digests.sha256,
-            sm3=digests.sm3,
+            digests=digests,
             staging_name=upload.staging_name,
-            created_by=upload.created_by,
-            created_at=now,
-            updated_at=now,
-        )
-        record_event(
-            EventCode.UPLOAD_COMPLETED,
-            actor=actor,
-            subject=upload,
-            details={
-                "ingest_item": item.pk,
-                "filename": item.filename,
-                "raw_filename": item.raw_filename,
-                **digests.as_dict(),
-                "metadata": item.metadata,
-            },
+            upload=upload,
         )
         from ingest.services.items import enqueue_pipeline
 
