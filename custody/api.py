@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
 from api.schemas import ErrorOut
 from core.errors import PermissionDeniedError
-from custody.checks import check_custody_chain
-from custody.models import Event
+from custody.choices import CheckStatus
+from custody.services import verify_custody_chain
 from orgs.choices import Role
 
 router = Router(tags=["保管链"])
@@ -25,6 +24,8 @@ class ChainFindingOut(Schema):
 
 class ChainVerificationOut(Schema):
     intact: bool = Field(description="哈希链是否完整")
+    status: str = Field(description="pass / fail / not_run（本次校验结果已保存）")
+    detail: str
     total_events: int
     last_seq: int | None
     last_hash: str
@@ -38,16 +39,17 @@ class ChainVerificationOut(Schema):
     summary="校验保管链（审计管理员）",
 )
 def verify_custody(request):
-    """重新计算整条保管链的哈希，返回发现的问题（缺号、断链、内容被改动）。仅审计管理员可用。"""
+    """重新计算整条保管链的哈希，返回并保存发现的问题（缺号、断链、内容被改动）。仅审计管理员可用。"""
     if not request.auth.has_role(Role.AUDIT_ADMIN):
         raise PermissionDeniedError(_("仅审计管理员可以校验保管链。"))
-    last = Event.objects.order_by("-seq").values("seq", "hash").first()
-    findings = check_custody_chain()
+    result = verify_custody_chain(actor=request.auth, trigger="api")
     return {
-        "intact": not findings,
-        "total_events": Event.objects.count(),
-        "last_seq": last["seq"] if last else None,
-        "last_hash": last["hash"] if last else "",
-        "checked_at": timezone.now(),
-        "findings": [{"seq": f.seq, "problem": f.problem, "message": f.message} for f in findings],
+        "intact": result.status == CheckStatus.PASS,
+        "status": result.status,
+        "total_events": result.events_checked,
+        "last_seq": result.last_seq,
+        "last_hash": result.last_hash,
+        "checked_at": result.checked_at,
+        "detail": result.detail,
+        "findings": result.findings,
     }

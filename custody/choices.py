@@ -41,3 +41,11 @@ class EventCode(models.TextChoices):
     # orgs.* / auth.* (appended)
     TOKEN_REVOKED = "orgs.token_revoked", _("吊销接口令牌")
     PASSWORD_RESET = "auth.password_reset", _("重置密码")
+    # custody.* — the log checking itself (promise 4: every check leaves a result)
+    CHAIN_VERIFIED = "custody.chain_verified", _("校验保管链")
+
+
+class CheckStatus(models.TextChoices):
+    PASS = "pass", _("通过")
+    FAIL = "fail", _("失败")
+    NOT_RUN = "not_run", _("未执行")

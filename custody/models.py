@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from custody.choices import EventCode
+from custody.choices import CheckStatus, EventCode
 
 GENESIS_HASH = "0" * 64
 
@@ -47,3 +47,30 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.subject_type}:{self.subject_id}"
+
+
+class ChainVerification(models.Model):
+    """One re-computation of the whole hash chain and what it found (pass / fail / not-run)."""
+
+    checked_at = models.DateTimeField(_("校验时间"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("校验人"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    actor_name = models.CharField(_("校验人姓名"), max_length=100)
+    trigger = models.CharField(_("触发方式"), max_length=16)  # command / api / scheduled
+    status = models.CharField(_("结果"), max_length=16, choices=CheckStatus.choices)
+    events_checked = models.BigIntegerField(_("校验事件数"), default=0)
+    last_seq = models.BigIntegerField(_("最后序号"), null=True, blank=True)
+    last_hash = models.CharField(_("最后哈希"), max_length=64, blank=True)
+    first_broken_seq = models.BigIntegerField(_("第一个断开的环节"), null=True, blank=True)
+    findings = models.JSONField(_("发现的问题"), default=list, blank=True)
+    detail = models.TextField(_("说明"), blank=True)
+
+    class Meta:
+        verbose_name = _("保管链校验")
+        verbose_name_plural = _("保管链校验")
+        ordering = ["-checked_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.checked_at:%Y-%m-%d %H:%M} {self.status}"

@@ -8,11 +8,13 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.context import get_request_id
-from custody.choices import EventCode
+from custody.checks import check_custody_chain
+from custody.choices import CheckStatus, EventCode
 from custody.hashing import event_hash
-from custody.models import GENESIS_HASH, Event
+from custody.models import GENESIS_HASH, ChainVerification, Event
 
 # Any fixed 64-bit number: serialises appenders on PostgreSQL.
 _PG_LOCK_KEY = 0x6176725F63757374
@@ -69,3 +71,57 @@ def record_event(
         }
         fields["hash"] = event_hash(fields)
         return Event.objects.create(**fields)
+
+
+MAX_STORED_FINDINGS = 100
+
+
+def verify_custody_chain(*, actor=None, trigger: str = "command") -> ChainVerification:
+    """Re-compute the whole chain and store the result, even when the check could not run (promise 4).
+
+    The result is itself appended to the log (``custody.chain_verified``), after the range it checked.
+    """
+    last = Event.objects.order_by("-seq").values("seq", "hash").first()
+    try:
+        findings = check_custody_chain()
+        status = CheckStatus.FAIL if findings else CheckStatus.PASS
+        if findings:
+            detail = _("共 %(n)s 处问题，第一个断开的环节为第 %(seq)s 号事件：%(message)s") % {
+                "n": len(findings), "seq": findings[0].seq, "message": findings[0].message,
+            }
+        else:
+            detail = _("哈希链完整，全部事件与其哈希相符。")
+    except Exception as exc:  # a check that could not run still leaves a result
+        findings, status = [], CheckStatus.NOT_RUN
+        detail = _("校验未能执行：%(error)s") % {"error": exc}
+    actor_id, actor_name = _actor_ref(actor, None)
+    with transaction.atomic():
+        verification = ChainVerification.objects.create(
+            checked_at=timezone.now(),
+            actor=actor if actor_id else None,
+            actor_name=actor_name,
+            trigger=trigger,
+            status=status,
+            events_checked=last["seq"] if last else 0,
+            last_seq=last["seq"] if last else None,
+            last_hash=last["hash"] if last else "",
+            first_broken_seq=findings[0].seq if findings else None,
+            findings=[
+                {"seq": f.seq, "problem": f.problem, "message": f.message} for f in findings[:MAX_STORED_FINDINGS]
+            ],
+            detail=detail,
+        )
+        record_event(
+            EventCode.CHAIN_VERIFIED,
+            actor=actor,
+            subject=verification,
+            details={
+                "status": status.value,
+                "trigger": trigger,
+                "last_seq": verification.last_seq,
+                "last_hash": verification.last_hash,
+                "first_broken_seq": verification.first_broken_seq,
+                "findings": len(findings),
+            },
+        )
+    return verification

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from api.tests.base import ApiTestBase, assert_error, bearer
-from custody.models import Event
+from custody.models import ChainVerification, Event
 
 URL = "/api/v1/custody/verify"
 
@@ -14,11 +14,18 @@ class TestCustodyVerify(ApiTestBase):
     @pytest.mark.req("ACC-5", "INT-1")
     def test_audit_admin_gets_intact_chain(self, client, world):
         headers = bearer(world.auditor)
+        before = Event.objects.order_by("-seq").first()
         body = client.get(URL, **headers).json()
-        last = Event.objects.order_by("-seq").first()
-        assert body["intact"] is True and body["findings"] == []
-        assert body["total_events"] == Event.objects.count()
-        assert (body["last_seq"], body["last_hash"]) == (last.seq, last.hash)
+        assert body["intact"] is True and body["status"] == "pass" and body["findings"] == []
+        # it checked every event before it ...
+        assert body["total_events"] == before.seq
+        assert (body["last_seq"], body["last_hash"]) == (before.seq, before.hash)
+        # ... and left its result: a stored verification and one event after the checked range
+        stored = ChainVerification.objects.get()
+        assert (stored.status, stored.actor_id, stored.trigger) == ("pass", world.auditor.pk, "api")
+        after = Event.objects.order_by("-seq").first()
+        assert after.seq == before.seq + 1 and after.action == "custody.chain_verified"
+        assert after.actor_id == world.auditor.pk
 
     @pytest.mark.req("ACC-5")
     def test_broken_chain_reported(self, client, world, monkeypatch):

@@ -8,7 +8,7 @@ from django.db.models import Count, Max, Q
 from django.shortcuts import render
 from django.utils import timezone
 
-from custody.models import Event
+from custody.models import ChainVerification, Event
 from orgs.models import Person, Unit
 from recordings.models import Derivative, Recording
 from recordings.selectors import count_capped, list_recordings
@@ -75,6 +75,7 @@ def _system_overview() -> dict:
         "recordings_total": Recording.objects.count(),
         "derivatives_total": Derivative.objects.count(),
         "chain": chain,
+        "last_verification": ChainVerification.objects.first(),
         "last_check": last_check,
         "fixity_runs": fixity_runs,
         "people_total": Person.objects.filter(is_active=True).count(),

@@ -1,20 +1,29 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
-from custody.checks import check_custody_chain
-from custody.models import Event
+from custody.choices import CheckStatus
+from custody.services import verify_custody_chain
 
 
 class Command(BaseCommand):
-    help = "校验保管链日志的哈希链，指出第一个断开的环节 / verify the custody hash chain"
+    help = "校验保管链日志的哈希链，指出第一个断开的环节，并保存校验结果 / verify the custody hash chain"
 
     def handle(self, *args, **options):
-        total = Event.objects.count()
-        findings = check_custody_chain()
-        if not findings:
-            self.stdout.write(self.style.SUCCESS(f"保管链完整：共 {total} 个事件，哈希链全部相符。"))
+        result = verify_custody_chain(actor=None, trigger="command")
+        if result.status == CheckStatus.PASS:
+            self.stdout.write(self.style.SUCCESS(
+                _("保管链完整：共 %(n)s 个事件，哈希链全部相符。") % {"n": result.events_checked}
+            ))
             return
-        first = findings[0]
-        self.stdout.write(self.style.ERROR(f"第一个断开的环节：第 {first.seq} 号事件 — {first.message}"))
-        for finding in findings[1:20]:
-            self.stdout.write(f"  另见第 {finding.seq} 号事件：{finding.message}")
-        raise CommandError(f"保管链校验失败：{len(findings)} 处问题，首个为第 {first.seq} 号事件。")
+        if result.status == CheckStatus.NOT_RUN:
+            raise CommandError(result.detail)
+        first = result.findings[0]
+        self.stdout.write(self.style.ERROR(
+            _("第一个断开的环节：第 %(seq)s 号事件 — %(message)s") % first
+        ))
+        for finding in result.findings[1:20]:
+            self.stdout.write(_("  另见第 %(seq)s 号事件：%(message)s") % finding)
+        raise CommandError(
+            _("保管链校验失败：%(n)s 处问题，首个为第 %(seq)s 号事件。")
+            % {"n": len(result.findings), "seq": result.first_broken_seq}
+        )
