@@ -8,8 +8,8 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
 from api.schemas import ErrorOut
+from core.choices import CheckStatus
 from core.errors import PermissionDeniedError
-from custody.choices import CheckStatus
 from custody.services import verify_custody_chain
 from orgs.choices import Role
 

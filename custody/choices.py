@@ -43,9 +43,3 @@ class EventCode(models.TextChoices):
     PASSWORD_RESET = "auth.password_reset", _("重置密码")
     # custody.* — the log checking itself (promise 4: every check leaves a result)
     CHAIN_VERIFIED = "custody.chain_verified", _("校验保管链")
-
-
-class CheckStatus(models.TextChoices):
-    PASS = "pass", _("通过")
-    FAIL = "fail", _("失败")
-    NOT_RUN = "not_run", _("未执行")

@@ -10,7 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from custody.choices import CheckStatus, EventCode
+from core.choices import CheckStatus
+from custody.choices import EventCode
 
 GENESIS_HASH = "0" * 64
 

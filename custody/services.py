@@ -10,9 +10,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.choices import CheckStatus
 from core.context import get_request_id
 from custody.checks import check_custody_chain
-from custody.choices import CheckStatus, EventCode
+from custody.choices import EventCode
 from custody.hashing import event_hash
 from custody.models import GENESIS_HASH, ChainVerification, Event
 

@@ -1,11 +1,10 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.choices import CheckStatus
 
-class FixityStatus(models.TextChoices):
-    PASS = "pass", _("通过")
-    FAIL = "fail", _("失败")
-    NOT_RUN = "not_run", _("未执行")
+# Fixity results use the platform-wide check vocabulary.
+FixityStatus = CheckStatus
 
 
 class ObjectArea(models.TextChoices):

@@ -139,36 +139,24 @@ class RecordingFilterForm(forms.Form):
         return any(v for k, v in self.cleaned_data.items() if k != "sort")
 
 
+def _local_datetime_field(label) -> forms.DateTimeField:
+    """A to-the-second local time, entered with the browser's datetime-local picker."""
+    return forms.DateTimeField(
+        label=label,
+        required=False,
+        widget=forms.DateTimeInput(
+            attrs={"type": "datetime-local", "step": 1}, format="%Y-%m-%dT%H:%M:%S"
+        ),
+        input_formats=["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"],
+    )
+
+
 class RecordingMetadataForm(forms.Form):
     """The descriptive fields an editor may correct (ING-4); bytes never change."""
 
     device_serial = forms.CharField(label=_("设备序列号"), required=False, max_length=64)
-    start_time = forms.DateTimeField(
-        label=_("开始时间"),
-        required=False,
-        widget=forms.DateTimeInput(
-            attrs={"type": "datetime-local", "step": 1}, format="%Y-%m-%dT%H:%M:%S"
-        ),
-        input_formats=[
-            "%Y-%m-%dT%H:%M:%S",
-            "%Y-%m-%dT%H:%M",
-            "%Y-%m-%d %H:%M:%S",
-            "%Y-%m-%d %H:%M",
-        ],
-    )
-    end_time = forms.DateTimeField(
-        label=_("结束时间"),
-        required=False,
-        widget=forms.DateTimeInput(
-            attrs={"type": "datetime-local", "step": 1}, format="%Y-%m-%dT%H:%M:%S"
-        ),
-        input_formats=[
-            "%Y-%m-%dT%H:%M:%S",
-            "%Y-%m-%dT%H:%M",
-            "%Y-%m-%d %H:%M:%S",
-            "%Y-%m-%d %H:%M",
-        ],
-    )
+    start_time = _local_datetime_field(_("开始时间"))
+    end_time = _local_datetime_field(_("结束时间"))
     place = forms.CharField(label=_("地点"), required=False, max_length=200)
     case_number = forms.CharField(label=_("案号"), required=False, max_length=100)
     party = forms.CharField(label=_("当事人"), required=False, max_length=200)

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from custody.choices import CheckStatus
+from core.choices import CheckStatus
 from custody.services import verify_custody_chain
 
 
