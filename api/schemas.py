@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from typing import Annotated
+
 from django.db.models import QuerySet
 from ninja import Field, Schema
+from pydantic import AfterValidator
+
+from core.bounds import DATE_MAX, DATE_MIN, MAX_ID, datetime_in_bounds
+from core.querysets import count_capped
 
 MAX_LIMIT = 200
-COUNT_CAP = 10_000
+
+# The API's bounded parameter types (core.bounds): use these for every id, day and instant.
+Id = Annotated[int, Field(ge=1, le=MAX_ID, description="编号（正整数）")]
+Day = Annotated[date, Field(ge=DATE_MIN, le=DATE_MAX)]
+
+
+def _instant_in_bounds(value: datetime) -> datetime:
+    if not datetime_in_bounds(value):
+        raise ValueError(f"must be between {DATE_MIN} and {DATE_MAX}")
+    return value
+
+
+Instant = Annotated[datetime, AfterValidator(_instant_in_bounds)]
 
 
 class ErrorOut(Schema):
@@ -22,9 +41,7 @@ class PageParams(Schema):
 
 def page_of(qs: QuerySet, params: PageParams, *, cap: int | None = None) -> dict:
     """One page plus a capped count: ``count`` stops at ``cap``; ``count_capped`` says it did."""
-    from recordings.selectors import count_capped
-
-    count, capped = count_capped(qs, cap or COUNT_CAP)
+    count, capped = count_capped(qs, cap)
     items = list(qs[params.offset : params.offset + params.limit])
     return {
         "count": count,

@@ -22,3 +22,15 @@ class RestrictedQuerySet(models.QuerySet):
 
     def _allowed(self, user, action: str):  # pragma: no cover - abstract
         return None
+
+
+# The one cap on counted rows, for every list in the web UI and the API: counting stops here
+# so that a list over tens of millions of records stays fast; the UI shows "10000+".
+COUNT_CAP = 10_000
+
+
+def count_capped(qs: models.QuerySet, cap: int | None = None) -> tuple[int, bool]:
+    """Count at most ``cap`` rows (default COUNT_CAP): (count, more_than_cap)."""
+    cap = COUNT_CAP if cap is None else cap
+    n = qs.select_related(None).order_by()[: cap + 1].count()
+    return min(n, cap), n > cap

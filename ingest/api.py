@@ -9,7 +9,7 @@ from uuid import UUID
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
-from api.schemas import ErrorOut, PageMeta, PageParams, page_of
+from api.schemas import ErrorOut, Id, PageMeta, PageParams, page_of
 from core.errors import NotFoundError
 from ingest.choices import IngestSource, IngestStatus
 from ingest.models import IngestItem
@@ -69,7 +69,7 @@ def list_ingest_items_endpoint(request, filters: Query[IngestFilterIn], page: Qu
 
 
 @router.get("/{int:item_id}", response={200: IngestItemOut, **_ERRORS}, summary="入库项详情")
-def ingest_item_detail(request, item_id: int):
+def ingest_item_detail(request, item_id: Id):
     """状态、状态说明、处理步骤，以及入库后的记录编号或重复记录编号。"""
     item = get_ingest_item(request.auth, item_id)
     if item is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest
@@ -11,7 +11,7 @@ from ninja import Field, Query, Router, Schema
 
 from access.choices import AccessAction
 from access.services import register_access
-from api.schemas import ErrorOut, PageMeta, PageParams, page_of
+from api.schemas import Day, ErrorOut, Id, PageMeta, PageParams, page_of
 from core.ranges import ranged_file_response, requested_range
 from custody.choices import EventCode
 from recordings.choices import LateReason, MediaKind, TimeSource
@@ -37,10 +37,10 @@ _ERRORS = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 class RecordingFilterIn(Schema):
     """Mirrors ``recordings.selectors.RecordingFilter``."""
 
-    date_from: date | None = Field(None, description="拍摄日期起（含）")
-    date_to: date | None = Field(None, description="拍摄日期止（含）")
-    unit_id: int | None = Field(None, description="采集机构编号")
-    officer_id: int | None = Field(None, description="执法人员编号")
+    date_from: Day | None = Field(None, description="拍摄日期起（含）")
+    date_to: Day | None = Field(None, description="拍摄日期止（含）")
+    unit_id: Id | None = Field(None, description="采集机构编号")
+    officer_id: Id | None = Field(None, description="执法人员编号")
     device_serial: str = Field("", max_length=64, description="设备序列号（精确）")
     case_number: str = Field("", max_length=100, description="案号（前缀匹配）")
     party: str = Field("", max_length=200, description="当事人（前缀匹配）")
@@ -317,7 +317,7 @@ def list_recordings_endpoint(request, filters: Query[RecordingFilterIn], page: Q
 
 
 @router.get("/{int:recording_id}", response={200: RecordingDetail, **_ERRORS}, summary="记录详情")
-def recording_detail(request, recording_id: int):
+def recording_detail(request, recording_id: Id):
     """元数据、摘要（SHA-256、SM3、大小）、媒体信息、是否按时上传、异常标记与衍生资料。"""
     return _detail(get_recording(request.auth, recording_id))
 
@@ -330,7 +330,7 @@ def recording_detail(request, recording_id: int):
 )
 def recording_content(
     request,
-    recording_id: int,
+    recording_id: Id,
     download: bool = Query(False, description="为 true 时作为附件下载"),
     purpose: str = Query("", max_length=500, description="查阅事由，记入查阅登记"),
 ):
@@ -374,7 +374,7 @@ def recording_content(
     response={200: CustodyEventPage, **_ERRORS},
     summary="记录的保管链事件",
 )
-def recording_custody_events(request, recording_id: int, page: Query[PageParams]):
+def recording_custody_events(request, recording_id: Id, page: Query[PageParams]):
     """该记录自入库以来的全部保管链事件（按序号升序），含哈希与前序哈希，可独立核验。"""
     recording = get_recording(request.auth, recording_id)
     return page_of(custody_history(recording), page)

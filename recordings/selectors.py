@@ -84,12 +84,6 @@ def list_recordings(user, filters: RecordingFilter | None = None, *, action: str
     return qs.select_related("unit", "primary_officer", "original").order_by(*order)
 
 
-def count_capped(qs: QuerySet, cap: int = 10_000) -> tuple[int, bool]:
-    """Count at most ``cap`` rows: (count, more_than_cap). Keeps big catalogues fast."""
-    n = qs.select_related(None).order_by()[: cap + 1].count()
-    return min(n, cap), n > cap
-
-
 def get_recording(user, pk: int, *, action: str = "view") -> Recording:
     """The recording if ``user`` may ``action`` it; otherwise not found (no existence leak)."""
     recording = (

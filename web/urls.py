@@ -1,6 +1,9 @@
-from django.urls import path
+from django.urls import path, register_converter
 
+from core.bounds import IdConverter
 from web import views
+
+register_converter(IdConverter, "id")
 
 app_name = "web"
 
@@ -13,16 +16,16 @@ urlpatterns = [
     path("upload/items/", views.upload_items, name="upload_items"),
     path("ingest/", views.ingest_list, name="ingest_list"),
     path("recordings/", views.recording_list, name="recording_list"),
-    path("recordings/<int:pk>/", views.recording_detail, name="recording_detail"),
-    path("recordings/<int:pk>/edit", views.recording_edit, name="recording_edit"),
+    path("recordings/<id:pk>/", views.recording_detail, name="recording_detail"),
+    path("recordings/<id:pk>/edit", views.recording_edit, name="recording_edit"),
     path(
-        "recordings/<int:pk>/late-reason", views.recording_late_reason, name="recording_late_reason"
+        "recordings/<id:pk>/late-reason", views.recording_late_reason, name="recording_late_reason"
     ),
-    path("recordings/<int:pk>/history", views.recording_history, name="recording_history"),
-    path("recordings/<int:pk>/access-log", views.recording_access_log, name="recording_access_log"),
-    path("recordings/<int:pk>/content", views.recording_content, name="recording_content"),
+    path("recordings/<id:pk>/history", views.recording_history, name="recording_history"),
+    path("recordings/<id:pk>/access-log", views.recording_access_log, name="recording_access_log"),
+    path("recordings/<id:pk>/content", views.recording_content, name="recording_content"),
     path(
-        "recordings/<int:pk>/derivatives/<slug:kind>",
+        "recordings/<id:pk>/derivatives/<slug:kind>",
         views.recording_derivative,
         name="recording_derivative",
     ),

@@ -110,10 +110,10 @@ class TestRecordingList(ListEndpointContract):
 
     @pytest.mark.req("INT-1")
     def test_count_capped_flags_truncation(self, client, world, monkeypatch):
-        import api.schemas
+        import core.querysets
 
         self.make_items(world, 3)
-        monkeypatch.setattr(api.schemas, "COUNT_CAP", 2)
+        monkeypatch.setattr(core.querysets, "COUNT_CAP", 2)
         body = client.get(self.url, **bearer(world.officer)).json()
         assert body["count"] == 2 and body["count_capped"] is True
 

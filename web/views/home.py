@@ -8,10 +8,11 @@ from django.db.models import Count, Max, Q
 from django.shortcuts import render
 from django.utils import timezone
 
+from core.querysets import count_capped
 from custody.models import ChainVerification, Event
 from orgs.models import Person, Unit
 from recordings.models import Derivative, Recording
-from recordings.selectors import count_capped, list_recordings
+from recordings.selectors import list_recordings
 from storage.choices import FixityStatus, ObjectArea
 from storage.models import FixityCheck, StoredObject
 from web.context import is_media_user

@@ -13,18 +13,18 @@ from access.choices import AccessAction
 from access.models import AccessEntry
 from access.services import register_access
 from core.errors import DomainError
+from core.querysets import count_capped
 from orgs.choices import Role
 from orgs.models import Person, Unit
 from recordings.choices import DerivativeKind
 from recordings.models import Derivative, Recording
-from recordings.selectors import count_capped, custody_history, get_recording, list_recordings
+from recordings.selectors import custody_history, get_recording, list_recordings
 from recordings.services import give_late_reason, update_recording_metadata
 from web.forms import LateReasonForm, RecordingFilterForm, RecordingMetadataForm
 from web.views.common import is_htmx, page
 from web.views.tokens import client_label, mint_play_token
 
 PER_PAGE = 25
-COUNT_CAP = 10_000
 HISTORY_LIMIT = 200
 ACCESS_LIMIT = 100
 
@@ -59,7 +59,7 @@ def recording_list(request):
     form = RecordingFilterForm(request.GET or None, units=units, officers=officers)
     filters = form.to_filter()
     qs = list_recordings(user, filters)
-    total, capped = count_capped(qs, cap=COUNT_CAP)
+    total, capped = count_capped(qs)
     number = _page_number(request)
     last_page = max(1, -(-total // PER_PAGE))
     if not capped:

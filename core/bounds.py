@@ -1,0 +1,78 @@
+"""Bounded values for every boundary: ids, calendar days, instants (issue 6).
+
+One definition per kind of value, used by the web forms (``core.forms``), the API
+parameters (``api.schemas``), the URL converters (``config.urls``) and the tus metadata
+parser, so that no request can carry a value that overflows the database or the date
+arithmetic behind it. A value outside these bounds is bad input: a clear 4xx, never a 500.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+
+from django.utils import timezone
+
+# SQLite INTEGER and PostgreSQL bigint (every primary key is a BigAutoField).
+MAX_ID = 2**63 - 1
+# The calendar a person can ask about. Wide enough for any real record, narrow enough that
+# "the day after" and "24 hours later" never overflow.
+DATE_MIN = date(1970, 1, 1)
+DATE_MAX = date(2099, 12, 31)
+
+_ID = re.compile(r"[0-9]{1,19}")
+
+
+def parse_id(value) -> int | None:
+    """``value`` as a database id (1 … MAX_ID), or None when it cannot be one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        number = value
+    else:
+        text = str(value).strip() if value is not None else ""
+        if not _ID.fullmatch(text):
+            return None
+        number = int(text)
+    return number if 1 <= number <= MAX_ID else None
+
+
+def date_in_bounds(day: date) -> bool:
+    return DATE_MIN <= day <= DATE_MAX
+
+
+def datetime_in_bounds(instant: datetime) -> bool:
+    day = timezone.localtime(instant).date() if timezone.is_aware(instant) else instant.date()
+    return date_in_bounds(day)
+
+
+def local_day_start(day: date) -> datetime:
+    """Midnight at the start of ``day`` in the platform's time zone (aware)."""
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def local_day_range(day: date) -> tuple[datetime, datetime]:
+    """[start, end) of a local calendar day, for filtering instants stored in UTC."""
+    from datetime import timedelta
+
+    return local_day_start(day), local_day_start(day + timedelta(days=1))
+
+
+def today_start() -> datetime:
+    """Local midnight today: every "today" on the platform counts from here, not from UTC."""
+    return local_day_start(timezone.localdate())
+
+
+class IdConverter:
+    """``<id:pk>`` in URL patterns: a database id, else the URL does not match (404)."""
+
+    regex = "[0-9]{1,19}"
+
+    def to_python(self, value: str) -> int:
+        number = parse_id(value)
+        if number is None:
+            raise ValueError(value)
+        return number
+
+    def to_url(self, value) -> str:
+        return str(int(value))

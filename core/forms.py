@@ -1,0 +1,93 @@
+"""Form fields with the platform's bounds (``core.bounds``): use these, not Django's bare ones."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from core.bounds import DATE_MAX, DATE_MIN, date_in_bounds, datetime_in_bounds, parse_id
+
+_RANGE_MESSAGE = _("日期须在 %(min)s 至 %(max)s 之间。")
+
+
+def _range_error():
+    return forms.ValidationError(
+        _RANGE_MESSAGE,
+        code="out_of_range",
+        params={"min": DATE_MIN.isoformat(), "max": DATE_MAX.isoformat()},
+    )
+
+
+class BoundedDateField(forms.DateField):
+    """A calendar day between DATE_MIN and DATE_MAX (the browser's date picker)."""
+
+    default_error_messages = {"invalid": _("请输入有效的日期（年-月-日）。")}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", forms.DateInput(attrs={"type": "date"}))
+        super().__init__(**kwargs)
+        self.widget.attrs.setdefault("min", DATE_MIN.isoformat())
+        self.widget.attrs.setdefault("max", DATE_MAX.isoformat())
+
+    def to_python(self, value):
+        try:
+            day = super().to_python(value)
+        except OverflowError:
+            raise _range_error() from None
+        if day is not None and not date_in_bounds(day):
+            raise _range_error()
+        return day
+
+
+class BoundedDateTimeField(forms.DateTimeField):
+    """A local date and time to the second (datetime-local picker), within the bounds."""
+
+    default_error_messages = {"invalid": _("请输入有效的日期和时间。")}
+    INPUT_FORMATS = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"]
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault(
+            "widget",
+            forms.DateTimeInput(
+                attrs={
+                    "type": "datetime-local",
+                    "step": 1,
+                    "min": f"{DATE_MIN.isoformat()}T00:00",
+                    "max": f"{DATE_MAX.isoformat()}T23:59:59",
+                },
+                format="%Y-%m-%dT%H:%M:%S",
+            ),
+        )
+        kwargs.setdefault("input_formats", self.INPUT_FORMATS)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        try:
+            instant = super().to_python(value)
+        except OverflowError:
+            raise _range_error() from None
+        if instant is not None and not datetime_in_bounds(instant):
+            raise _range_error()
+        return instant
+
+
+class IdChoiceField(forms.TypedChoiceField):
+    """A choice among database rows by id; an id that cannot exist is "not a valid choice"."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("coerce", self._coerce)
+        kwargs.setdefault("empty_value", None)
+        super().__init__(**kwargs)
+
+    @staticmethod
+    def _coerce(value):
+        number = parse_id(value)
+        if number is None:
+            raise ValueError(value)
+        return number
+
+
+class IdMultipleChoiceField(forms.TypedMultipleChoiceField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("coerce", IdChoiceField._coerce)
+        super().__init__(**kwargs)
