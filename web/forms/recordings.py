@@ -1,65 +1,12 @@
-"""Forms of the web UI. Labels and messages are Chinese through gettext."""
+"""Catalogue forms: the list's filters, metadata corrections, late reasons (ING-3, ING-4)."""
 
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth.password_validation import password_validators_help_text_html
 from django.utils.translation import gettext_lazy as _
 
 from recordings.choices import LateReason, MediaKind
 from recordings.selectors import SORTS, RecordingFilter
-
-
-class LoginForm(forms.Form):
-    username = forms.CharField(
-        label=_("用户名"),
-        max_length=150,
-        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
-    )
-    password = forms.CharField(
-        label=_("密码"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
-
-
-class PasswordChangeForm(forms.Form):
-    old_password = forms.CharField(
-        label=_("当前密码"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
-    )
-    new_password1 = forms.CharField(
-        label=_("新密码"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=password_validators_help_text_html,
-    )
-    new_password2 = forms.CharField(
-        label=_("确认新密码"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-    )
-
-    def __init__(self, person, *args, **kwargs):
-        self.person = person
-        super().__init__(*args, **kwargs)
-
-    def clean_old_password(self):
-        value = self.cleaned_data["old_password"]
-        if not self.person.check_password(value):
-            raise forms.ValidationError(_("当前密码不正确。"))
-        return value
-
-    def clean(self):
-        data = super().clean()
-        first, second = data.get("new_password1"), data.get("new_password2")
-        if first and second and first != second:
-            self.add_error("new_password2", _("两次输入的新密码不一致。"))
-        if first and data.get("old_password") and first == data["old_password"]:
-            self.add_error("new_password1", _("新密码不能与当前密码相同。"))
-        return data
-
 
 TIMELINESS_CHOICES = [
     ("", _("全部")),
@@ -220,89 +167,3 @@ class LateReasonForm(forms.Form):
         ):
             self.add_error("late_reason_text", _("逾期原因为“其他”时须填写说明。"))
         return data
-
-
-class UploadMetadataForm(forms.Form):
-    """Rendered on the upload page; the browser sends the values as tus Upload-Metadata."""
-
-    unit_id = forms.TypedChoiceField(label=_("采集机构"), coerce=int)
-    officer_ids = forms.TypedMultipleChoiceField(label=_("执法人员"), required=False, coerce=int)
-    case_number = forms.CharField(label=_("案号"), required=False, max_length=100)
-    party = forms.CharField(label=_("当事人"), required=False, max_length=200)
-    handler = forms.CharField(label=_("承办人"), required=False, max_length=100)
-    place = forms.CharField(label=_("地点"), required=False, max_length=200)
-    matter_type = forms.CharField(
-        label=_("执法事项"),
-        required=False,
-        max_length=100,
-        widget=forms.TextInput(attrs={"placeholder": _("如：现场检查、抽样、查封扣押")}),
-    )
-    notes = forms.CharField(
-        label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
-    is_late = forms.BooleanField(
-        label=_("本批文件超过24小时才上传（需说明逾期原因）"), required=False
-    )
-    late_reason = forms.ChoiceField(
-        label=_("逾期原因"), required=False, choices=[("", _("请选择")), *LateReason.choices]
-    )
-    late_reason_text = forms.CharField(label=_("逾期说明"), required=False, max_length=500)
-
-    def __init__(self, *args, units=(), officers=(), person=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        units = list(units)
-        self.fields["unit_id"].choices = [(u.pk, u.name) for u in units]
-        if person is not None and person.unit_id:
-            self.fields["unit_id"].initial = person.unit_id
-        self.fields["officer_ids"].choices = [
-            (p.pk, f"{p.display_name}（{p.badge_number}）" if p.badge_number else p.display_name)
-            for p in officers
-        ]
-        if person is not None and any(p.pk == person.pk for p in officers):
-            self.fields["officer_ids"].initial = [person.pk]
-
-
-class IngestFilterForm(forms.Form):
-    """Filters of the 入库情况 page; every field optional."""
-
-    SCOPE_MINE, SCOPE_UNIT = "mine", "unit"
-
-    status = forms.ChoiceField(label=_("状态"), required=False, widget=forms.Select(attrs={"class": "form-select"}))
-    date_from = forms.DateField(label=_("接收日期自"), required=False)
-    date_to = forms.DateField(label=_("至"), required=False)
-    scope = forms.ChoiceField(label=_("范围"), required=False, widget=forms.Select(attrs={"class": "form-select"}))
-    q = forms.CharField(label=_("文件名"), required=False, max_length=100)
-
-    def __init__(self, *args, sees_unit: bool = False, **kwargs):
-        super().__init__(*args, **kwargs)
-        from ingest.choices import IngestStatus
-
-        self.fields["status"].choices = [("", _("全部状态"))] + list(IngestStatus.choices)
-        scopes = [(self.SCOPE_MINE, _("我上传的"))]
-        if sees_unit:
-            scopes.insert(0, (self.SCOPE_UNIT, _("本机构全部")))
-        self.fields["scope"].choices = scopes
-
-    def clean(self):
-        data = super().clean()
-        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
-            self.add_error("date_to", _("结束日期不能早于开始日期。"))
-        return data
-
-    def apply(self, items, user):
-        """Narrow an already restricted queryset (status is applied by the view, after counting)."""
-        from datetime import datetime, time, timedelta
-
-        from django.utils import timezone
-
-        data = self.cleaned_data
-        if data.get("scope") == self.SCOPE_MINE:
-            items = items.filter(created_by=user)
-        if data.get("date_from"):
-            items = items.filter(created_at__gte=timezone.make_aware(datetime.combine(data["date_from"], time.min)))
-        if data.get("date_to"):
-            end = datetime.combine(data["date_to"] + timedelta(days=1), time.min)
-            items = items.filter(created_at__lt=timezone.make_aware(end))
-        if data.get("q"):
-            items = items.filter(filename__icontains=data["q"].strip())
-        return items

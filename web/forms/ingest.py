@@ -1,0 +1,94 @@
+"""Upload and 入库情况 forms (ING-1, ING-3, ING-6)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from recordings.choices import LateReason
+
+
+class UploadMetadataForm(forms.Form):
+    """Rendered on the upload page; the browser sends the values as tus Upload-Metadata."""
+
+    unit_id = forms.TypedChoiceField(label=_("采集机构"), coerce=int)
+    officer_ids = forms.TypedMultipleChoiceField(label=_("执法人员"), required=False, coerce=int)
+    case_number = forms.CharField(label=_("案号"), required=False, max_length=100)
+    party = forms.CharField(label=_("当事人"), required=False, max_length=200)
+    handler = forms.CharField(label=_("承办人"), required=False, max_length=100)
+    place = forms.CharField(label=_("地点"), required=False, max_length=200)
+    matter_type = forms.CharField(
+        label=_("执法事项"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"placeholder": _("如：现场检查、抽样、查封扣押")}),
+    )
+    notes = forms.CharField(
+        label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    is_late = forms.BooleanField(
+        label=_("本批文件超过24小时才上传（需说明逾期原因）"), required=False
+    )
+    late_reason = forms.ChoiceField(
+        label=_("逾期原因"), required=False, choices=[("", _("请选择")), *LateReason.choices]
+    )
+    late_reason_text = forms.CharField(label=_("逾期说明"), required=False, max_length=500)
+
+    def __init__(self, *args, units=(), officers=(), person=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        units = list(units)
+        self.fields["unit_id"].choices = [(u.pk, u.name) for u in units]
+        if person is not None and person.unit_id:
+            self.fields["unit_id"].initial = person.unit_id
+        self.fields["officer_ids"].choices = [
+            (p.pk, f"{p.display_name}（{p.badge_number}）" if p.badge_number else p.display_name)
+            for p in officers
+        ]
+        if person is not None and any(p.pk == person.pk for p in officers):
+            self.fields["officer_ids"].initial = [person.pk]
+
+
+class IngestFilterForm(forms.Form):
+    """Filters of the 入库情况 page; every field optional."""
+
+    SCOPE_MINE, SCOPE_UNIT = "mine", "unit"
+
+    status = forms.ChoiceField(label=_("状态"), required=False, widget=forms.Select(attrs={"class": "form-select"}))
+    date_from = forms.DateField(label=_("接收日期自"), required=False)
+    date_to = forms.DateField(label=_("至"), required=False)
+    scope = forms.ChoiceField(label=_("范围"), required=False, widget=forms.Select(attrs={"class": "form-select"}))
+    q = forms.CharField(label=_("文件名"), required=False, max_length=100)
+
+    def __init__(self, *args, sees_unit: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        from ingest.choices import IngestStatus
+
+        self.fields["status"].choices = [("", _("全部状态"))] + list(IngestStatus.choices)
+        scopes = [(self.SCOPE_MINE, _("我上传的"))]
+        if sees_unit:
+            scopes.insert(0, (self.SCOPE_UNIT, _("本机构全部")))
+        self.fields["scope"].choices = scopes
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
+            self.add_error("date_to", _("结束日期不能早于开始日期。"))
+        return data
+
+    def apply(self, items, user):
+        """Narrow an already restricted queryset (status is applied by the view, after counting)."""
+        from datetime import datetime, time, timedelta
+
+        from django.utils import timezone
+
+        data = self.cleaned_data
+        if data.get("scope") == self.SCOPE_MINE:
+            items = items.filter(created_by=user)
+        if data.get("date_from"):
+            items = items.filter(created_at__gte=timezone.make_aware(datetime.combine(data["date_from"], time.min)))
+        if data.get("date_to"):
+            end = datetime.combine(data["date_to"] + timedelta(days=1), time.min)
+            items = items.filter(created_at__lt=timezone.make_aware(end))
+        if data.get("q"):
+            items = items.filter(filename__icontains=data["q"].strip())
+        return items
