@@ -71,23 +71,35 @@ class BoundedDateTimeField(forms.DateTimeField):
         return instant
 
 
+def coerce_id(value) -> int:
+    number = parse_id(value)
+    if number is None:
+        raise ValueError(value)
+    return number
+
+
 class IdChoiceField(forms.TypedChoiceField):
     """A choice among database rows by id; an id that cannot exist is "not a valid choice"."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("coerce", self._coerce)
+        kwargs.setdefault("coerce", coerce_id)
         kwargs.setdefault("empty_value", None)
         super().__init__(**kwargs)
-
-    @staticmethod
-    def _coerce(value):
-        number = parse_id(value)
-        if number is None:
-            raise ValueError(value)
-        return number
 
 
 class IdMultipleChoiceField(forms.TypedMultipleChoiceField):
     def __init__(self, **kwargs):
-        kwargs.setdefault("coerce", IdChoiceField._coerce)
+        kwargs.setdefault("coerce", coerce_id)
         super().__init__(**kwargs)
+
+
+def bound_text_fields(form: forms.Form) -> None:
+    """Every length-limited text field of ``form``: the browser stops at the limit, and a
+    longer value (from a script) is refused with the field, its limit and its length."""
+    for field in form.fields.values():
+        if isinstance(field, forms.CharField) and field.max_length:
+            field.widget.attrs["maxlength"] = field.max_length
+            field.error_messages["max_length"] = _(
+                "最多 %(limit_value)d 个字符（当前 %(show_value)d 个），请缩短。"
+            )
+

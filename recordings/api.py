@@ -15,8 +15,9 @@ from api.schemas import Day, ErrorOut, Id, PageMeta, PageParams, page_of
 from core.ranges import ranged_file_response, requested_range
 from custody.choices import EventCode
 from recordings.choices import LateReason, MediaKind, TimeSource
-from recordings.models import Recording
+from recordings.models import DESCRIPTIVE_FIELDS, Recording
 from recordings.selectors import (
+    FILTER_TEXT_LIMITS,
     SORTS,
     RecordingFilter,
     custody_history,
@@ -41,15 +42,21 @@ class RecordingFilterIn(Schema):
     date_to: Day | None = Field(None, description="拍摄日期止（含）")
     unit_id: Id | None = Field(None, description="采集机构编号")
     officer_id: Id | None = Field(None, description="执法人员编号")
-    device_serial: str = Field("", max_length=64, description="设备序列号（精确）")
-    case_number: str = Field("", max_length=100, description="案号（前缀匹配）")
-    party: str = Field("", max_length=200, description="当事人（前缀匹配）")
+    device_serial: str = Field(
+        "", max_length=FILTER_TEXT_LIMITS["device_serial"], description="设备序列号（精确）"
+    )
+    case_number: str = Field(
+        "", max_length=FILTER_TEXT_LIMITS["case_number"], description="案号（前缀匹配）"
+    )
+    party: str = Field("", max_length=FILTER_TEXT_LIMITS["party"], description="当事人（前缀匹配）")
     status: Literal["", "flagged", "ok"] = Field("", description="flagged：有异常；ok：无异常")
     timeliness: Literal["", "on_time", "late", "unknown"] = Field(
         "", description="按时 / 逾期 / 时间未知"
     )
     media_kind: Literal["", "video", "audio", "photo", "unknown"] = Field("", description="类型")
-    q: str = Field("", max_length=200, description="案号、当事人、文件名前缀或设备序列号")
+    q: str = Field(
+        "", max_length=FILTER_TEXT_LIMITS["q"], description="案号、当事人、文件名前缀或设备序列号"
+    )
     sort: Literal[tuple(SORTS)] = Field("-start_time", description="排序")  # type: ignore[valid-type]
 
     def to_filter(self) -> RecordingFilter:
@@ -152,9 +159,15 @@ class TimelinessOut(Schema):
     late_reason_text: str
 
 
+class FlagOut(Schema):
+    code: str = Field(description="稳定代码，如 capture_time_future（拍摄时间晚于接收时间）")
+    message: str = Field(description="中文说明")
+
+
 class FlagsOut(Schema):
     flagged: bool
     flag_reason: str
+    items: list[FlagOut] = Field(description="逐项异常（更正拍摄时间后，时间类异常自动解除）")
     is_important: bool
     late: bool
 
@@ -228,22 +241,7 @@ def _detail(recording: Recording) -> dict:
         "original_filename": recording.original_filename,
         "raw_filename": recording.raw_filename,
         "metadata": {
-            **{
-                f: getattr(recording, f)
-                for f in (
-                    "device_serial",
-                    "badge_number",
-                    "start_time",
-                    "end_time",
-                    "time_source",
-                    "place",
-                    "case_number",
-                    "party",
-                    "handler",
-                    "matter_type",
-                    "notes",
-                )
-            },
+            **{f: getattr(recording, f) for f in (*DESCRIPTIVE_FIELDS, "badge_number", "time_source")},
             "time_source_label": _label(TimeSource, recording.time_source),
         },
         "digests": recording.original.digests.as_dict(),
@@ -280,6 +278,7 @@ def _detail(recording: Recording) -> dict:
         "flags": {
             "flagged": recording.flagged,
             "flag_reason": recording.flag_reason,
+            "items": recording.flags or [],
             "is_important": recording.is_important,
             "late": recording.is_late,
         },

@@ -9,11 +9,13 @@ from django.utils.translation import gettext_lazy as _
 from recordings.choices import DerivativeKind, LateReason, MediaKind, TimeSource
 from recordings.querysets import RecordingQuerySet
 
-# Fields whose edits are custody events with before/after (ING-4).
-EDITABLE_FIELDS = (
+# The descriptive metadata a person may correct (ING-4): the web form and the API list these.
+DESCRIPTIVE_FIELDS = (
     "device_serial", "start_time", "end_time", "place", "case_number", "party",
-    "handler", "matter_type", "notes", "late_reason", "late_reason_text",
+    "handler", "matter_type", "notes",
 )
+# Fields whose edits are custody events with before/after (ING-4).
+EDITABLE_FIELDS = (*DESCRIPTIVE_FIELDS, "late_reason", "late_reason_text")
 
 
 class Recording(models.Model):
@@ -70,6 +72,9 @@ class Recording(models.Model):
     late_reason = models.CharField(_("逾期原因"), max_length=32, choices=LateReason.choices, blank=True)
     late_reason_text = models.CharField(_("逾期说明"), max_length=500, blank=True)
 
+    # ``flags`` is the truth: [{"code": ..., "message": <Chinese>}]; ``flagged`` and ``flag_reason``
+    # are kept from it (recordings.flags) so the catalogue can filter and show them cheaply.
+    flags = models.JSONField(_("异常项"), default=list, blank=True)
     flagged = models.BooleanField(_("异常标记"), default=False)
     flag_reason = models.CharField(_("异常原因"), max_length=500, blank=True)
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.bounds import local_day_range
 from core.errors import NotFoundError
 from custody.models import Event
 from recordings.models import Recording
+
+# Longest value each text filter accepts (web form and API alike); longer is refused, never ignored.
+FILTER_TEXT_LIMITS = {"q": 100, "device_serial": 64, "case_number": 100, "party": 200}
 
 SORTS = {
     "-start_time": ("-start_time", "-id"),
@@ -40,17 +43,13 @@ class RecordingFilter:
     sort: str = "-start_time"
 
 
-def _day_start(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
 def list_recordings(user, filters: RecordingFilter | None = None, *, action: str = "view") -> QuerySet[Recording]:
     f = filters or RecordingFilter()
     qs = Recording.objects.restrict(user, action)
     if f.date_from:
-        qs = qs.filter(start_time__gte=_day_start(f.date_from))
+        qs = qs.filter(start_time__gte=local_day_range(f.date_from)[0])
     if f.date_to:
-        qs = qs.filter(start_time__lt=_day_start(f.date_to + timedelta(days=1)))
+        qs = qs.filter(start_time__lt=local_day_range(f.date_to)[1])
     if f.unit_id:
         qs = qs.filter(unit_id=f.unit_id)
     if f.officer_id:

@@ -9,11 +9,14 @@ from django.utils.translation import gettext as _
 
 from custody.choices import EventCode
 from custody.services import record_event
+from devices.models import Device
 from orgs.models import Person, Unit
-from recordings.choices import LateReason
+from recordings.capture_time import TIME_CODES, capture_time_problem, edit_time_error
+from recordings.choices import LateReason, TimeSource
 from recordings.data import MediaInfo, RecordingMetadata
-from recordings.deadlines import is_on_time, upload_deadline
+from recordings.deadlines import UPLOAD_WINDOW, is_on_time, upload_deadline
 from recordings.errors import MetadataInvalidError
+from recordings.flags import CODE_INGEST, CODE_MEDIA, Flag, apply_flags, current_flags, without
 from recordings.models import EDITABLE_FIELDS, Recording
 from storage.models import StoredObject
 
@@ -39,24 +42,34 @@ def register_recording(
     received_at: datetime,
     flag_reason: str = "",
 ) -> Recording:
-    """Catalogue one stored original. Times from the media win over the filename."""
-    from devices.models import Device
+    """Catalogue one stored original. Times from the media win over the filename.
 
+    A capture time the record cannot have (after its arrival, or before devices existed) is
+    flagged and does not decide timeliness: the deadline counts from the arrival and the
+    timeliness stays unknown until someone corrects the time (ING-3).
+    """
     unit = _resolve_unit(actor, metadata.unit_id)
     start, end = metadata.start_time, metadata.end_time
-    if end is None and start is not None and media.duration_s:
+    flags = [Flag(CODE_INGEST, flag_reason)] if flag_reason else []
+    if media.problem:
+        flags.append(Flag(CODE_MEDIA, media.problem))
+    time_code, time_message = capture_time_problem(start, reference=received_at)
+    if not time_code and end is None and start is not None and media.duration_s:
         end = start + timedelta(seconds=media.duration_s)
-    deadline = upload_deadline(start, end, media.duration_s)
-    on_time = is_on_time(deadline, received_at)
+    if time_code:
+        flags.append(Flag(time_code, time_message))
+        deadline, on_time = received_at + UPLOAD_WINDOW, None
+    else:
+        deadline = upload_deadline(start, end, media.duration_s)
+        on_time = is_on_time(deadline, received_at)
     device = Device.objects.filter(serial=metadata.device_serial).first() if metadata.device_serial else None
     officer = None
     if metadata.primary_officer_id:
         officer = Person.objects.filter(pk=metadata.primary_officer_id).first()
     elif metadata.badge_number:
         officer = Person.objects.filter(badge_number=metadata.badge_number).first()
-    reasons = [r for r in (flag_reason, media.problem) if r]
     with transaction.atomic():
-        recording = Recording.objects.create(
+        recording = Recording(
             original=original,
             original_filename=filename[:255],
             raw_filename=raw_filename,
@@ -92,9 +105,9 @@ def register_recording(
             on_time=on_time,
             late_reason=metadata.late_reason if on_time is False else "",
             late_reason_text=metadata.late_reason_text if on_time is False else "",
-            flagged=bool(reasons),
-            flag_reason="；".join(reasons)[:500],
         )
+        apply_flags(recording, flags)
+        recording.save(force_insert=True)
         officer_ids = set(metadata.officer_ids)
         if officer is not None:
             officer_ids.add(officer.pk)
@@ -115,7 +128,7 @@ def register_recording(
                 "upload_deadline": deadline,
                 "on_time": on_time,
                 "flagged": recording.flagged,
-                "flag_reason": recording.flag_reason,
+                "flags": recording.flags,
             },
         )
     return recording
@@ -142,12 +155,18 @@ def update_recording_metadata(recording: Recording, *, actor, changes: dict) -> 
                 setattr(locked, name, value)
         if not after:
             return locked
-        if locked.start_time and locked.end_time and locked.end_time < locked.start_time:
-            raise MetadataInvalidError(_("结束时间不能早于开始时间。"))
         if {"start_time", "end_time"} & set(after):
-            locked.time_source = "manual"
+            _check_edited_times(locked)
+            before["time_source"], after["time_source"] = locked.time_source, TimeSource.MANUAL
+            locked.time_source = TimeSource.MANUAL
             locked.upload_deadline = upload_deadline(locked.start_time, locked.end_time, locked.duration_s)
             locked.on_time = is_on_time(locked.upload_deadline, locked.received_at)
+            flags = current_flags(locked)
+            kept = without(flags, TIME_CODES)
+            if kept != flags:  # a corrected time clears the time flag, and only that one
+                before["flags"] = locked.flags
+                apply_flags(locked, kept)
+                after["flags"] = locked.flags
         if locked.late_reason == LateReason.OTHER and not locked.late_reason_text:
             raise MetadataInvalidError(_("逾期原因为“其他”时须填写说明。"))
         locked.save()
@@ -158,6 +177,17 @@ def update_recording_metadata(recording: Recording, *, actor, changes: dict) -> 
             details={"before": before, "after": after},
         )
     return locked
+
+
+def _check_edited_times(recording: Recording) -> None:
+    """Edited times must be believable (ING-4): within the window, end not before start."""
+    for name in ("start_time", "end_time"):
+        message = edit_time_error(getattr(recording, name), reference=recording.received_at)
+        if message:
+            label = Recording._meta.get_field(name).verbose_name
+            raise MetadataInvalidError(f"{label}：{message}")
+    if recording.start_time and recording.end_time and recording.end_time < recording.start_time:
+        raise MetadataInvalidError(_("结束时间不能早于开始时间。"))
 
 
 def give_late_reason(recording: Recording, *, actor, reason: str, text: str = "") -> Recording:

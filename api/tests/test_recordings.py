@@ -154,6 +154,7 @@ class TestRecordingDetail(RecordingEndpointContract):
         assert body["flags"] == {
             "flagged": False,
             "flag_reason": "",
+            "items": [],
             "is_important": False,
             "late": False,
         }

@@ -5,8 +5,11 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import BoundedDateField, BoundedDateTimeField, IdChoiceField, bound_text_fields
+from recordings.capture_time import edit_time_error
 from recordings.choices import LateReason, MediaKind
-from recordings.selectors import SORTS, RecordingFilter
+from recordings.models import DESCRIPTIVE_FIELDS
+from recordings.selectors import FILTER_TEXT_LIMITS, SORTS, RecordingFilter
 
 TIMELINESS_CHOICES = [
     ("", _("全部")),
@@ -26,22 +29,23 @@ assert {value for value, _label in SORT_CHOICES} == set(SORTS)
 
 
 class RecordingFilterForm(forms.Form):
-    """GET parameters of the catalogue list; every field optional."""
+    """GET parameters of the catalogue list; every field optional, every value bounded.
 
-    q = forms.CharField(label=_("搜索"), required=False, max_length=100)
-    date_from = forms.DateField(
-        label=_("拍摄日期自"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    An invalid filter is never ignored: the view shows the errors and lists nothing.
+    """
+
+    q = forms.CharField(label=_("搜索"), required=False, max_length=FILTER_TEXT_LIMITS["q"])
+    date_from = BoundedDateField(label=_("拍摄日期自"), required=False)
+    date_to = BoundedDateField(label=_("至"), required=False)
+    unit = IdChoiceField(label=_("采集机构"), required=False)
+    officer = IdChoiceField(label=_("执法人员"), required=False)
+    device_serial = forms.CharField(
+        label=_("设备序列号"), required=False, max_length=FILTER_TEXT_LIMITS["device_serial"]
     )
-    date_to = forms.DateField(
-        label=_("至"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    case_number = forms.CharField(
+        label=_("案号"), required=False, max_length=FILTER_TEXT_LIMITS["case_number"]
     )
-    unit = forms.TypedChoiceField(label=_("采集机构"), required=False, coerce=int, empty_value=None)
-    officer = forms.TypedChoiceField(
-        label=_("执法人员"), required=False, coerce=int, empty_value=None
-    )
-    device_serial = forms.CharField(label=_("设备序列号"), required=False, max_length=64)
-    case_number = forms.CharField(label=_("案号"), required=False, max_length=100)
-    party = forms.CharField(label=_("当事人"), required=False, max_length=200)
+    party = forms.CharField(label=_("当事人"), required=False, max_length=FILTER_TEXT_LIMITS["party"])
     status = forms.ChoiceField(label=_("状态"), required=False, choices=STATUS_CHOICES)
     timeliness = forms.ChoiceField(label=_("时效"), required=False, choices=TIMELINESS_CHOICES)
     media_kind = forms.ChoiceField(
@@ -55,6 +59,9 @@ class RecordingFilterForm(forms.Form):
         self.fields["officer"].choices = [("", _("全部"))] + [
             (p.pk, p.display_name) for p in officers
         ]
+        bound_text_fields(self)
+        self.fields["unit"].error_messages["invalid_choice"] = _("所选采集机构不在您可检索的范围内。")
+        self.fields["officer"].error_messages["invalid_choice"] = _("所选执法人员不在您可检索的范围内。")
 
     def clean(self):
         data = super().clean()
@@ -64,7 +71,8 @@ class RecordingFilterForm(forms.Form):
         return data
 
     def to_filter(self) -> RecordingFilter:
-        data = self.cleaned_data if self.is_valid() else {}
+        """The filter of a valid form (call is_valid() first; an invalid form lists nothing)."""
+        data = self.cleaned_data
         return RecordingFilter(
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
@@ -81,54 +89,49 @@ class RecordingFilterForm(forms.Form):
         )
 
     def is_filtered(self) -> bool:
-        if not self.is_valid():
+        if not self.is_bound:
             return False
+        if not self.is_valid():
+            return True
         return any(v for k, v in self.cleaned_data.items() if k != "sort")
 
 
-def _local_datetime_field(label) -> forms.DateTimeField:
-    """A to-the-second local time, entered with the browser's datetime-local picker."""
-    return forms.DateTimeField(
-        label=label,
-        required=False,
-        widget=forms.DateTimeInput(
-            attrs={"type": "datetime-local", "step": 1}, format="%Y-%m-%dT%H:%M:%S"
-        ),
-        input_formats=["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"],
-    )
-
-
 class RecordingMetadataForm(forms.Form):
-    """The descriptive fields an editor may correct (ING-4); bytes never change."""
+    """The descriptive fields an editor may correct (ING-4); bytes never change.
+
+    Times must be believable for this recording (``recordings.capture_time``): not before
+    devices existed, not after the platform received it; the end not before the start.
+    """
 
     device_serial = forms.CharField(label=_("设备序列号"), required=False, max_length=64)
-    start_time = _local_datetime_field(_("开始时间"))
-    end_time = _local_datetime_field(_("结束时间"))
+    start_time = BoundedDateTimeField(label=_("开始时间"), required=False)
+    end_time = BoundedDateTimeField(label=_("结束时间"), required=False)
     place = forms.CharField(label=_("地点"), required=False, max_length=200)
     case_number = forms.CharField(label=_("案号"), required=False, max_length=100)
     party = forms.CharField(label=_("当事人"), required=False, max_length=200)
     handler = forms.CharField(label=_("承办人"), required=False, max_length=100)
     matter_type = forms.CharField(label=_("执法事项"), required=False, max_length=100)
     notes = forms.CharField(
-        label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("备注"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
 
-    FIELDS = (
-        "device_serial",
-        "start_time",
-        "end_time",
-        "place",
-        "case_number",
-        "party",
-        "handler",
-        "matter_type",
-        "notes",
-    )
+    FIELDS = DESCRIPTIVE_FIELDS
+
+    def __init__(self, *args, recording=None, **kwargs):
+        self.recording = recording
+        super().__init__(*args, **kwargs)
+        assert tuple(self.fields) == self.FIELDS
+        bound_text_fields(self)
 
     def clean(self):
         data = super().clean()
         start, end = data.get("start_time"), data.get("end_time")
-        if start and end and end < start:
+        if self.recording is not None:
+            for name in ("start_time", "end_time"):
+                message = edit_time_error(data.get(name), reference=self.recording.received_at)
+                if message:
+                    self.add_error(name, message)
+        if start and end and end < start and "end_time" not in self.errors:
             self.add_error("end_time", _("结束时间不能早于开始时间。"))
         return data
 

@@ -7,7 +7,7 @@ from django.db.models import Prefetch
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from access.choices import AccessAction
 from access.models import AccessEntry
@@ -57,8 +57,11 @@ def recording_list(request):
     user = request.user
     units, officers = _filter_choices(user)
     form = RecordingFilterForm(request.GET or None, units=units, officers=officers)
-    filters = form.to_filter()
-    qs = list_recordings(user, filters)
+    invalid = form.is_bound and not form.is_valid()
+    if invalid:  # refuse, never ignore, a filter that cannot be applied
+        qs = Recording.objects.none()
+    else:
+        qs = list_recordings(user, form.to_filter() if form.is_bound else None)
     total, capped = count_capped(qs)
     number = _page_number(request)
     last_page = max(1, -(-total // PER_PAGE))
@@ -92,18 +95,23 @@ def recording_list(request):
         "has_next": has_next,
         "query": params.urlencode(),
         "filtered": form.is_filtered(),
+        "invalid": invalid,
         "first_index": offset + 1,
     }
+    status = 400 if invalid else 200
     if is_htmx(request) and request.headers.get("HX-Target") == "results":
+        # 200 even when invalid: htmx does not swap a 4xx, and the errors must be seen
         return render(request, "web/recordings/_results.html", context)
-    return render(request, "web/recordings/list.html", context)
+    return render(request, "web/recordings/list.html", context, status=status)
 
 
 def _allowed(user, recording, action: str) -> bool:
     return Recording.objects.restrict(user, action).filter(pk=recording.pk).exists()
 
 
-def _render_detail(request, recording, *, edit_form=None, late_form=None, status=200):
+def _render_detail(
+    request, recording, *, edit_form=None, late_form=None, open_edit=False, status=200
+):
     user = request.user
     register_access(recording, actor=user, action=AccessAction.VIEW, client=client_label(request))
     derivatives = list(recording.derivatives.select_related("stored_object").order_by("kind"))
@@ -114,7 +122,8 @@ def _render_detail(request, recording, *, edit_form=None, late_form=None, status
     can_play = _allowed(user, recording, "play")
     if edit_form is None and can_edit:
         edit_form = RecordingMetadataForm(
-            initial={name: getattr(recording, name) for name in RecordingMetadataForm.FIELDS}
+            recording=recording,
+            initial={name: getattr(recording, name) for name in RecordingMetadataForm.FIELDS},
         )
     if late_form is None and recording.is_late:
         late_form = LateReasonForm(
@@ -150,7 +159,7 @@ def _render_detail(request, recording, *, edit_form=None, late_form=None, status
         "download_url": f"{content_url}?download=1",
         "access_entries": _access_entries(recording),
         "events": _history(recording),
-        "open_edit": bool(edit_form is not None and edit_form.is_bound),
+        "open_edit": open_edit and can_edit,
     }
     return render(request, "web/recordings/detail.html", context, status=status)
 
@@ -194,14 +203,18 @@ def recording_access_log(request, pk: int):
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @page
 def recording_edit(request, pk: int):
+    """GET: the detail page with the edit form open (a loadable URL). POST: save, or show
+    the form again, open, with each error next to its field."""
     recording = get_recording(request.user, pk, action="edit")
-    form = RecordingMetadataForm(request.POST)
+    if request.method == "GET":
+        return _render_detail(request, recording, open_edit=True)
+    form = RecordingMetadataForm(request.POST, recording=recording)
     if not form.is_valid():
         messages.error(request, _("请检查标红的字段。"))
-        return _render_detail(request, recording, edit_form=form, status=400)
+        return _render_detail(request, recording, edit_form=form, open_edit=True, status=400)
     changes = form.changes(recording)
     if not changes:
         messages.info(request, _("没有需要保存的修改。"))
@@ -209,8 +222,8 @@ def recording_edit(request, pk: int):
     try:
         update_recording_metadata(recording, actor=request.user, changes=changes)
     except DomainError as exc:
-        messages.error(request, exc.message)
-        return _render_detail(request, recording, edit_form=form, status=400)
+        form.add_error(None, exc.message)
+        return _render_detail(request, recording, edit_form=form, open_edit=True, status=400)
     messages.success(request, _("记录信息已保存，修改前后的内容已写入保管链。"))
     return redirect("web:recording_detail", pk=recording.pk)
 
