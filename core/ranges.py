@@ -79,8 +79,13 @@ def requested_range(request, size: int, etag: str = "") -> tuple[int, int] | Non
 
 
 def ranged_file_response(request, path: str, *, content_type: str, filename: str,
-                         attachment: bool = False, etag: str = "") -> HttpResponse:
-    """Answer GET/HEAD for a file on disk, honouring Range and If-Range."""
+                         attachment: bool = False, etag: str = "",
+                         max_length: int | None = None) -> HttpResponse:
+    """Answer GET/HEAD for a file on disk, honouring Range and If-Range.
+
+    ``max_length`` shortens a ranged answer (RFC 9110 lets a server send less than asked;
+    the Content-Range says what was sent, and players ask again for the rest).
+    """
     size = os.path.getsize(path)
     wanted = requested_range(request, size, etag)
     if wanted is False:
@@ -89,6 +94,8 @@ def ranged_file_response(request, path: str, *, content_type: str, filename: str
         response["Accept-Ranges"] = "bytes"
         return response
     start, end = wanted if wanted else (0, size - 1)
+    if wanted and max_length is not None:
+        end = min(end, start + max_length - 1)
     length = max(0, end - start + 1)
     if request.method == "HEAD":
         response = HttpResponse(status=206 if wanted else 200, content_type=content_type)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from api.models import ApiToken
+from core.clients import client_info
 from core.errors import DomainError
 from custody.choices import EventCode
 from custody.services import record_event
@@ -19,13 +20,6 @@ from orgs.models import Department, Person, RoleAssignment, Unit
 
 class OrgsError(DomainError):
     code = "orgs_error"
-
-
-def _client(request) -> dict:
-    return {
-        "ip": request.META.get("REMOTE_ADDR", ""),
-        "user_agent": request.headers.get("User-Agent", "")[:200],
-    }
 
 
 def log_in(request, *, username: str, password: str):
@@ -38,11 +32,11 @@ def log_in(request, *, username: str, password: str):
                 actor=None,
                 actor_name=(username or "")[:100] or "未知",
                 subject=("account", (username or "")[:64]),
-                details=_client(request),
+                details=client_info(request),
             )
         else:
             login(request, person)
-            record_event(EventCode.LOGIN, actor=person, subject=person, details=_client(request))
+            record_event(EventCode.LOGIN, actor=person, subject=person, details=client_info(request))
     if person is None:
         # raised after the block commits, so the failed attempt stays in the custody log
         raise OrgsError(_("用户名或密码错误。"), code="login_failed")
@@ -53,7 +47,7 @@ def log_out(request) -> None:
     person = request.user if request.user.is_authenticated else None
     with transaction.atomic():
         if person is not None:
-            record_event(EventCode.LOGOUT, actor=person, subject=person, details=_client(request))
+            record_event(EventCode.LOGOUT, actor=person, subject=person, details=client_info(request))
         logout(request)
 
 

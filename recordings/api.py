@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from access.choices import AccessAction
 from access.services import register_access
 from api.schemas import Day, ErrorOut, Id, PageMeta, PageParams, page_of
+from core.clients import client_label
 from core.ranges import ranged_file_response, requested_range
 from custody.choices import EventCode
 from recordings.choices import LateReason, MediaKind, TimeSource
@@ -300,12 +300,6 @@ def _detail(recording: Recording) -> dict:
     }
 
 
-def _client(request: HttpRequest) -> str:
-    return f"{request.META.get('REMOTE_ADDR', '')} {request.headers.get('User-Agent', '')}".strip()[
-        :200
-    ]
-
-
 # --- endpoints ---------------------------------------------------------------------------
 
 
@@ -356,7 +350,7 @@ def recording_content(
                     actor=request.auth,
                     action=kind,
                     purpose=purpose.strip(),
-                    client=_client(request),
+                    client=client_label(request, "api"),
                 )
     return ranged_file_response(
         request,

@@ -24,6 +24,7 @@ urlpatterns = [
     path("recordings/<id:pk>/history", views.recording_history, name="recording_history"),
     path("recordings/<id:pk>/access-log", views.recording_access_log, name="recording_access_log"),
     path("recordings/<id:pk>/content", views.recording_content, name="recording_content"),
+    path("recordings/<id:pk>/play", views.recording_play, name="recording_play"),
     path(
         "recordings/<id:pk>/derivatives/<slug:kind>",
         views.recording_derivative,

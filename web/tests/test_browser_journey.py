@@ -120,9 +120,18 @@ def test_officer_uploads_plays_and_sees_custody(tmp_path, clips, shots):
         expect(page.locator("body")).to_contain_text("某市监处罚〔2026〕15号")
         expect(page.locator("body")).to_contain_text("DSJA0012345")
 
-        # 5. play, then seek: currentTime must move both times
+        # 5. the page preloads metadata: that is the view, not a play (ACC-2)
         video = page.locator("video.player")
         expect(video).to_be_visible()
+        page.wait_for_function("() => document.querySelector('video.player').readyState >= 1")
+        preload_plays = platform.shell(
+            "from access.models import AccessEntry;"
+            "print(AccessEntry.objects.filter(action='play').count(),"
+            " AccessEntry.objects.filter(action='view').count())"
+        )
+        assert preload_plays.split()[-2:] == ["0", "1"], preload_plays
+
+        # 6. play, then seek: currentTime must move both times
         page.evaluate("() => { const v = document.querySelector('video.player'); v.muted = true; return v.play(); }")
         page.wait_for_function("() => document.querySelector('video.player').currentTime > 0.3")
         page.evaluate(
@@ -134,7 +143,7 @@ def test_officer_uploads_plays_and_sees_custody(tmp_path, clips, shots):
         page.evaluate("() => document.querySelector('video.player').pause()")
         page.screenshot(path=shots / "05-playing.png")
 
-        # 6. the custody history shows the play (and the view)
+        # 7. the custody history shows the play (and the view)
         history = page.locator("#history-panel")
         history.locator("button", has_text="刷新").click()
         expect(page.locator("#history-panel")).to_contain_text("播放")
@@ -143,7 +152,7 @@ def test_officer_uploads_plays_and_sees_custody(tmp_path, clips, shots):
         page.locator("#history-panel").scroll_into_view_if_needed()
         page.screenshot(path=shots / "06-custody.png", full_page=True)
 
-        # 7. the catalogue lists both
+        # 8. the catalogue lists both
         page.goto(f"{base}/recordings/")
         expect(page.locator("body")).to_contain_text("某某食品有限公司")
         page.screenshot(path=shots / "07-catalogue.png")

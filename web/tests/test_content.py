@@ -74,18 +74,39 @@ def test_repeated_range_requests_keep_returning_the_same_bytes(officer_client, r
     assert _body(whole) == DATA
 
 
+def _plays(recording):
+    return AccessEntry.objects.filter(recording=recording, action="play")
+
+
+def _start_play(client, recording, token):
+    return client.post(reverse("web:recording_play", args=[recording.pk]), {"t": token})
+
+
 @pytest.mark.req("ACC-2")
-def test_play_token_registers_one_play_across_many_range_requests(
+def test_preloading_metadata_registers_only_the_view(officer_client, recording):
+    """The browser's preload fetches bytes; nobody pressed play: one 查看, no 播放."""
+    token = _play_token(officer_client, recording)
+    for header in ("bytes=0-", "bytes=500-", "bytes=0-99"):
+        response = officer_client.get(_content_url(recording, t=token), HTTP_RANGE=header)
+        assert response.status_code == 206
+    assert AccessEntry.objects.filter(recording=recording, action="view").count() == 1
+    assert _plays(recording).count() == 0
+    assert not Event.objects.filter(action=EventCode.PLAYED).exists()
+
+
+@pytest.mark.req("ACC-2")
+def test_starting_playback_registers_one_play_across_many_range_requests(
     officer_client, officer, recording
 ):
     token = _play_token(officer_client, recording)
-    assert AccessEntry.objects.filter(recording=recording, action="view").count() == 1
+    officer_client.get(_content_url(recording, t=token), HTTP_RANGE="bytes=0-")
+    assert _start_play(officer_client, recording, token).status_code == 204
     for header in ("bytes=0-", "bytes=0-99", "bytes=500-", "bytes=0-"):
         response = officer_client.get(_content_url(recording, t=token), HTTP_RANGE=header)
         assert response.status_code == 206
-    plays = AccessEntry.objects.filter(recording=recording, action="play")
-    assert plays.count() == 1
-    assert plays.get().person == officer
+    assert _start_play(officer_client, recording, token).status_code == 204  # pressed again
+    assert _plays(recording).count() == 1
+    assert _plays(recording).get().person == officer
     played = Event.objects.filter(
         action=EventCode.PLAYED, subject_type="recording", subject_id=str(recording.pk)
     )
@@ -94,13 +115,49 @@ def test_play_token_registers_one_play_across_many_range_requests(
 
 
 @pytest.mark.req("ACC-2")
+def test_bytes_before_playback_come_in_short_ranges(officer_client, officer, monkeypatch):
+    import web.views.content as content
+    import web.views.tokens as tokens
+
+    monkeypatch.setattr(content, "PRELOAD_CHUNK", 100)
+    monkeypatch.setattr(tokens, "PRELOAD_BUDGET", 250)
+    recording = make_recording(officer, data=DATA)
+    token = _play_token(officer_client, recording)
+    response = officer_client.get(_content_url(recording, t=token), HTTP_RANGE="bytes=0-")
+    assert response["Content-Range"] == f"bytes 0-99/{len(DATA)}"
+    assert _body(response) == DATA[:100]
+    officer_client.get(_content_url(recording, t=token), HTTP_RANGE="bytes=100-")
+    assert _plays(recording).count() == 0  # 200 bytes: still the view's preload
+    # A client that keeps fetching without saying it plays is playing all the same.
+    response = officer_client.get(_content_url(recording, t=token), HTTP_RANGE="bytes=200-")
+    assert _body(response) == DATA[200:]
+    assert _plays(recording).count() == 1
+    officer_client.get(_content_url(recording, t=token), HTTP_RANGE="bytes=0-")
+    assert _plays(recording).count() == 1
+
+
+@pytest.mark.req("ACC-2")
+def test_whole_body_with_a_token_is_a_play(officer_client, recording):
+    token = _play_token(officer_client, recording)
+    assert _body(officer_client.get(_content_url(recording, t=token))) == DATA
+    assert _plays(recording).count() == 1
+
+
+@pytest.mark.req("ACC-2")
+def test_play_with_a_forged_token_is_refused(officer_client, recording):
+    _play_token(officer_client, recording)
+    assert _start_play(officer_client, recording, "forged").status_code == 404
+    assert _plays(recording).count() == 0
+
+
+@pytest.mark.req("ACC-2")
 def test_each_page_view_mints_a_new_token_and_registers_again(officer_client, recording):
     first = _play_token(officer_client, recording)
     second = _play_token(officer_client, recording)
     assert first != second
-    officer_client.get(_content_url(recording, t=first), HTTP_RANGE="bytes=0-")
-    officer_client.get(_content_url(recording, t=second), HTTP_RANGE="bytes=0-")
-    assert AccessEntry.objects.filter(recording=recording, action="play").count() == 2
+    _start_play(officer_client, recording, first)
+    _start_play(officer_client, recording, second)
+    assert _plays(recording).count() == 2
 
 
 @pytest.mark.req("ACC-2")
@@ -193,11 +250,14 @@ def test_unplayable_original_plays_labelled_proxy_and_registers_once(officer_cli
     assert "衍生资料（转码副本，非原始记录）" in page
     token = re.search(r'derivatives/proxy\?t=([A-Za-z0-9_-]+)"', page).group(1)
     url = reverse("web:recording_derivative", args=[recording.pk, "proxy"]) + f"?t={token}"
+    officer_client.get(url, HTTP_RANGE="bytes=0-")
+    assert _plays(recording).count() == 0  # preload
+    _start_play(officer_client, recording, token)
     for header in ("bytes=0-", "bytes=100-199"):
         response = officer_client.get(url, HTTP_RANGE=header)
         assert response.status_code == 206
     assert _body(officer_client.get(url, HTTP_RANGE="bytes=100-199")) == proxy[100:200]
-    assert AccessEntry.objects.filter(recording=recording, action="play").count() == 1
+    assert _plays(recording).count() == 1
 
 
 def test_unit_custodian_may_open_unit_recordings(client, unit, recording):

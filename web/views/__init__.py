@@ -1,7 +1,7 @@
 """Views of the Chinese web UI, one module per concern."""
 
 from web.views.auth import login_view, logout_view, password_change_view
-from web.views.content import recording_content, recording_derivative
+from web.views.content import recording_content, recording_derivative, recording_play
 from web.views.home import home
 from web.views.ingest_list import ingest_list
 from web.views.recordings import (
@@ -28,6 +28,7 @@ __all__ = [
     "recording_history",
     "recording_late_reason",
     "recording_list",
+    "recording_play",
     "upload",
     "upload_items",
 ]

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from access.choices import AccessAction
 from access.models import AccessEntry
 from access.services import register_access
+from core.clients import client_label
 from core.errors import DomainError
 from core.querysets import count_capped
 from orgs.choices import Role
@@ -22,7 +23,7 @@ from recordings.selectors import custody_history, get_recording, list_recordings
 from recordings.services import give_late_reason, update_recording_metadata
 from web.forms import LateReasonForm, RecordingFilterForm, RecordingMetadataForm
 from web.views.common import is_htmx, page
-from web.views.tokens import client_label, mint_play_token
+from web.views.tokens import mint_play_token
 
 PER_PAGE = 25
 HISTORY_LIMIT = 200
@@ -113,10 +114,12 @@ def _render_detail(
     request, recording, *, edit_form=None, late_form=None, open_edit=False, status=200
 ):
     user = request.user
-    register_access(recording, actor=user, action=AccessAction.VIEW, client=client_label(request))
+    view = register_access(
+        recording, actor=user, action=AccessAction.VIEW, client=client_label(request, "web")
+    )
     derivatives = list(recording.derivatives.select_related("stored_object").order_by("kind"))
     by_kind = {d.kind: d for d in derivatives}
-    token = mint_play_token(request, recording.pk)
+    token = mint_play_token(request, recording.pk, view_entry_id=view.pk)
     can_edit = _allowed(user, recording, "edit")
     can_download = _allowed(user, recording, "download")
     can_play = _allowed(user, recording, "play")
@@ -137,10 +140,10 @@ def _render_detail(
     player = None
     if can_play:
         if recording.playable:
-            player = {"src": f"{content_url}?t={token}", "derivative": False}
+            player = {"src": f"{content_url}?t={token}", "derivative": False, "token": token}
         elif proxy is not None:
             proxy_url = reverse("web:recording_derivative", args=[recording.pk, proxy.kind])
-            player = {"src": f"{proxy_url}?t={token}", "derivative": True}
+            player = {"src": f"{proxy_url}?t={token}", "derivative": True, "token": token}
     kind = recording.media_kind
     if player and player["derivative"]:
         kind = "video" if proxy.mime_type.startswith("video/") else "audio"
