@@ -26,14 +26,16 @@ _EVENT = {
 def register_access(recording, *, actor, action: AccessAction | str, purpose: str = "", client: str = "",
                     approval_ref: str = "", play_ref: str = "") -> AccessEntry:
     """Register one access. A ``play_ref`` already registered for this recording raises
-    ``AlreadyRegistered`` and writes nothing (one play per page view)."""
+    ``AlreadyRegistered`` and writes nothing (one play per page view).
+
+    The database's unique (recording, play_ref) constraint alone decides, so two parallel
+    first requests of one page view register exactly once; no check-then-insert race.
+    """
     action = AccessAction(action)
-    if play_ref and AccessEntry.objects.filter(recording=recording, play_ref=play_ref).exists():
-        raise AlreadyRegistered(play_ref)
     try:
         return _register(recording, actor=actor, action=action, purpose=purpose, client=client,
                          approval_ref=approval_ref, play_ref=play_ref)
-    except IntegrityError as exc:  # a parallel first request of the same page view won
+    except IntegrityError as exc:
         if play_ref and AccessEntry.objects.filter(recording=recording, play_ref=play_ref).exists():
             raise AlreadyRegistered(play_ref) from exc
         raise

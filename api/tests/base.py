@@ -22,6 +22,13 @@ def bearer(person, name: str = "测试令牌") -> dict:
     return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
 
 
+def ok_json(response, status: int = 200):
+    """The JSON body of a response that must have succeeded with ``status``."""
+    assert response.status_code == status, response.content[:500]
+    assert response["Content-Type"].startswith("application/json")
+    return response.json()
+
+
 def assert_error(response, status: int, code: str) -> dict:
     """The one error shape: JSON with a stable code, a Chinese message and a request id."""
     assert response.status_code == status, response.content[:500]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from api.tests.base import ListEndpointContract, assert_error, bearer
+from api.tests.base import ListEndpointContract, assert_error, bearer, ok_json
 from ingest.models import IngestItem
 
 
@@ -36,7 +36,7 @@ class TestIngestItems(ListEndpointContract):
     def test_own_items_only(self, client, world):
         mine = make_item(world.officer, recording=world.recording)
         theirs = make_item(world.colleague)
-        body = client.get(self.url, **bearer(world.officer)).json()
+        body = ok_json(client.get(self.url, **bearer(world.officer)))
         assert [i["id"] for i in body["items"]] == [mine.pk]
         assert body["items"][0]["recording_id"] == world.recording.pk
         assert_error(
@@ -51,7 +51,7 @@ class TestIngestItems(ListEndpointContract):
             duplicate_of=world.recording,
             status_message="与已有记录重复，已关联",
         )
-        body = client.get(f"{self.url}/{item.pk}", **bearer(world.officer)).json()
+        body = ok_json(client.get(f"{self.url}/{item.pk}", **bearer(world.officer)))
         assert body["status"] == "stored" and body["status_label"] == "已入库"
         assert body["status_message"] == "与已有记录重复，已关联"
         assert body["steps"] == [{"step": "digest", "status": "done"}]
@@ -61,7 +61,7 @@ class TestIngestItems(ListEndpointContract):
     def test_status_filter(self, client, world):
         failed = make_item(world.officer, status="failed")
         make_item(world.officer, status="stored")
-        body = client.get(self.url, {"status": "failed"}, **bearer(world.officer)).json()
+        body = ok_json(client.get(self.url, {"status": "failed"}, **bearer(world.officer)))
         assert [i["id"] for i in body["items"]] == [failed.pk]
         assert_error(
             client.get(self.url, {"status": "nope"}, **bearer(world.officer)), 422, "invalid_input"
@@ -76,5 +76,5 @@ class TestIngestItems(ListEndpointContract):
     def test_custodian_follows_unit_uploads(self, client, world):
         colleague_item = make_item(world.colleague)
         outsider_item = make_item(world.outsider)
-        ids = {i["id"] for i in client.get(self.url, **bearer(world.custodian)).json()["items"]}
+        ids = {i["id"] for i in ok_json(client.get(self.url, **bearer(world.custodian)))["items"]}
         assert colleague_item.pk in ids and outsider_item.pk not in ids

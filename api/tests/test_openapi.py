@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.tests.base import ApiTestBase
+from api.tests.base import ApiTestBase, ok_json
 
 ENDPOINTS = {
     "/api/v1/recordings": "get",
@@ -29,7 +29,7 @@ class TestOpenApi(ApiTestBase):
 
     @pytest.mark.req("INT-1")
     def test_schema_documents_tus_uploads(self, client, db):
-        description = client.get("/api/v1/openapi.json").json()["info"]["description"]
+        description = ok_json(client.get("/api/v1/openapi.json"))["info"]["description"]
         assert "tus 1.0" in description and "/api/v1/uploads/" in description
         for key in (
             "filename",
@@ -50,7 +50,7 @@ class TestOpenApi(ApiTestBase):
 
     @pytest.mark.req("INT-1")
     def test_detail_schema_lists_digests(self, client, db):
-        components = client.get("/api/v1/openapi.json").json()["components"]["schemas"]
+        components = ok_json(client.get("/api/v1/openapi.json"))["components"]["schemas"]
         assert set(components["DigestsOut"]["properties"]) == {"sha256", "sm3", "size"}
         assert {"metadata", "digests", "media", "timeliness", "flags", "derivatives"} <= set(
             components["RecordingDetail"]["properties"]

@@ -14,6 +14,7 @@ from api.tests.base import (
     RecordingEndpointContract,
     assert_error,
     bearer,
+    ok_json,
 )
 from core.testing import make_recording
 from custody.models import Event
@@ -72,11 +73,11 @@ class TestRecordingList(ListEndpointContract):
         )
         headers = bearer(world.officer)
         late_ids = {
-            i["id"] for i in client.get(self.url, {"timeliness": "late"}, **headers).json()["items"]
+            i["id"] for i in ok_json(client.get(self.url, {"timeliness": "late"}, **headers))["items"]
         }
         on_time_ids = {
             i["id"]
-            for i in client.get(self.url, {"timeliness": "on_time"}, **headers).json()["items"]
+            for i in ok_json(client.get(self.url, {"timeliness": "on_time"}, **headers))["items"]
         }
         assert late_ids == {late.pk}
         assert on_time_ids == {on_time.pk}
@@ -102,8 +103,8 @@ class TestRecordingList(ListEndpointContract):
     def test_pagination_limit_offset_and_count(self, client, world):
         self.make_items(world, 4)  # 5 in all
         headers = bearer(world.officer)
-        first = client.get(self.url, {"limit": 2, "offset": 0}, **headers).json()
-        second = client.get(self.url, {"limit": 2, "offset": 2}, **headers).json()
+        first = ok_json(client.get(self.url, {"limit": 2, "offset": 0}, **headers))
+        second = ok_json(client.get(self.url, {"limit": 2, "offset": 2}, **headers))
         assert first["count"] == 5 and first["count_capped"] is False
         assert len(first["items"]) == 2 and len(second["items"]) == 2
         assert not {i["id"] for i in first["items"]} & {i["id"] for i in second["items"]}
@@ -114,12 +115,12 @@ class TestRecordingList(ListEndpointContract):
 
         self.make_items(world, 3)
         monkeypatch.setattr(core.querysets, "COUNT_CAP", 2)
-        body = client.get(self.url, **bearer(world.officer)).json()
+        body = ok_json(client.get(self.url, **bearer(world.officer)))
         assert body["count"] == 2 and body["count_capped"] is True
 
     @pytest.mark.req("INT-1")
     def test_list_item_carries_digest_and_unit(self, client, world):
-        item = client.get(self.url, **bearer(world.officer)).json()["items"][0]
+        item = ok_json(client.get(self.url, **bearer(world.officer)))["items"][0]
         assert item["sha256"] == world.recording.original.sha256
         assert item["size"] == world.recording.original.size
         assert item["unit"]["id"] == world.unit_a.pk
@@ -138,7 +139,7 @@ class TestRecordingDetail(RecordingEndpointContract):
 
     @pytest.mark.req("INT-1", "ING-4")
     def test_detail_lists_metadata_digests_media_flags(self, client, world):
-        body = client.get(self.url(world.recording), **bearer(world.officer)).json()
+        body = ok_json(client.get(self.url(world.recording), **bearer(world.officer)))
         original = world.recording.original
         assert body["digests"] == {
             "sha256": original.sha256,
@@ -171,7 +172,7 @@ class TestRecordingDetail(RecordingEndpointContract):
             late_reason="off_site",
             late_reason_text="异地执法返回后上传",
         )
-        body = client.get(self.url(late), **bearer(world.officer)).json()
+        body = ok_json(client.get(self.url(late), **bearer(world.officer)))
         assert body["timeliness"]["on_time"] is False
         assert body["timeliness"]["late_reason"] == "off_site"
         assert body["timeliness"]["late_reason_label"] == "异地执法"
@@ -225,7 +226,10 @@ class TestRecordingContent(RecordingEndpointContract):
 
     @pytest.mark.req("ACC-2")
     def test_full_get_registered_as_download(self, client, world):
-        client.get(self.url(world.recording), {"purpose": "案件审查"}, **bearer(world.officer))
+        response = client.get(
+            self.url(world.recording), {"purpose": "案件审查"}, **bearer(world.officer)
+        )
+        assert response.status_code == 200
         entry = AccessEntry.objects.get()
         assert (entry.person, entry.recording, entry.action, entry.purpose) == (
             world.officer,
@@ -239,9 +243,9 @@ class TestRecordingContent(RecordingEndpointContract):
     @pytest.mark.req("ACC-2")
     def test_range_from_zero_registered_as_play_once(self, client, world):
         headers = bearer(world.custodian)
-        client.get(self.url(world.recording), HTTP_RANGE="bytes=0-", **headers)
-        client.get(self.url(world.recording), HTTP_RANGE="bytes=1000-2000", **headers)
-        client.get(self.url(world.recording), HTTP_RANGE="bytes=2001-", **headers)
+        for header in ("bytes=0-", "bytes=1000-2000", "bytes=2001-"):
+            response = client.get(self.url(world.recording), HTTP_RANGE=header, **headers)
+            assert response.status_code == 206
         entries = list(AccessEntry.objects.values_list("person_id", "action"))
         assert entries == [(world.custodian.pk, "play")]
         assert (
@@ -256,6 +260,7 @@ class TestRecordingContent(RecordingEndpointContract):
             HTTP_RANGE="bytes=0-",
             **bearer(world.officer),
         )
+        assert response.status_code == 206
         assert response["Content-Disposition"].startswith("attachment")
         assert list(AccessEntry.objects.values_list("action", flat=True)) == ["download"]
 
@@ -268,7 +273,7 @@ class TestRecordingContent(RecordingEndpointContract):
 
     @pytest.mark.req("ACC-2")
     def test_refused_request_not_registered(self, client, world):
-        client.get(self.url(world.recording), **bearer(world.outsider))
+        assert_error(client.get(self.url(world.recording), **bearer(world.outsider)), 404, "not_found")
         assert not AccessEntry.objects.exists()
 
     @pytest.mark.req("INT-1")
@@ -293,8 +298,8 @@ class TestRecordingCustodyEvents(RecordingEndpointContract):
     @pytest.mark.req("INT-1", "ACC-5")
     def test_history_lists_chained_events_in_order(self, client, world):
         headers = bearer(world.officer)
-        client.get(f"/api/v1/recordings/{world.recording.pk}/content", **headers)
-        body = client.get(self.url(world.recording), **headers).json()
+        assert client.get(f"/api/v1/recordings/{world.recording.pk}/content", **headers).status_code == 200
+        body = ok_json(client.get(self.url(world.recording), **headers))
         actions = [e["action"] for e in body["items"]]
         assert actions == ["storage.stored", "recordings.catalogued", "access.downloaded"]
         seqs = [e["seq"] for e in body["items"]]
@@ -309,7 +314,7 @@ class TestRecordingCustodyEvents(RecordingEndpointContract):
     @pytest.mark.req("INT-1")
     def test_other_recordings_events_excluded(self, client, world):
         other = make_recording(world.officer)
-        body = client.get(self.url(world.recording), **bearer(world.officer)).json()
+        body = ok_json(client.get(self.url(world.recording), **bearer(world.officer)))
         assert all(
             e["subject_id"] != str(other.pk) or e["subject_type"] != "recording"
             for e in body["items"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.tests.base import ApiTestBase, assert_error, bearer
+from api.tests.base import ApiTestBase, assert_error, bearer, ok_json
 from custody.models import ChainVerification, Event
 
 URL = "/api/v1/custody/verify"
@@ -15,7 +15,7 @@ class TestCustodyVerify(ApiTestBase):
     def test_audit_admin_gets_intact_chain(self, client, world):
         headers = bearer(world.auditor)
         before = Event.objects.order_by("-seq").first()
-        body = client.get(URL, **headers).json()
+        body = ok_json(client.get(URL, **headers))
         assert body["intact"] is True and body["status"] == "pass" and body["findings"] == []
         # it checked every event before it ...
         assert body["total_events"] == before.seq
@@ -35,7 +35,7 @@ class TestCustodyVerify(ApiTestBase):
         monkeypatch.setattr(
             checks, "event_hash", lambda row: "0" * 64 if row["seq"] == 2 else real(row)
         )
-        body = client.get(URL, **bearer(world.auditor)).json()
+        body = ok_json(client.get(URL, **bearer(world.auditor)))
         assert body["intact"] is False
         assert [(f["seq"], f["problem"]) for f in body["findings"]] == [(2, "altered")]
         assert "第 2 号事件" in body["findings"][0]["message"]

@@ -12,7 +12,6 @@ from access.models import AccessEntry
 from core.testing import make_person, make_recording, make_unit
 from custody.choices import EventCode
 from custody.models import Event
-from recordings.models import Recording
 
 pytestmark = pytest.mark.django_db
 
@@ -376,8 +375,14 @@ def test_unknown_page_renders_chinese_404(officer_client):
     assert "页面或记录不存在" in response.content.decode()
 
 
-def test_recording_count_sanity(catalogue):
-    assert Recording.objects.count() == 4
+def test_catalogue_lists_exactly_the_officers_recordings(officer_client, catalogue):
+    make_recording(make_person("officer", unit=make_unit()))  # another unit's: not listed
+    response = officer_client.get(reverse("web:recording_list"))
+    assert response.status_code == 200
+    assert response.context["total"] == 4
+    assert {r.pk for r in response.context["rows"]} == {
+        catalogue[k].pk for k in ("today", "old_late", "photo", "no_time")
+    }
 
 
 def test_domain_error_in_a_page_is_a_friendly_message_not_a_500(officer_client, monkeypatch):
