@@ -128,8 +128,3 @@ setup_node() {
     )
     _hash "$AVR_ROOT/package.json" "$AVR_ROOT/package-lock.json" >"$AVR_ROOT/node_modules/.avr-stamp"
 }
-
-# has_command NAME: is there a manage.py command called NAME?
-has_command() {
-    (cd "$AVR_ROOT" && "$PY" manage.py help "$1" >/dev/null 2>&1)
-}

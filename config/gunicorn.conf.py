@@ -3,17 +3,53 @@
 WSGI under gunicorn streams a tus PATCH body straight from the socket to the
 vault (Django's ASGI handler would spool the whole body to a temp file first),
 and serves Range responses with sendfile().
+
+Per instance, nothing is shared between two platforms on one machine: the only
+file gunicorn keeps for itself is its control socket (``gunicornc``), and that
+lives in the instance's ``AVR_VAR_DIR`` — gunicorn's default,
+``~/.gunicorn/gunicorn.ctl``, is one path for every instance of a user, so a
+second instance would take it over and the first one's shutdown would delete it.
+(No pidfile is written; worker heartbeat files are unlinked temporary files.)
 """
 
 import os
+import sys
+import time
+from pathlib import Path
 
-bind = os.environ.get("AVR_BIND", "127.0.0.1:8000")
+# config/env.py is the one place settings come from; gunicorn reads this file before
+# it puts the working directory on sys.path.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from config.env import env_int, env_str  # noqa: E402
+
+# Every log line in the platform's time zone, with its offset. gunicorn stamps its
+# error and access logs with the process's local time, and the master process never
+# loads Django (which sets TZ from TIME_ZONE), so set TZ before the first line.
+os.environ["TZ"] = env_str("AVR_TIME_ZONE")
+time.tzset()
+
+VAR_DIR = Path(env_str("AVR_VAR_DIR")).resolve()
+
+bind = env_str("AVR_BIND")
 worker_class = "gthread"
-workers = int(os.environ.get("AVR_WEB_WORKERS", "1"))
-threads = int(os.environ.get("AVR_WEB_THREADS", "16"))
+workers = env_int("AVR_WEB_WORKERS")
+threads = env_int("AVR_WEB_THREADS")
 timeout = 0  # uploads of many GB: never kill a worker mid-body
 graceful_timeout = 10
 keepalive = 30
-accesslog = os.environ.get("AVR_ACCESS_LOG", "-") or None  # empty: no access log
+accesslog = env_str("AVR_ACCESS_LOG") or None  # empty: no access log
 errorlog = "-"
 wsgi_app = "config.wsgi:application"
+
+# A Unix socket path holds at most 107 bytes (Linux sun_path); a deeper var dir gets
+# no control socket rather than a shared one.
+_SUN_PATH_MAX = 107
+control_socket = str(VAR_DIR / "gunicorn.ctl")
+control_socket_disable = len(os.fsencode(control_socket)) > _SUN_PATH_MAX
+
+
+def on_starting(server):
+    if control_socket_disable:
+        server.log.warning(
+            "control socket disabled: %s is longer than %s bytes", control_socket, _SUN_PATH_MAX
+        )

@@ -12,6 +12,7 @@ from config.env import BASE_DIR, env_bool, env_int, env_list, env_str
 VAR_DIR = Path(env_str("AVR_VAR_DIR")).resolve()
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 VAULT_DIR = Path(env_str("AVR_VAULT_DIR") or VAR_DIR / "vault").resolve()
+VAULT_BACKEND = "filesystem"  # where new objects go; existing ones stay where they were written
 
 
 def _secret_key() -> str:
@@ -155,6 +156,8 @@ if REDIS_URL:
         "name": "avr",
         "url": REDIS_URL,
         "immediate": HUEY_IMMEDIATE,
+        # periodic tasks ("daily at 2:30") run on the platform's clock, not UTC's
+        "utc": False,
         "consumer": {"workers": env_int("AVR_HUEY_WORKERS"), "worker_type": "thread"},
     }
 else:
@@ -163,15 +166,31 @@ else:
         "name": "avr",
         "filename": str(VAR_DIR / "huey.sqlite3"),
         "immediate": HUEY_IMMEDIATE,
+        # periodic tasks ("daily at 2:30") run on the platform's clock, not UTC's
+        "utc": False,
         "consumer": {"workers": env_int("AVR_HUEY_WORKERS"), "worker_type": "thread"},
     }
 
+# One line format for Django's, Huey's and our own loggers, the same as gunicorn's error log:
+# "[2026-05-20 14:03:07 +0800] [pid] [LEVEL] logger: message". asctime is local time, and
+# Django sets the process's TZ from TIME_ZONE, so every line is in the platform's time zone
+# with its offset shown (gunicorn's master, which never loads Django, sets TZ in
+# config/gunicorn.conf.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {
+            "format": "[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s",
+            "datefmt": "%Y-%m-%d %H:%M:%S %z",
+        }
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "INFO"},
-    # the Huey consumer installs its own handler on "huey": do not print every line twice
-    "loggers": {"django.request": {"level": "ERROR"}, "huey": {"level": "INFO", "propagate": False}},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        # A handler of ours on "huey": the consumer then installs none of its own (its lines
+        # would carry no offset), and nothing is printed twice.
+        "huey": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }

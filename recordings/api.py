@@ -24,7 +24,7 @@ from recordings.selectors import (
     get_recording,
     list_recordings,
 )
-from storage.backends import get_vault
+from storage.backends import vault_for
 from storage.backends.base import ObjectMissingError
 
 router = Router(tags=["执法音像记录"])
@@ -335,7 +335,7 @@ def recording_content(
     action = AccessAction.DOWNLOAD if download else AccessAction.PLAY
     recording = get_recording(request.auth, recording_id, action=action.value)
     obj = recording.original
-    vault = get_vault()
+    vault = vault_for(obj)
     path = vault.local_path(obj.key)
     if path is None or vault.stat(obj.key) is None:
         raise ObjectMissingError(_("文件库中找不到该记录的原始文件，请联系管理员。"))

@@ -7,7 +7,6 @@ from django.db.models import F, QuerySet
 from storage.models import StoredObject
 
 
-def list_objects_due_for_fixity(limit: int | None = None) -> QuerySet[StoredObject]:
-    """Objects checked least recently first (never-checked ones before all others)."""
-    qs = StoredObject.objects.order_by(F("last_fixity_at").asc(nulls_first=True), "id")
-    return qs[:limit] if limit is not None else qs
+def list_objects_due_for_fixity(limit: int) -> QuerySet[StoredObject]:
+    """The ``limit`` objects checked least recently (never-checked ones before all others)."""
+    return StoredObject.objects.order_by(F("last_fixity_at").asc(nulls_first=True), "id")[:limit]

@@ -4,28 +4,27 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from custody.choices import EventCode
 from custody.services import record_event
-from storage.backends import get_vault
+from storage.backends import get_vault, vault_for
 from storage.backends.base import Area, StoredResult
 from storage.choices import FixityStatus
 from storage.models import FixityCheck, StoredObject
 
 
-def register_stored_object(result: StoredResult, *, area: Area, actor, verify_after_write: bool = True) -> StoredObject:
+def register_stored_object(result: StoredResult, *, area: Area, actor) -> StoredObject:
     """Catalogue what a backend committed; re-read it once to prove the write (promise 1).
 
-    Returns the existing row when the same bytes were stored before (dedupe).
+    The row records the backend that holds the bytes (``result.backend``), which every later
+    read uses. Returns the existing row when the same bytes were stored before (dedupe).
     """
     existing = StoredObject.objects.filter(area=area.value, sha256=result.digests.sha256).first()
     if existing is not None:
         return existing
-    vault = get_vault()
-    verified = False
-    if verify_after_write:
-        outcome = vault.verify(result.key, result.digests)
-        verified = outcome.status == FixityStatus.PASS
+    vault = get_vault(result.backend)
+    verified = vault.verify(result.key, result.digests).status == FixityStatus.PASS
     try:
         with transaction.atomic():
             return _create_stored_object(result, area=area, actor=actor, backend=vault.name, verified=verified)
@@ -68,12 +67,15 @@ _FIXITY_EVENT = {
 
 
 def run_fixity_check(obj: StoredObject, *, actor=None, trigger: str = "scheduled") -> FixityCheck:
-    """Re-read one object and store the result. A failure is a finding, never a repair."""
+    """Re-read one object, in the backend it lives in, and store the result.
+
+    A failure is a finding, never a repair.
+    """
     try:
-        outcome = get_vault().verify(obj.key, obj.digests)
+        outcome = vault_for(obj).verify(obj.key, obj.digests)
         status, detail, actual = FixityStatus(outcome.status), outcome.detail, outcome.actual
     except Exception as exc:  # a check that could not run still leaves a result
-        status, detail, actual = FixityStatus.NOT_RUN, f"校验未能执行：{exc}", None
+        status, detail, actual = FixityStatus.NOT_RUN, _("校验未能执行：%(reason)s") % {"reason": exc}, None
     now = timezone.now()
     with transaction.atomic():
         check = FixityCheck.objects.create(

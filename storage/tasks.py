@@ -15,11 +15,11 @@ from storage.services import run_fixity_check
 logger = logging.getLogger(__name__)
 
 
-def fixity_sweep_once(limit: int | None = None) -> dict[str, int]:
-    """Re-verify the ``limit`` objects checked least recently; every check leaves a result."""
+def fixity_sweep_once() -> dict[str, int]:
+    """Re-verify the AVR_FIXITY_BATCH objects checked least recently; every check leaves a result."""
     counts = {"pass": 0, "fail": 0, "not_run": 0}
     with correlation():
-        for obj in list_objects_due_for_fixity(limit or settings.FIXITY_BATCH):
+        for obj in list_objects_due_for_fixity(settings.FIXITY_BATCH):
             check = run_fixity_check(obj, actor=None, trigger="scheduled")
             counts[check.status] += 1
     if counts["fail"] or counts["not_run"]:

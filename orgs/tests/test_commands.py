@@ -131,3 +131,54 @@ def test_seed_demo_recordings_smoke_and_idempotent():
     run("seed_demo")
     assert Recording.objects.count() == recordings.count() and IngestItem.objects.count() == items
     assert check_custody_chain() == []
+
+
+# --- one department tree, whichever of bootstrap and seed_demo runs first (issue 6) ----------
+
+
+def _roots():
+    return list(Department.objects.filter(parent__isnull=True))
+
+
+@pytest.mark.django_db
+@pytest.mark.req("ACC-6")
+def test_seed_demo_then_bootstrap_one_tree_admin_in_demo_root():
+    """What `bin/up --demo` does on a fresh database."""
+    run("seed_demo", "--no-recordings")
+    out = run("bootstrap")
+    (root,) = _roots()
+    assert root.code == "DEMO-PROV" and "根部门已存在：某省市场监督管理局" in out
+    assert Person.objects.get(username="admin").department == root
+    district = Department.objects.get(code="DEMO-DIST")
+    assert district.ancestors()[-1] == root
+
+
+@pytest.mark.django_db
+@pytest.mark.req("ACC-6")
+@pytest.mark.parametrize(
+    ("level", "chain"),
+    [
+        ("national", ["本级", "某省市场监督管理局", "某市市场监督管理局", "某区市场监督管理局"]),
+        ("province", ["本级", "某市市场监督管理局", "某区市场监督管理局"]),
+        ("city", ["本级", "某区市场监督管理局"]),  # bootstrap's default level
+        ("county", ["本级"]),
+    ],
+)
+def test_bootstrap_then_seed_demo_builds_under_the_existing_root(level, chain):
+    run("bootstrap", "--department-name", "本级", "--level", level)
+    out = run("seed_demo", "--no-recordings")
+    (root,) = _roots()
+    assert root.name == "本级"
+    # the demo's lowest department (its units and people) sits in the one tree
+    district = Department.objects.get(pk=Person.objects.get(username="machao").department_id)
+    assert [d.name for d in reversed([district, *district.ancestors()])] == chain
+    assert district.level == "county" and district.units.count() == 3
+    assert f"演示数据已就绪：{' → '.join(chain)}。" in out
+    assert Person.objects.get(username="admin").department == root
+
+    counts = (Department.objects.count(), Person.objects.count(), Event.objects.count())
+    run("seed_demo", "--no-recordings")
+    run("bootstrap")
+    assert (Department.objects.count(), Person.objects.count(), Event.objects.count()) == counts
+    assert len(_roots()) == 1
+    assert check_custody_chain() == []

@@ -42,6 +42,7 @@ class StoredResult:
     key: str  # backend-relative, content-addressed, fixed at write
     digests: Digests
     created: bool  # False: the same bytes were already there (dedupe)
+    backend: str | None = None  # the backend's name; None: the configured one
 
 
 @dataclass(frozen=True)

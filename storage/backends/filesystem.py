@@ -90,6 +90,16 @@ def _read_pooled(source: BinaryIO, pool: BufferPool) -> Iterator[memoryview]:
         yield memoryview(buffer)[:n]
 
 
+def _read_at_most(handle: BinaryIO, remaining: int) -> Iterator[bytes]:
+    """Up to ``remaining`` bytes from ``handle``'s position, in chunks; fewer at end of file."""
+    while remaining > 0:
+        chunk = handle.read(min(CHUNK_SIZE, remaining))
+        if not chunk:
+            return
+        remaining -= len(chunk)
+        yield chunk
+
+
 def _iter_chunks(source: Iterable[bytes] | BinaryIO) -> Iterator[bytes]:
     if hasattr(source, "read"):
         while True:
@@ -161,14 +171,8 @@ class FilesystemStaging:
             os.fsync(handle.fileno())
 
     def read_prefix(self, size: int) -> Iterator[bytes]:
-        remaining = size
         with open(self.path, "rb", buffering=0) as handle:
-            while remaining > 0:
-                chunk = handle.read(min(CHUNK_SIZE, remaining))
-                if not chunk:
-                    return
-                remaining -= len(chunk)
-                yield chunk
+            yield from _read_at_most(handle, size)
 
     def commit(self, digests: Digests, *, area: Area = Area.ORIGINAL) -> StoredResult:
         """fsync, then atomically rename to the content address and make read-only.
@@ -202,7 +206,7 @@ class FilesystemStaging:
             _fsync_dir(self.path.parent)
         except OSError as exc:
             _raise_os_error(exc)
-        return StoredResult(key=key, digests=digests, created=created)
+        return StoredResult(key=key, digests=digests, created=created, backend=self.backend.name)
 
     def discard(self) -> None:
         try:
@@ -265,13 +269,7 @@ class FilesystemBackend:
         """Bytes ``start``..``end`` inclusive."""
         with self.open(key) as handle:
             handle.seek(start)
-            remaining = end - start + 1
-            while remaining > 0:
-                chunk = handle.read(min(CHUNK_SIZE, remaining))
-                if not chunk:
-                    return
-                remaining -= len(chunk)
-                yield chunk
+            yield from _read_at_most(handle, end - start + 1)
 
     def stat(self, key: str) -> ObjectStat | None:
         try:

@@ -123,6 +123,11 @@ class VaultContract:
         assert result.created is True
         assert read_all(backend, result.key) == data
 
+    def test_stored_result_names_the_backend_that_holds_it(self, backend):
+        # the catalogue records this name, and every later read is sent by it (vault_for)
+        result = backend.write([b"where do I live"])
+        assert result.backend == backend.name and backend.name
+
     def test_write_from_file_object(self, backend):
         data = payload(300_000, seed=1)
         result = backend.write(io.BytesIO(data))

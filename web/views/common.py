@@ -10,8 +10,10 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 
 from core.errors import DomainError, NotFoundError
+from web.context import is_media_user
 
 
 def page(view):
@@ -42,6 +44,28 @@ def page(view):
             return render(request, "web/error.html", {"message": exc.message}, status=status)
 
     return wrapper
+
+
+def media_page(view):
+    """``page`` for the pages of record holders only (upload, 入库情况, the catalogue).
+
+    A role that cannot use such a page (the separated administrators: ACC-6, default deny)
+    neither sees it in the navigation (web.context) nor reaches it: 403 with a Chinese
+    message that says where to go instead.
+    """
+
+    @functools.wraps(view)
+    def guarded(request, *args, **kwargs):
+        if not is_media_user(request.user):
+            return render(
+                request,
+                "web/error.html",
+                {"message": _("您的角色不使用此页面：管理员账号不能上传、查看或检索执法音像记录。")},
+                status=403,
+            )
+        return view(request, *args, **kwargs)
+
+    return page(guarded)
 
 
 def _back(request) -> str:

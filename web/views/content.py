@@ -17,13 +17,13 @@ from core.errors import NotFoundError
 from core.ranges import content_disposition, ranged_file_response, requested_range
 from recordings.choices import DerivativeKind
 from recordings.selectors import get_recording
-from storage.backends import get_vault
+from storage.backends import vault_for
 from web.views.common import page
 from web.views.tokens import PRELOAD_CHUNK, is_playing, preload, start_play, valid_token
 
 
 def _serve(request, stored, *, content_type: str, filename: str, attachment: bool, max_length=None):
-    vault = get_vault()
+    vault = vault_for(stored)
     path = vault.local_path(stored.key)
     if path is not None:
         return ranged_file_response(

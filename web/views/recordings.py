@@ -22,7 +22,7 @@ from recordings.models import Derivative, Recording
 from recordings.selectors import custody_history, get_recording, list_recordings
 from recordings.services import give_late_reason, update_recording_metadata
 from web.forms import LateReasonForm, RecordingFilterForm, RecordingMetadataForm
-from web.views.common import is_htmx, page
+from web.views.common import is_htmx, media_page, page
 from web.views.tokens import mint_play_token
 
 PER_PAGE = 25
@@ -53,7 +53,7 @@ def _page_number(request) -> int:
         return 1
 
 
-@page
+@media_page
 def recording_list(request):
     user = request.user
     units, officers = _filter_choices(user)

@@ -2,6 +2,10 @@
 
 Idempotent: departments, units, people and devices are found by code / username / serial;
 each demo clip by its device, badge number and sequence. Demo data only — never production.
+
+One department tree: on a fresh database the demo's province is the root (``bootstrap`` run
+afterwards finds it and puts the administrator there); when a root exists already (``bootstrap``
+ran first), the demo's chain joins that tree under the existing root.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ from django.utils.translation import gettext as _
 
 from core.context import correlation
 from core.errors import DomainError
-from orgs.choices import DepartmentLevel, Role
+from orgs.choices import LEVEL_ORDER, DepartmentLevel, Role
+from orgs.management.commands.bootstrap import load_reference_data
 from orgs.models import Department, Person, Unit
 from orgs.services import create_department, create_person, create_unit
 
@@ -273,6 +278,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         with correlation():
             try:
+                load_reference_data(self.stdout)
                 departments = self._departments()
                 units = self._units(departments)
                 people = self._people(departments, units)
@@ -280,18 +286,33 @@ class Command(BaseCommand):
                 made = 0 if options["no_recordings"] else self._recordings(units, people)
             except DomainError as exc:
                 raise CommandError(exc.message) from exc
-        self._summary(people, made)
+        self._summary(departments, people, made)
 
     # --- organisation ---------------------------------------------------------------
 
     def _departments(self) -> dict[str, Department]:
+        """The demo chain, inside the one department tree.
+
+        Without a root, the demo's province becomes it. With a root that is not the demo's own
+        (``bootstrap`` ran first), the demo department at the root's level *is* that root,
+        demo levels above it are left out, and the rest is built beneath it — never a second root.
+        """
+        root = Department.objects.filter(parent__isnull=True).order_by("pk").first()
         found: dict[str, Department] = {}
         for code, name, level, parent_code in DEPARTMENTS:
             department = Department.objects.filter(code=code).first()
             if department is None:
-                department = create_department(
-                    name, code, level, found.get(parent_code), actor=None
-                )
+                parent = found.get(parent_code)
+                if parent is None and root is not None:
+                    rank, root_rank = LEVEL_ORDER.index(level), LEVEL_ORDER.index(root.level)
+                    if rank < root_rank:
+                        continue  # above the existing root: not part of this tree
+                    if rank == root_rank:
+                        department = root
+                    else:
+                        parent = root
+                if department is None:
+                    department = create_department(name, code, level, parent, actor=None)
             found[code] = department
         return found
 
@@ -342,13 +363,12 @@ class Command(BaseCommand):
     # --- recordings -----------------------------------------------------------------
 
     def _recordings(self, units, people) -> int:
-        try:
-            from ingest.services import ingest_stream
-        except ImportError as exc:
-            raise CommandError(
-                _("入库服务尚不可用（ingest.services.ingest_stream），无法生成演示记录。")
-            ) from exc
         from ingest.models import IngestItem
+
+        try:
+            from ingest.local import ingest_stream
+        except ImportError:  # until the one-way ingest layering (issue 6) is committed
+            from ingest.services import ingest_stream
 
         now = timezone.localtime()
         made = 0
@@ -383,12 +403,10 @@ class Command(BaseCommand):
 
     # --- output ---------------------------------------------------------------------
 
-    def _summary(self, people, made: int) -> None:
-        self.stdout.write(
-            self.style.SUCCESS(
-                _("演示数据已就绪：某省市场监督管理局 → 某市市场监督管理局 → 某区市场监督管理局。")
-            )
-        )
+    def _summary(self, departments, people, made: int) -> None:
+        district = departments[DEPARTMENTS[-1][0]]
+        chain = " → ".join(d.name for d in reversed([district, *district.ancestors()]))
+        self.stdout.write(self.style.SUCCESS(_("演示数据已就绪：%(chain)s。") % {"chain": chain}))
         self.stdout.write(_("本次新生成音像记录 %(n)s 条（已存在的不重复生成）。") % {"n": made})
         self.stdout.write(
             _("演示账号（所有账号共用演示密码 %(password)s，仅供演示，切勿用于正式环境）：")

@@ -110,11 +110,14 @@ class Command(BaseCommand):
             raise CommandError(_("有对象最近一次完整性校验未通过。"))
 
 
-def _all_objects(batch: int = 500):
+_PAGE = 500
+
+
+def _all_objects():
     """Every object in id order, fetched in keyset pages (safe while checks update rows)."""
     last = 0
     while True:
-        page = list(StoredObject.objects.filter(pk__gt=last).order_by("pk")[:batch])
+        page = list(StoredObject.objects.filter(pk__gt=last).order_by("pk")[:_PAGE])
         if not page:
             return
         yield from page
