@@ -10,3 +10,15 @@ class CheckStatus(models.TextChoices):
     PASS = "pass", _("通过")
     FAIL = "fail", _("失败")
     NOT_RUN = "not_run", _("未执行")
+
+
+class CheckTrigger(models.TextChoices):
+    """Who started a check (fixity, chain verification): the ``trigger`` values services write.
+
+    The ``trigger`` of every stored check result and of its custody event is one of these.
+    """
+
+    SCHEDULED = "scheduled", _("定时任务")
+    MANUAL = "manual", _("人工执行")
+    COMMAND = "command", _("管理命令")
+    API = "api", _("接口调用")

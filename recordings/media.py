@@ -3,7 +3,10 @@
 Pure helpers: they read a local file and return values or bytes; storing the
 results and writing custody events is the caller's job (habit 5). Nothing here
 raises for bad media: ``probe_media`` answers ``MediaInfo(kind="unknown",
-problem=...)`` so the original is still kept and flagged.
+problem=...)`` so the original is still kept and flagged. Library errors become
+Chinese in one place (``recordings.media_errors``): ``problem`` is always Chinese,
+the library's own English stays in ``MediaInfo.raw["error"]`` (技术细节).
+``make_poster`` and ``transcode_proxy`` raise ``MediaReadError`` (Chinese message).
 """
 
 from __future__ import annotations
@@ -20,6 +23,12 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from recordings.data import MediaInfo
+from recordings.media_errors import (
+    MediaReadError,
+    describe_media_error,
+    media_failure,
+    unreadable_message,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -98,9 +107,11 @@ def probe_media(path: str | os.PathLike, *, filename: str = "") -> MediaInfo:
         return _probe_av(path, filename)
     except Exception as exc:  # a probe that crashes must not lose the file
         logger.exception("probe failed for %s", path)
+        failure = describe_media_error(exc)
         return MediaInfo(
-            problem=_("无法识别为音视频或照片：探测程序出错（%(error)s）。")
-            % {"error": type(exc).__name__}
+            problem=_("无法识别为音视频或照片：探测程序出错（%(reason)s）。")
+            % {"reason": failure.message},
+            raw={"error": failure.technical},
         )
 
 
@@ -130,7 +141,9 @@ def _probe_photo(path) -> MediaInfo | None:
         try:
             image.load()
         except Exception as exc:
-            info.problem = _("照片文件不完整或已损坏（%(error)s）。") % {"error": str(exc)[:100]}
+            failure = describe_media_error(exc)
+            info.problem = _("照片文件不完整或已损坏：%(reason)s。") % {"reason": failure.message}
+            info.raw["error"] = failure.technical
     return info
 
 
@@ -221,13 +234,14 @@ def _probe_av(path, filename: str) -> MediaInfo:
     try:
         container = av.open(str(path), metadata_errors="replace")
     except Exception as exc:
+        failure = describe_media_error(exc)
         if _mp4_missing_moov(path):
             problem = _(
                 "无法识别为音视频：MP4 文件不完整，缺少索引（moov），可能是录制中断或拷贝不完整。"
             )
         else:
-            problem = _("无法识别为音视频或照片文件（%(error)s）。") % {"error": _short_error(exc)}
-        return MediaInfo(problem=problem, raw={"error": _short_error(exc)})
+            problem = unreadable_message(failure)
+        return MediaInfo(problem=problem, raw={"error": failure.technical})
     with container:
         fmt_name = container.format.name
         metadata = {str(k): str(v)[:200] for k, v in (container.metadata or {}).items()}
@@ -294,29 +308,27 @@ def _probe_av(path, filename: str) -> MediaInfo:
         )
         info.playable = is_playable(kind, name, video_codec, audio_codec)
         stream = video if video is not None else audio
-        if not _decodes(container, stream):
-            info.problem = _("媒体流无法解码，文件可能已损坏。")
+        failure = _decode_failure(container, stream)
+        if failure is not None:
+            if failure.code in ("invalid_data", "corrupt_stream", "no_frame"):
+                info.problem = _("媒体流无法解码，文件可能已损坏。")
+            else:
+                info.problem = _("媒体流无法解码：%(reason)s。") % {"reason": failure.message}
+            info.raw["error"] = failure.technical
     return info
 
 
-def _decodes(container, stream) -> bool:
-    """Decode the first frame of the main stream: a header alone proves little."""
+def _decode_failure(container, stream):
+    """Decode the first frame of the main stream (a header alone proves little); None if it does."""
     try:
         for packet in container.demux(stream):
             for _frame in packet.decode():
-                return True
+                return None
             if packet.dts is None and packet.size == 0:
                 break
-    except Exception:
-        return False
-    return False
-
-
-def _short_error(exc: Exception) -> str:
-    text = str(exc)
-    if ":" in text and "Errno" in text:
-        text = text.split("]", 1)[-1].split(":", 1)[0].strip()
-    return text[:120] or type(exc).__name__
+    except Exception as exc:
+        return describe_media_error(exc)
+    return media_failure("no_frame")
 
 
 # --- poster ------------------------------------------------------------------
@@ -328,13 +340,18 @@ def make_poster(
     """A JPEG about ``width`` px wide: a frame near ``at_s`` seconds, or the photo itself."""
     from PIL import Image, ImageOps
 
-    if kind == "photo":
-        with Image.open(path) as source:
-            image = ImageOps.exif_transpose(source).convert("RGB")
-    elif kind == "video":
-        image = _video_frame(path, at_s)
-    else:
-        raise ValueError(f"no poster for kind {kind!r}")
+    if kind not in ("photo", "video"):
+        raise ValueError(f"no poster for kind {kind!r}")  # a caller's mistake, not bad media
+    try:
+        if kind == "photo":
+            with Image.open(path) as source:
+                image = ImageOps.exif_transpose(source).convert("RGB")
+        else:
+            image = _video_frame(path, at_s)
+    except MediaReadError:
+        raise
+    except Exception as exc:
+        raise MediaReadError(describe_media_error(exc)) from exc
     if image.width > width:
         height = max(1, round(image.height * width / image.width))
         image = image.resize((width, height), Image.Resampling.LANCZOS)
@@ -343,15 +360,21 @@ def make_poster(
     return out.getvalue(), image.width, image.height
 
 
+def _main_video_stream(container):
+    """The first video stream that is not an attached cover picture."""
+    import av
+
+    for stream in container.streams.video:
+        if not (stream.disposition & av.stream.Disposition.attached_pic):
+            return stream
+    raise MediaReadError(media_failure("no_frame"))
+
+
 def _video_frame(path, at_s: float):
     import av
 
     with av.open(str(path)) as container:
-        stream = next(
-            s
-            for s in container.streams.video
-            if not (s.disposition & av.stream.Disposition.attached_pic)
-        )
+        stream = _main_video_stream(container)
         stream.thread_type = "AUTO"
         duration = container.duration / av.time_base if container.duration else None
         target = min(at_s, duration / 2) if duration else 0.0
@@ -367,7 +390,7 @@ def _video_frame(path, at_s: float):
             if frame.time is None or frame.time >= target - 0.001:
                 return frame.to_image()
         if first is None:
-            raise ValueError("no decodable video frame")
+            raise MediaReadError(media_failure("no_frame"))
         return first.to_image()
 
 
@@ -388,15 +411,21 @@ def transcode_proxy(
     max_height: int = PROXY_MAX_HEIGHT,
     preset: str = "veryfast",
 ) -> tuple[int, int]:
-    """H.264/AAC MP4 (faststart) at most ``max_height`` lines; returns (width, height)."""
+    """H.264/AAC MP4 (faststart) at most ``max_height`` lines; returns (width, height).
+
+    Raises ``MediaReadError`` (Chinese message, the library's words in ``failure.technical``).
+    """
+    try:
+        return _transcode(src, dst, max_height=max_height, preset=preset)
+    except Exception as exc:
+        raise MediaReadError(describe_media_error(exc)) from exc
+
+
+def _transcode(src, dst, *, max_height: int, preset: str) -> tuple[int, int]:
     import av
 
     with av.open(str(src)) as source:
-        vin = next(
-            s
-            for s in source.streams.video
-            if not (s.disposition & av.stream.Disposition.attached_pic)
-        )
+        vin = _main_video_stream(source)
         vin.thread_type = "AUTO"
         ain = source.streams.audio[0] if source.streams.audio else None
         width, height = _proxy_size(vin.codec_context.width, vin.codec_context.height, max_height)

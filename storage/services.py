@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import DomainError
 from custody.choices import EventCode
 from custody.services import record_event
 from storage.backends import get_vault, vault_for
 from storage.backends.base import Area, StoredResult
 from storage.choices import FixityStatus
 from storage.models import FixityCheck, StoredObject
+
+logger = logging.getLogger(__name__)
 
 
 def register_stored_object(result: StoredResult, *, area: Area, actor) -> StoredObject:
@@ -75,7 +80,9 @@ def run_fixity_check(obj: StoredObject, *, actor=None, trigger: str = "scheduled
         outcome = vault_for(obj).verify(obj.key, obj.digests)
         status, detail, actual = FixityStatus(outcome.status), outcome.detail, outcome.actual
     except Exception as exc:  # a check that could not run still leaves a result
-        status, detail, actual = FixityStatus.NOT_RUN, _("校验未能执行：%(reason)s") % {"reason": exc}, None
+        logger.exception("fixity check of %s could not run", obj.key)
+        reason = exc.message if isinstance(exc, DomainError) and exc.message else _("读取文件库时出错，详见系统日志")
+        status, detail, actual = FixityStatus.NOT_RUN, _("校验未能执行：%(reason)s") % {"reason": reason}, None
     now = timezone.now()
     with transaction.atomic():
         check = FixityCheck.objects.create(

@@ -2,118 +2,50 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from django import template
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 
-from recordings.models import Recording
+from web.templatetags.event_details import summary_lines, technical_json
+from web.templatetags.media_labels import format_name, mime_label
 
 register = template.Library()
-
-# Chinese labels for detail keys that appear in custody events.
-_DETAIL_LABELS = {
-    "filename": _lazy("文件名"),
-    "sha256": _lazy("SHA-256"),
-    "sm3": _lazy("SM3"),
-    "size": _lazy("大小"),
-    "media_kind": _lazy("类型"),
-    "start_time": _lazy("开始时间"),
-    "end_time": _lazy("结束时间"),
-    "upload_deadline": _lazy("上传期限"),
-    "on_time": _lazy("按时"),
-    "flagged": _lazy("异常"),
-    "flag_reason": _lazy("异常原因"),
-    "purpose": _lazy("事由"),
-    "approval_ref": _lazy("审批依据"),
-    "access_entry": _lazy("登记号"),
-    "key": _lazy("对象键"),
-    "write_verified": _lazy("写后复核"),
-    "status": _lazy("结果"),
-    "detail": _lazy("说明"),
-    "trigger": _lazy("触发方式"),
-    "ip": _lazy("IP"),
-    "reason": _lazy("原因"),
-    "kind": _lazy("类型"),
-    "mime_type": _lazy("MIME 类型"),
-    "source": _lazy("来源"),
-    "message": _lazy("说明"),
-}
-
-# Keys whose values are internal references or too long to be useful in a summary.
-_SKIPPED_KEYS = {
-    "before",
-    "after",
-    "user_agent",
-    "expected",
-    "actual",
-    "key",
-    "steps",
-    "metadata",
-    "raw_filename",
-    "stored_object",
-    "ingest_item",
-    "access_entry",
-}
-
-
-def _field_label(name: str) -> str:
-    try:
-        return str(Recording._meta.get_field(name).verbose_name)
-    except Exception:
-        return str(_DETAIL_LABELS.get(name, name))
-
-
-def _value_label(name: str, value):
-    """Stored codes shown with their Chinese labels (media kind, derivative kind)."""
-    from recordings.choices import DerivativeKind, MediaKind
-
-    choices = {"media_kind": MediaKind, "kind": DerivativeKind}.get(name)
-    if choices is not None and value in choices.values:
-        return str(choices(value).label)
-    return value
-
-
-def _short(value) -> str:
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, bool):
-        return _("是") if value else _("否")
-    if isinstance(value, str):
-        parsed = parse_datetime(value) if len(value) >= 16 and value[4:5] == "-" else None
-        if parsed is not None:
-            if timezone.is_aware(parsed):
-                parsed = timezone.localtime(parsed)
-            return parsed.strftime("%Y-%m-%d %H:%M:%S")
-        if len(value) == 64 and all(c in "0123456789abcdef" for c in value):
-            return value[:12] + "…"
-        return value if len(value) <= 60 else value[:60] + "…"
-    if isinstance(value, dict | list):
-        text = str(value)
-        return text if len(text) <= 60 else text[:60] + "…"
-    return str(value)
 
 
 @register.filter
 def event_summary(details) -> list[str]:
-    """A few readable lines for a custody event's details (before → after first)."""
-    if not isinstance(details, dict) or not details:
-        return []
-    lines = []
-    before, after = details.get("before"), details.get("after")
-    if isinstance(before, dict) and isinstance(after, dict):
-        for name in after:
-            lines.append(
-                f"{_field_label(name)}：{_short(before.get(name))} → {_short(after[name])}"
-            )
-    for name, value in details.items():
-        if name in _SKIPPED_KEYS or value in ("", None):
-            continue
-        lines.append(f"{_field_label(name)}：{_short(_value_label(name, value))}")
-    return lines[:8]
+    """Readable ``label：value`` lines for a custody event's details, all in Chinese.
+
+    Technical and unknown keys are left out here; ``event_technical`` shows them.
+    """
+    return summary_lines(details)
+
+
+@register.filter
+def event_technical(event) -> str:
+    """The stored event (details, hashes, request id) as JSON, for the 技术细节 disclosure."""
+    return technical_json(event)
+
+
+@register.filter
+def technical_data(value) -> str:
+    """Stored technical data (e.g. ``recording.probe``, the library's own words) as JSON, for a
+    "技术细节" disclosure; never for the main text."""
+    return json.dumps(value, ensure_ascii=False, indent=2, default=str, sort_keys=True)
+
+
+@register.filter
+def media_format(code) -> str:
+    """A stored container or codec code as people name it: ``hevc`` → ``H.265``."""
+    return format_name(code)
+
+
+@register.filter
+def media_type(mime_type) -> str:
+    """A MIME type in Chinese: ``image/jpeg`` → ``JPEG 图片``."""
+    return mime_label(mime_type)
 
 
 @register.filter

@@ -6,7 +6,9 @@ from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -20,8 +22,9 @@ from web.forms import LoginForm, PasswordChangeForm
 
 
 def _safe_next(request) -> str:
+    """A local path to continue to after signing in, or "" (never a view name or another host)."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
@@ -34,7 +37,7 @@ def _safe_next(request) -> str:
 @require_http_methods(["GET", "POST"])
 def login_view(request):
     if request.user.is_authenticated and request.method == "GET":
-        return redirect(_safe_next(request) or "web:home")
+        return HttpResponseRedirect(_safe_next(request) or reverse("web:home"))
     form = LoginForm(request.POST or None)
     error = ""
     if request.method == "POST" and form.is_valid():
@@ -49,7 +52,7 @@ def login_view(request):
         else:
             if person.must_change_password:
                 return redirect("web:password_change")
-            return redirect(_safe_next(request) or "web:home")
+            return HttpResponseRedirect(_safe_next(request) or reverse("web:home"))
     status = 400 if request.method == "POST" else 200
     return render(
         request,

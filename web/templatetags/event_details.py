@@ -1,0 +1,290 @@
+"""Custody event details, read by people: every key and every value in Chinese.
+
+The custody log stores details as written by the services (English keys, stored codes, ISO
+times, hashes). Here each key a person may read has a label and a way to show its value:
+stored codes through the existing TextChoices' labels, booleans as 是/否, sizes with units,
+times in local time. Keys marked technical (hashes, object keys, ids, client metadata) and any
+key not listed here are shown only in the "技术细节" disclosure (``technical_json``), never
+as raw English in the summary.
+
+Not a template library (no ``register``): ``web_ui`` exposes these as filters.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import models
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from access.choices import AccessAction
+from core.choices import CheckStatus, CheckTrigger
+from ingest.choices import IngestSource
+from orgs.choices import DepartmentLevel, Role
+from recordings.choices import DerivativeKind, LateReason, MediaKind, TimeSource
+
+MAX_TEXT = 120
+
+
+class UploadEndReason(models.TextChoices):
+    """Why an upload ended without a record: the ``reason`` codes of ingest's upload events."""
+
+    CLIENT = "client", gettext_lazy("上传人取消")
+    EXPIRED = "expired", gettext_lazy("超时未续传，已过期")
+    DECLARED_SHA256_MISMATCH = (
+        "declared_sha256_mismatch",
+        gettext_lazy("收到内容的 SHA-256 与上传前声明的不一致"),
+    )
+
+
+# --- value formatters: each takes the stored value and returns Chinese text -----------------
+
+
+def _text(value) -> str:
+    text = str(value).strip()
+    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + "…"
+
+
+def _yes_no(value) -> str:
+    if value is None:
+        return _("未确定")
+    return _("是") if value else _("否")
+
+
+def _size(value) -> str:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return _("（取值无法识别，见技术细节）")
+    if number < 1024:
+        return _("%(n)s 字节") % {"n": f"{number:,}"}
+    return _("%(size)s（%(n)s 字节）") % {"size": filesizeformat(number), "n": f"{number:,}"}
+
+
+def _count(value) -> str:
+    try:
+        return f"{int(value):,}"
+    except (TypeError, ValueError):
+        return _("（取值无法识别，见技术细节）")
+
+
+def _seq(value) -> str:
+    try:
+        return f"#{int(value)}"
+    except (TypeError, ValueError):
+        return _("（取值无法识别，见技术细节）")
+
+
+def local_time_text(value) -> str:
+    """An ISO string or datetime in the platform's local time, to the second."""
+    parsed = value if isinstance(value, datetime) else None
+    if parsed is None and isinstance(value, str):
+        try:
+            parsed = parse_datetime(value)
+        except ValueError:
+            parsed = None
+    if parsed is None:
+        return _("（时间无法识别，见技术细节）")
+    if timezone.is_aware(parsed):
+        parsed = timezone.localtime(parsed)
+    return parsed.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _choice(choices: type[models.TextChoices]) -> Callable[[object], str]:
+    def show(value) -> str:
+        if value in choices.values:
+            return str(choices(value).label)
+        return _("其他取值（见技术细节）")
+
+    return show
+
+
+def _reason(value) -> str:
+    """A stored reason code (upload events) or a Chinese sentence (ingest flagged / failed)."""
+    if value in UploadEndReason.values:
+        return str(UploadEndReason(value).label)
+    return _text(value)
+
+
+def _flags(value) -> str:
+    """``[{"code": ..., "message": <Chinese>}]``: the messages, never the codes."""
+    if not value:
+        return _("无")
+    if not isinstance(value, list):
+        return _("（取值无法识别，见技术细节）")
+    messages = [str(f.get("message", "")).strip() for f in value if isinstance(f, dict)]
+    return _text("；".join(m for m in messages if m)) or _("（见技术细节）")
+
+
+@dataclass(frozen=True)
+class Field:
+    label: object  # a lazy translation
+    show: Callable[[object], str] = _text
+
+
+# Every details key written by a record_event(...) call, shown to people. A test parses the
+# codebase's record_event calls and fails when a key is neither here nor in TECHNICAL_KEYS.
+FIELDS: dict[str, Field] = {
+    # files and media
+    "filename": Field(gettext_lazy("文件名")),
+    "size": Field(gettext_lazy("大小"), _size),
+    "length": Field(gettext_lazy("文件大小"), _size),
+    "offset": Field(gettext_lazy("已接收"), _size),
+    "media_kind": Field(gettext_lazy("类型"), _choice(MediaKind)),
+    "kind": Field(gettext_lazy("衍生资料类型"), _choice(DerivativeKind)),
+    "source": Field(gettext_lazy("来源"), _choice(IngestSource)),
+    # times
+    "start_time": Field(gettext_lazy("开始时间"), local_time_text),
+    "end_time": Field(gettext_lazy("结束时间"), local_time_text),
+    "upload_deadline": Field(gettext_lazy("上传期限"), local_time_text),
+    "expires_at": Field(gettext_lazy("续传期限"), local_time_text),
+    # the catalogue entry
+    "on_time": Field(gettext_lazy("按时上传"), _yes_no),
+    "flagged": Field(gettext_lazy("异常标记"), _yes_no),
+    "flag_reason": Field(gettext_lazy("异常原因")),
+    "flags": Field(gettext_lazy("异常项"), _flags),
+    "reason": Field(gettext_lazy("原因"), _reason),
+    # access
+    "purpose": Field(gettext_lazy("事由")),
+    "approval_ref": Field(gettext_lazy("审批依据")),
+    "action": Field(gettext_lazy("方式"), _choice(AccessAction)),
+    # checks
+    "status": Field(gettext_lazy("结果"), _choice(CheckStatus)),
+    "trigger": Field(gettext_lazy("触发方式"), _choice(CheckTrigger)),
+    "detail": Field(gettext_lazy("说明")),
+    "write_verified": Field(gettext_lazy("写入后已复核"), _yes_no),
+    "last_seq": Field(gettext_lazy("校验至事件"), _seq),
+    "first_broken_seq": Field(gettext_lazy("首个断开的事件"), _seq),
+    "findings": Field(gettext_lazy("发现问题（项）"), _count),
+    # people, departments, units, tokens
+    "ip": Field(gettext_lazy("IP 地址")),
+    "username": Field(gettext_lazy("账号")),
+    "full_name": Field(gettext_lazy("姓名")),
+    "badge_number": Field(gettext_lazy("执法证号")),
+    "one_time_password": Field(gettext_lazy("已发一次性密码"), _yes_no),
+    "role": Field(gettext_lazy("角色"), _choice(Role)),
+    "name": Field(gettext_lazy("名称")),
+    "code": Field(gettext_lazy("代码")),
+    "level": Field(gettext_lazy("层级"), _choice(DepartmentLevel)),
+    "parent_name": Field(gettext_lazy("上级部门")),
+    "department_name": Field(gettext_lazy("所属部门")),
+}
+
+# Keys that are only for technicians and auditors: digests, object keys, database ids, the
+# client's raw metadata and user agent, pipeline step records. Shown in 技术细节 only.
+TECHNICAL_KEYS = frozenset(
+    {
+        "sha256",
+        "sm3",
+        "declared_sha256",
+        "last_hash",
+        "key",
+        "expected",
+        "actual",
+        "mime_type",
+        "raw_filename",
+        "metadata",
+        "steps",
+        "user_agent",
+        "ingest_item",
+        "stored_object",
+        "access_entry",
+        "uploaded_by",
+        "token",
+        "prefix",
+        "parent",
+        "department",
+        "unit",
+        "role_label",  # the role's label at the time; ``role`` is shown from Role's labels
+    }
+)
+
+# before/after of recordings.metadata_changed and ingest.late_reason: Recording fields, plus
+# the derived ones the services add (time_source, flags).
+_CHANGE_FIELDS: dict[str, Field] = {
+    "flags": FIELDS["flags"],
+    "time_source": Field(gettext_lazy("时间来源"), _choice(TimeSource)),
+    "late_reason": Field(gettext_lazy("逾期原因"), _choice(LateReason)),
+}
+
+
+def _recording_field(name: str) -> Field | None:
+    from recordings.models import Recording
+
+    if name in _CHANGE_FIELDS:
+        return _CHANGE_FIELDS[name]
+    try:
+        field = Recording._meta.get_field(name)
+    except Exception:
+        return None
+    if getattr(field, "choices", None):
+        mapping = {str(k): v for k, v in field.flatchoices}
+
+        def show(value, mapping=mapping) -> str:
+            if value in (None, ""):
+                return "—"
+            label = mapping.get(str(value))
+            return str(label) if label is not None else _("其他取值（见技术细节）")
+
+        return Field(field.verbose_name, show)
+    if isinstance(field, models.DateTimeField):
+        return Field(field.verbose_name, local_time_text)
+    if isinstance(field, models.BooleanField):
+        return Field(field.verbose_name, _yes_no)
+    if isinstance(field, models.CharField | models.TextField):
+        return Field(field.verbose_name, _text)
+    return None  # relations, JSON, numbers: technical
+
+
+def _blank(value) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def _change_value(field: Field, value) -> str:
+    if _blank(value):
+        return _("无") if field.show is _flags else "—"
+    return field.show(value)
+
+
+def summary_lines(details) -> list[str]:
+    """``label：value`` lines for people; before → after first, then the listed keys."""
+    if not isinstance(details, dict) or not details:
+        return []
+    lines: list[str] = []
+    before, after = details.get("before"), details.get("after")
+    if isinstance(before, dict) and isinstance(after, dict):
+        for name in dict.fromkeys([*after, *before]):
+            field = _recording_field(name)
+            if field is None:
+                continue
+            old, new = _change_value(field, before.get(name)), _change_value(field, after.get(name))
+            lines.append(f"{field.label}：{old} → {new}")
+    for name, value in details.items():
+        field = FIELDS.get(name)
+        if field is None:
+            continue  # technical or unknown: only in 技术细节
+        if _blank(value) and name != "on_time":  # an unknown timeliness is worth saying
+            continue
+        lines.append(f"{field.label}：{field.show(value)}")
+    return lines
+
+
+def technical_json(event) -> str:
+    """Everything an auditor needs to re-check the event, as stored (keys stay English)."""
+    data = {
+        "seq": event.seq,
+        "action": event.action,
+        "subject": f"{event.subject_type}:{event.subject_id}",
+        "request_id": event.request_id,
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+        "details": event.details,
+    }
+    return json.dumps(data, ensure_ascii=False, indent=2, default=str)
