@@ -49,6 +49,17 @@ def test_login_next_parameter_is_followed_only_for_local_paths(client, unit):
     assert response["Location"] == reverse("web:recording_list")
 
 
+@pytest.mark.parametrize("target", ["foo", "web:home", "recordings", "//evil.example/x", "\x00"])
+def test_login_next_that_is_not_a_local_path_goes_home_never_500(client, unit, target):
+    make_person("officer", unit=unit, username="wangwu", password="Correct-horse-2026")
+    data = {"username": "wangwu", "password": "Correct-horse-2026", "next": target}
+    response = client.post(reverse("web:login"), data)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("web:home")
+    again = client.get(reverse("web:login"), {"next": target})  # already signed in
+    assert again.status_code == 302 and again["Location"] == reverse("web:home")
+
+
 def test_anonymous_page_request_redirects_to_login(client, db):
     response = client.get(reverse("web:recording_list"))
     assert response.status_code == 302
