@@ -37,6 +37,9 @@ class IngestItemOut(Schema):
     sha256: str = Field(description="入库时计算的 SHA-256")
     sm3: str = Field(description="入库时计算的 SM3")
     declared_sha256: str = Field(description="客户端声明的 SHA-256")
+    client_metadata: dict[str, str] = Field(
+        description="上传时客户端附带、平台不认识的元数据键及其值（原样保存，平台不解读）"
+    )
     upload_id: UUID | None
     recording_id: int | None = Field(description="入库后的记录编号")
     duplicate_of_id: int | None = Field(description="与已有记录重复时，指向该记录")
@@ -61,7 +64,7 @@ class IngestItemPage(PageMeta):
 
 @router.get("", response={200: IngestItemPage, **_ERRORS}, summary="入库项列表")
 def list_ingest_items_endpoint(request, filters: Query[IngestFilterIn], page: Query[PageParams]):
-    """当前账号上传的文件及其入库状态（记录仪管理员、采集机构负责人还可看到本机构的），新的在前。"""
+    """按角色范围列出入库项及其状态，新的在前：本人上传的，以及本人可查看的记录的入库项；记录仪管理员、采集机构负责人还可看到本机构人员上传的，部门负责人可看到本部门的。"""
     qs = list_ingest_items(request.auth)
     if filters.status:
         qs = qs.filter(status=filters.status)

@@ -21,10 +21,11 @@ MAX_DISPLAY = 255
 
 
 def raw_filename_text(value: bytes | str) -> str:
-    """The exact value given, as text: bytes that are not valid UTF-8 become ``\\xNN``."""
+    """The exact value given, as text: bytes that are not valid UTF-8 become ``\\xNN``,
+    and so do NUL and lone surrogates (no database text column can hold them)."""
     if isinstance(value, str):
-        return value
-    return value.decode("utf-8", errors="backslashreplace")
+        value = value.encode("utf-8", errors="backslashreplace")  # lone surrogates → \\udcNN
+    return value.decode("utf-8", errors="backslashreplace").replace("\x00", "\\x00")
 
 
 def decode_filename(value: bytes | str) -> str:

@@ -7,8 +7,10 @@ import unicodedata
 
 from django.utils.translation import gettext as _
 
+from core.bounds import parse_id
 from ingest.errors import InvalidUploadError
 from ingest.filenames import DeviceFilename
+from orgs.models import Person, Unit
 from recordings.choices import LateReason, TimeSource
 from recordings.data import MediaInfo, RecordingMetadata
 
@@ -32,8 +34,12 @@ KNOWN_KEYS = set(TEXT_FIELDS) | {
     "late_reason",
     "sha256",
     "important",
+    "batch",
 }
+MAX_OFFICERS = 50  # people named on one file; more is a mistake, not a recording
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+# The upload page's batch id ("本次上传"): a token minted per page view.
+_BATCH = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 def _text(value, *, multiline: bool = False) -> str:
@@ -42,28 +48,60 @@ def _text(value, *, multiline: bool = False) -> str:
     value = unicodedata.normalize("NFC", str(value))
     allowed = {"\n", "\t"} if multiline else set()
     return "".join(
-        ch for ch in value if ch in allowed or unicodedata.category(ch) not in ("Cc", "Cf")
+        ch for ch in value if ch in allowed or unicodedata.category(ch) not in ("Cc", "Cf", "Cs")
     ).strip()
 
 
-def _int(value, label: str) -> int:
-    try:
-        number = int(_text(value))
-    except (TypeError, ValueError):
-        raise InvalidUploadError(_("%(label)s 必须是数字。") % {"label": label}) from None
-    if number <= 0:
-        raise InvalidUploadError(_("%(label)s 必须是正整数。") % {"label": label})
+def _id(value, label: str) -> int:
+    """A database id (core.bounds.parse_id), else a 400 that says which value is wrong."""
+    number = parse_id(value if isinstance(value, int) else _text(value))
+    if number is None:
+        shown = _text(value) if isinstance(value, (bytes, str)) else str(value)
+        if len(shown) > 24:
+            shown = shown[:24] + "…"
+        raise InvalidUploadError(
+            _("%(label)s“%(value)s”无效：须为正整数编号。") % {"label": label, "value": shown}
+        )
     return number
+
+
+def _escaped(value: str) -> str:
+    """Text that any database keeps as given: control characters and lone surrogates as \\xNN."""
+    out = []
+    for ch in value:
+        category = unicodedata.category(ch)
+        if (category == "Cc" and ch not in "\t\n\r") or category == "Cs":
+            out.append(f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def client_metadata(values: dict) -> dict[str, str]:
+    """Upload-Metadata keys the platform does not know, kept as the client sent them (tus).
+
+    Values are bytes in tus; they are kept as text (invalid UTF-8 as ``\\xNN``), never
+    interpreted. The exact header is kept beside them on the upload.
+    """
+    kept: dict[str, str] = {}
+    for key, value in values.items():
+        if key in KNOWN_KEYS:
+            continue
+        if isinstance(value, bytes):
+            text = value.decode("utf-8", errors="backslashreplace")
+        else:
+            text = value if isinstance(value, str) else str(value)
+        kept[_escaped(str(key))] = _escaped(text)
+    return kept
 
 
 def clean_metadata(values: dict, *, actor) -> dict:
     """Validate upload metadata (tus ``Upload-Metadata`` or a local caller's dict).
 
     Returns a JSON-safe dict with only known keys; ``filename`` is handled by
-    the caller (display name and raw name are kept apart).
+    the caller (display name and raw name are kept apart); unknown keys are the
+    client's own (``client_metadata``).
     """
-    from orgs.models import Person, Unit
-
     cleaned: dict = {}
     for key, limit in TEXT_FIELDS.items():
         if key in values and values[key] not in (None, ""):
@@ -76,7 +114,7 @@ def clean_metadata(values: dict, *, actor) -> dict:
                 cleaned[key] = text
     unit_id = values.get("unit_id")
     if unit_id not in (None, ""):
-        unit_id = _int(unit_id, _("采集机构编号"))
+        unit_id = _id(unit_id, _("采集机构编号"))
         unit = Unit.objects.filter(pk=unit_id).first()
         if unit is None:
             raise InvalidUploadError(_("所选采集机构不存在。"))
@@ -96,7 +134,11 @@ def clean_metadata(values: dict, *, actor) -> dict:
             parts = [p for p in re.split(r"[,，\s]+", _text(officer_ids)) if p]
         else:
             parts = list(officer_ids)
-        ids = sorted({_int(p, _("执法人员编号")) for p in parts})
+        if len(parts) > MAX_OFFICERS:
+            raise InvalidUploadError(
+                _("一次最多可关联 %(n)s 名执法人员。") % {"n": MAX_OFFICERS}
+            )
+        ids = sorted({_id(p, _("执法人员编号")) for p in parts})
         found = set(Person.objects.filter(pk__in=ids).values_list("pk", flat=True))
         if found != set(ids):
             raise InvalidUploadError(_("所选执法人员不存在。"))
@@ -116,6 +158,11 @@ def clean_metadata(values: dict, *, actor) -> dict:
     important = _text(values.get("important") or "").lower()
     if important in ("1", "true", "yes", "on"):
         cleaned["important"] = True
+    batch = _text(values.get("batch") or "")
+    if batch:
+        if not _BATCH.match(batch):
+            raise InvalidUploadError(_("上传批次编号格式无效。"))
+        cleaned["batch"] = batch
     return cleaned
 
 

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.digests import Digests
 from ingest.choices import IngestSource, IngestStatus, UploadStatus
 
 
@@ -26,6 +27,10 @@ class Upload(models.Model):
     filename = models.CharField(_("文件名"), max_length=255, blank=True)
     raw_filename = models.TextField(_("原样文件名"), blank=True)
     metadata = models.JSONField(_("元数据"), default=dict, blank=True)
+    # tus creation extension: HEAD answers the Upload-Metadata header exactly as sent.
+    metadata_header = models.TextField(_("原样元数据请求头"), blank=True)
+    # Upload-Metadata keys the platform does not know: the client's own, kept, not interpreted.
+    client_metadata = models.JSONField(_("客户端附加信息"), default=dict, blank=True)
     status = models.CharField(
         _("状态"), max_length=16, choices=UploadStatus.choices, default=UploadStatus.RECEIVING
     )
@@ -60,6 +65,7 @@ class IngestItem(models.Model):
     raw_filename = models.TextField(_("原样文件名"), blank=True)
     size = models.BigIntegerField(_("大小"), default=0)
     metadata = models.JSONField(_("上传时填写的信息"), default=dict, blank=True)
+    client_metadata = models.JSONField(_("客户端附加信息"), default=dict, blank=True)
     declared_sha256 = models.CharField(_("客户端声明的 SHA-256"), max_length=64, blank=True)
     # Digests computed while the bytes were written (ING-2), recorded before the
     # upload is acknowledged; the store step commits the staging file under them.
@@ -112,9 +118,7 @@ class IngestItem(models.Model):
         return self.filename
 
     @property
-    def digests(self):
-        from core.digests import Digests
-
+    def digests(self) -> Digests:
         return Digests(sha256=self.sha256, sm3=self.sm3, size=self.size)
 
     @property

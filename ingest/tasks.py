@@ -1,44 +1,80 @@
-"""Thin Huey tasks: they take ids and call services (habit 2)."""
+"""The queue edge: thin Huey tasks that take ids (habit 2), and the enqueue helpers.
+
+Services change state and the pipeline orchestrates; neither enqueues anything.
+Work they report (a finished upload, a pipeline's follow-ups) is enqueued here,
+after the transaction that made it commits.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from functools import partial
+
+from django.db import transaction
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from core.context import correlation, get_request_id
+from ingest import services
+from ingest.pipeline import FollowUp, FollowUpKind, PipelineRun, run_pipeline
 
 
 @db_task()
 def run_ingest_item_task(item_id: int, request_id: str = "") -> None:
-    from ingest.pipeline import run_pipeline
-
     with correlation(request_id or None):
-        run_pipeline(item_id)
+        process_item(item_id)
 
 
 @db_task()
 def make_proxy_task(recording_id: int, request_id: str = "") -> None:
-    from ingest.services import create_proxy
-
     with correlation(request_id or None):
-        create_proxy(recording_id)
+        services.create_proxy(recording_id)
+
+
+def process_item(item_id: int) -> PipelineRun:
+    """Run the pipeline for one item now, then enqueue what its steps asked for."""
+    run = run_pipeline(item_id)
+    enqueue_followups(run.followups)
+    return run
+
+
+def enqueue_pipeline(item_id: int) -> None:
+    run_ingest_item_task(item_id, request_id=get_request_id())
+
+
+def enqueue_pipeline_on_commit(item_id: int) -> None:
+    """A received item is processed once the transaction that recorded it commits."""
+    transaction.on_commit(partial(enqueue_pipeline, item_id))
 
 
 def enqueue_proxy(recording_id: int) -> None:
     make_proxy_task(recording_id, request_id=get_request_id())
 
 
+_ENQUEUE = {FollowUpKind.PROXY: enqueue_proxy}  # every FollowUpKind has its task here
+
+
+def enqueue_followups(followups: Iterable[FollowUp]) -> None:
+    """Each follow-up becomes a task after commit (at once when no transaction is open)."""
+    for followup in followups:
+        transaction.on_commit(partial(_ENQUEUE[followup.kind], followup.object_id))
+
+
+def requeue_stalled_items(*, now=None) -> int:
+    """Items whose task was lost (a crash, a queue outage) are run again; steps are idempotent."""
+    ids = services.stalled_item_ids(now=now)
+    for item_id in ids:
+        enqueue_pipeline(item_id)
+    return len(ids)
+
+
 @db_periodic_task(crontab(minute="*/15"))
 def expire_stale_uploads_task() -> None:
-    from ingest.services import expire_stale_uploads
-
     with correlation():
-        expire_stale_uploads()
+        services.expire_stale_uploads()
 
 
 @db_periodic_task(crontab(minute="*/10"))
 def requeue_stalled_items_task() -> None:
-    from ingest.services import requeue_stalled_items
-
     with correlation():
         requeue_stalled_items()

@@ -14,13 +14,25 @@ TUS_VERSION = "1.0.0"
 TUS_EXTENSIONS = "creation,creation-with-upload,termination,checksum,expiration"
 CHECKSUM_ALGORITHMS = ("sha256", "sha1", "md5")
 OFFSET_CONTENT_TYPE = "application/offset+octet-stream"
+# gunicorn refuses longer header fields (limit_request_field_size); other servers may not.
+MAX_METADATA_HEADER = 8190
 
 
 def parse_metadata(header: str) -> dict[str, bytes]:
-    """``Upload-Metadata: key base64,key2 base64`` → {key: raw bytes} (bytes may be any encoding)."""
+    """``Upload-Metadata: key base64,key2 base64`` → {key: raw bytes} (bytes may be any encoding).
+
+    The header is kept as sent and answered back on HEAD, so it must be printable ASCII
+    (the spec says keys SHOULD be ASCII; values are Base64) and of a bounded length.
+    """
     result: dict[str, bytes] = {}
     if not header or not header.strip():
         return result
+    if len(header) > MAX_METADATA_HEADER:
+        raise InvalidUploadError(
+            _("Upload-Metadata 过长（最多 %(limit)s 个字符）。") % {"limit": MAX_METADATA_HEADER}
+        )
+    if any(not (" " <= ch <= "~") for ch in header):
+        raise InvalidUploadError(_("Upload-Metadata 只能包含可打印的 ASCII 字符。"))
     for pair in header.split(","):
         pair = pair.strip()
         if not pair:

@@ -5,7 +5,11 @@ Plain Django views: the PATCH body is read from the request stream in 4 MiB
 chunks and never through ``request.body`` / ``request.POST``, so under
 gunicorn (WSGI) it flows straight from the socket into the vault.
 Authentication: a browser session (CSRF token in ``X-CSRFToken``) or
-``Authorization: Bearer <token>``.
+``Authorization: Bearer <token>``. ``X-HTTP-Method-Override`` is honoured on any
+method. Deliberate deviations from the spec are listed in the README (tus section).
+
+This is an edge: it calls services for state changes and enqueues the pipeline
+(``ingest.tasks``) for an upload a PATCH completed, after commit.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from api.auth import authenticate_token
 from core.errors import DomainError
-from ingest import services
+from ingest import services, streams, tasks
 from ingest.choices import IngestSource, UploadStatus
 from ingest.errors import (
     CsrfFailedError,
@@ -112,9 +116,14 @@ def _error(request, exc: DomainError, upload: Upload | None = None) -> HttpRespo
 
 
 def _method(request) -> str:
-    override = request.headers.get("X-HTTP-Method-Override", "").upper()
-    if request.method == "POST" and override in ("PATCH", "DELETE", "HEAD"):
-        return override
+    """The effective method: ``X-HTTP-Method-Override`` wins on any request, as in tusd.
+
+    It replaces ``request.method`` itself, so the CSRF check judges the method that runs
+    (a GET overridden to PATCH is checked like a PATCH).
+    """
+    override = request.headers.get("X-HTTP-Method-Override", "").strip().upper()
+    if override:
+        request.method = override
     return request.method
 
 
@@ -150,7 +159,7 @@ def _body_chunks(request):
     else:
         return
     while True:
-        chunk = stream.read(services.READ_CHUNK)
+        chunk = stream.read(streams.READ_CHUNK)
         if not chunk:
             return
         yield chunk
@@ -167,7 +176,7 @@ def _append(request, upload: Upload, actor, offset: int):
         raise UnsupportedMediaTypeError(
             _("Content-Type 必须为 %(type)s。") % {"type": OFFSET_CONTENT_TYPE}
         )
-    return services.append_to_upload(
+    result = services.append_to_upload(
         upload,
         actor=actor,
         offset=offset,
@@ -175,6 +184,9 @@ def _append(request, upload: Upload, actor, offset: int):
         checksum=parse_checksum(request.headers.get("Upload-Checksum", "")),
         content_length=_content_length(request),
     )
+    if result.completed:
+        tasks.enqueue_pipeline_on_commit(result.item.pk)
+    return result
 
 
 def _with_result(response: HttpResponse, result) -> HttpResponse:
@@ -220,8 +232,11 @@ def upload_collection(request):
             _("不支持延后声明文件大小（Upload-Defer-Length），请提供 Upload-Length。")
         )
     length = parse_non_negative(request.headers.get("Upload-Length"), "Upload-Length")
-    metadata = parse_metadata(request.headers.get("Upload-Metadata", ""))
-    upload = services.create_upload(actor=actor, length=length, metadata=metadata, source=source)
+    header = request.headers.get("Upload-Metadata", "")
+    metadata = parse_metadata(header)
+    upload = services.create_upload(
+        actor=actor, length=length, metadata=metadata, source=source, metadata_header=header
+    )
     request._tus_upload = upload
     location = reverse("ingest:upload", args=[upload.pk])
     response = HttpResponse(status=201)
@@ -253,7 +268,10 @@ def upload_resource(request, upload_id):
     request._tus_upload = upload
     if method == "HEAD":
         upload = services.current_upload_state(upload)
-        return _base_headers(_upload_headers(HttpResponse(status=200), upload))
+        response = _upload_headers(HttpResponse(status=200), upload)
+        if upload.metadata_header:
+            response["Upload-Metadata"] = upload.metadata_header  # as sent at creation
+        return _base_headers(response)
     if method == "DELETE":
         services.terminate_upload(upload, actor=actor)
         return _base_headers(HttpResponse(status=204))

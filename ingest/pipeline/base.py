@@ -4,11 +4,15 @@ A step says whether it applies (``can_run``), does one thing (``run``), and
 tidies up after itself whatever happened (``cleanup``). To end the pipeline
 early with a final status it raises ``StopPipeline``. A step marked
 ``required = False`` may fail without failing the item (poster, proxy).
+
+A step never enqueues work itself: it appends a ``FollowUp`` to
+``ctx.followups`` and the queue edge (``ingest.tasks``) enqueues it after commit.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -26,6 +30,18 @@ class StopPipeline(Exception):
         self.reason = str(reason)
 
 
+class FollowUpKind(StrEnum):
+    PROXY = "proxy"  # transcode a recording browsers cannot play (ING-7)
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """Work a step asks for once the item is finished, e.g. a proxy to make for a recording."""
+
+    kind: FollowUpKind
+    object_id: int
+
+
 @dataclass
 class PipelineContext:
     item: IngestItem
@@ -39,6 +55,15 @@ class PipelineContext:
     flags: list[str] = field(default_factory=list)  # Chinese reasons that make the item "flagged"
     notes: dict[str, str] = field(default_factory=dict)  # per-step remarks shown with the steps
     resources: list[Any] = field(default_factory=list)  # context managers to close in cleanup
+    followups: list[FollowUp] = field(default_factory=list)  # enqueued by the edge after commit
+
+
+@dataclass(frozen=True)
+class PipelineRun:
+    """What one run of the pipeline produced: the finished item and the work it asks for."""
+
+    item: IngestItem
+    followups: tuple[FollowUp, ...] = ()
 
 
 class Step:

@@ -11,23 +11,28 @@ from core.errors import DomainError
 from ingest import services
 from ingest.choices import IngestStatus
 from ingest.models import IngestItem
-from ingest.pipeline.base import PipelineContext, Step, StopPipeline
+from ingest.pipeline.base import PipelineContext, PipelineRun, Step, StopPipeline
 from ingest.pipeline.steps import cleanup_resources, default_steps, lateness_reason
 
 logger = logging.getLogger(__name__)
 
 
 def _describe(exc: Exception) -> str:
+    """What a person reads: Chinese only. The exception type goes to the step record and the log."""
     if isinstance(exc, DomainError) and exc.message:
         return exc.message
-    return _("内部错误（%(type)s），已记录日志。") % {"type": type(exc).__name__}
+    return _("内部错误，已记录日志。")
 
 
-def run_pipeline(item_id: int, steps: list[Step] | None = None) -> IngestItem:
-    """received → processing → stored | flagged | failed. Repeating a finished item changes nothing."""
+def run_pipeline(item_id: int, steps: list[Step] | None = None) -> PipelineRun:
+    """received → processing → stored | flagged | failed. Repeating a finished item changes nothing.
+
+    Returns the finished item and the follow-up work its steps asked for; the caller at the
+    edge (``ingest.tasks``, ``ingest.local``) enqueues that after commit.
+    """
     item = services.begin_processing(item_id)
     if item is None:
-        return IngestItem.objects.get(pk=item_id)
+        return PipelineRun(IngestItem.objects.get(pk=item_id))
     ctx = PipelineContext(item=item, actor=item.created_by, digests=item.digests)
     if item.stored_object_id:
         ctx.stored_object = item.stored_object
@@ -41,7 +46,7 @@ def run_pipeline(item_id: int, steps: list[Step] | None = None) -> IngestItem:
             if not step.can_run(ctx):
                 records.append({"name": step.name, "outcome": "skipped", "ms": 0})
                 continue
-            outcome, message = "ok", ""
+            outcome, message, error = "ok", "", ""
             try:
                 step.run(ctx)
             except StopPipeline as stop:
@@ -49,7 +54,7 @@ def run_pipeline(item_id: int, steps: list[Step] | None = None) -> IngestItem:
                 final = (stop.status, stop.reason)
             except Exception as exc:
                 logger.exception("ingest item %s: step %s failed", item.pk, step.name)
-                outcome, message = "error", _describe(exc)
+                outcome, message, error = "error", _describe(exc), type(exc).__name__
                 if step.required:
                     label = str(step.label or step.name)
                     if ctx.stored_object is not None:
@@ -75,6 +80,8 @@ def run_pipeline(item_id: int, steps: list[Step] | None = None) -> IngestItem:
             }
             if message or ctx.notes.get(step.name):
                 record["message"] = (message or ctx.notes.get(step.name, ""))[:300]
+            if error:
+                record["error"] = error  # technical detail, for the log reader and the API
             records.append(record)
             if final is not None:
                 break
@@ -92,6 +99,7 @@ def run_pipeline(item_id: int, steps: list[Step] | None = None) -> IngestItem:
         else:
             final = (IngestStatus.STORED, _("已入库。"))
     status, message = final
-    return services.finish_ingest_item(
+    item = services.finish_ingest_item(
         item, actor=ctx.actor, status=status, message=message, steps=records
     )
+    return PipelineRun(item, tuple(ctx.followups))

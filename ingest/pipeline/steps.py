@@ -13,9 +13,15 @@ from ingest import services
 from ingest.choices import IngestStatus
 from ingest.filenames import parse_device_filename
 from ingest.metadata import build_recording_metadata
-from ingest.pipeline.base import PipelineContext, Step, StopPipeline
+from ingest.pipeline.base import FollowUp, FollowUpKind, PipelineContext, Step, StopPipeline
+from ingest.streams import local_copy
+from recordings import media
+from recordings.choices import DerivativeKind
+from recordings.data import MediaInfo
+from recordings.models import Recording
 from storage.backends import get_vault
 from storage.backends.base import Area, StoredResult
+from storage.services import register_stored_object
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +36,6 @@ class StoreOriginal(Step):
         return ctx.item.stored_object_id is None
 
     def run(self, ctx):
-        from storage.services import register_stored_object
-
         vault = get_vault()
         staging = vault.staging(ctx.item.staging_name)
         if staging.size() == ctx.digests.size:
@@ -65,8 +69,6 @@ class Dedupe(Step):
         return ctx.stored_object is not None and ctx.item.recording_id is None
 
     def run(self, ctx):
-        from recordings.models import Recording
-
         existing = Recording.objects.filter(original=ctx.stored_object).first()
         if existing is None:
             return
@@ -103,12 +105,10 @@ class Probe(Step):
         return ctx.stored_object is not None
 
     def run(self, ctx):
-        from recordings.media import probe_media
-
-        copy = services.local_copy(ctx.stored_object.key)
+        copy = local_copy(ctx.stored_object.key)
         ctx.local_path = copy.__enter__()
         ctx.resources.append(copy)
-        ctx.media = probe_media(ctx.local_path, filename=ctx.item.filename)
+        ctx.media = media.probe_media(ctx.local_path, filename=ctx.item.filename)
         if ctx.media.problem:
             ctx.notes[self.name] = ctx.media.problem
         else:
@@ -144,9 +144,6 @@ class Catalogue(Step):
         return ctx.stored_object is not None and ctx.item.recording_id is None
 
     def run(self, ctx):
-        from recordings.data import MediaInfo
-        from recordings.models import Recording
-
         media = ctx.media or MediaInfo(problem=_("未能识别媒体信息。"))
         try:
             with transaction.atomic():
@@ -187,10 +184,7 @@ class Poster(Step):
         )
 
     def run(self, ctx):
-        from recordings.choices import DerivativeKind
-        from recordings.media import make_poster
-
-        jpeg, width, height = make_poster(ctx.local_path, ctx.media.kind)
+        jpeg, width, height = media.make_poster(ctx.local_path, ctx.media.kind)
         services.store_derivative_bytes(
             ctx.recording,
             actor=ctx.actor,
@@ -204,7 +198,9 @@ class Poster(Step):
 
 
 class Proxy(Step):
-    """Browsers cannot play it (H.265, AVI, ...): queue a transcode to H.264/AAC MP4 (ING-7)."""
+    """Browsers cannot play it (H.265, AVI, ...): ask for a transcode to H.264/AAC MP4 (ING-7).
+
+    The transcode is follow-up work: the queue edge enqueues it once the item is finished."""
 
     name = "proxy"
     label = gettext_lazy("生成可播放副本")
@@ -220,9 +216,7 @@ class Proxy(Step):
         )
 
     def run(self, ctx):
-        from ingest.tasks import enqueue_proxy
-
-        transaction.on_commit(lambda: enqueue_proxy(ctx.recording.pk))
+        ctx.followups.append(FollowUp(FollowUpKind.PROXY, ctx.recording.pk))
         ctx.notes[self.name] = _("已排队转码")
 
 

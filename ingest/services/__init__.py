@@ -6,28 +6,25 @@ staging file size is the truth about how much arrived; ``Upload.offset`` is
 kept in step with it and reconciled after a crash.
 
 ``uploads`` — create, append, complete, terminate, expire;
-``items`` — local-file ingest and the pipeline's state changes;
+``items`` — receiving a local file and the pipeline's state changes;
 ``derivatives`` — posters and proxies (ING-7).
+
+Layering (one way): models → services → pipeline → tasks and the other edges.
+Services change state and return; they never run the pipeline or enqueue tasks.
 """
 
-from ingest.services.derivatives import (
-    add_derivative,
-    create_proxy,
-    local_copy,
-    store_derivative_bytes,
-)
+from ingest.services.derivatives import add_derivative, create_proxy, store_derivative_bytes
 from ingest.services.items import (
     attach_stored_object,
     begin_processing,
     catalogue_item,
-    enqueue_pipeline,
     finish_ingest_item,
-    ingest_stream,
     link_duplicate,
-    requeue_stalled_items,
+    receive_item,
+    receive_stream,
+    stalled_item_ids,
 )
 from ingest.services.uploads import (
-    READ_CHUNK,
     AppendResult,
     append_to_upload,
     create_upload,
@@ -39,9 +36,23 @@ from ingest.services.uploads import (
 )
 
 __all__ = [
-    "READ_CHUNK", "AppendResult", "add_derivative", "append_to_upload", "attach_stored_object",
-    "begin_processing", "catalogue_item", "create_proxy", "create_upload", "current_upload_state",
-    "enqueue_pipeline", "expire_stale_uploads", "finish_ingest_item", "get_upload_for", "ingest_stream",
-    "link_duplicate", "local_copy", "requeue_stalled_items", "store_derivative_bytes", "terminate_upload",
+    "AppendResult",
+    "add_derivative",
+    "append_to_upload",
+    "attach_stored_object",
+    "begin_processing",
+    "catalogue_item",
+    "create_proxy",
+    "create_upload",
+    "current_upload_state",
+    "expire_stale_uploads",
+    "finish_ingest_item",
+    "get_upload_for",
+    "link_duplicate",
+    "receive_item",
+    "receive_stream",
+    "stalled_item_ids",
+    "store_derivative_bytes",
+    "terminate_upload",
     "upload_write_lock",
 ]

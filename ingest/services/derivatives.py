@@ -1,23 +1,23 @@
 """Derivatives (ING-7): stored apart from originals, always pointing back to them."""
 
+from __future__ import annotations
 
-import contextlib
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.digests import CHUNK_SIZE
 from custody.choices import EventCode
 from custody.services import record_event
-from ingest.services.items import _iter_stream
+from ingest.streams import iter_stream, local_copy
+from recordings.choices import DerivativeKind
+from recordings.media import transcode_proxy
+from recordings.models import Derivative, Recording
 from storage.backends import get_vault
 from storage.backends.base import Area
-
-# --- derivatives (ING-7) ---------------------------------------------------------------
+from storage.services import register_stored_object
 
 
 def add_derivative(
@@ -32,8 +32,6 @@ def add_derivative(
     note: str = "",
 ):
     """A derivative points to its original and lives in the derivative area; one per kind."""
-    from recordings.models import Derivative
-
     with transaction.atomic():
         derivative, created = Derivative.objects.get_or_create(
             recording=recording,
@@ -65,28 +63,11 @@ def add_derivative(
     return derivative
 
 
-@contextlib.contextmanager
-def local_copy(key: str) -> Iterator[str]:
-    """A local path for a vault object (the object itself on the filesystem backend)."""
-    vault = get_vault()
-    path = vault.local_path(key)
-    if path is not None:
-        yield path
-        return
-    with tempfile.NamedTemporaryFile(prefix="avr-media-") as tmp, vault.open(key) as source:
-        while chunk := source.read(CHUNK_SIZE):
-            tmp.write(chunk)
-        tmp.flush()
-        yield tmp.name
-
-
 def store_derivative_bytes(
     recording, *, actor, kind: str, source, mime_type: str, width=None, height=None, note: str = ""
 ):
     """Write bytes (or a file) into the derivative area, register them, link the derivative."""
-    from storage.services import register_stored_object
-
-    result = get_vault().write(_iter_stream(source), area=Area.DERIVATIVE)
+    result = get_vault().write(iter_stream(source), area=Area.DERIVATIVE)
     obj = register_stored_object(result, area=Area.DERIVATIVE, actor=actor)
     return add_derivative(
         recording,
@@ -102,10 +83,6 @@ def store_derivative_bytes(
 
 def create_proxy(recording_id: int, *, actor=None):
     """Transcode an original browsers cannot play into an H.264/AAC MP4 proxy (ING-7)."""
-    from recordings.choices import DerivativeKind
-    from recordings.media import transcode_proxy
-    from recordings.models import Derivative, Recording
-
     recording = Recording.objects.select_related("original").get(pk=recording_id)
     existing = Derivative.objects.filter(recording=recording, kind=DerivativeKind.PROXY).first()
     if existing is not None:
@@ -127,4 +104,3 @@ def create_proxy(recording_id: int, *, actor=None):
                 height=height,
                 note=_("由原始文件转码生成的可播放副本（H.264/AAC），不是原始记录"),
             )
-

@@ -1,64 +1,55 @@
-"""Ingest items: local-file ingest and the state changes the pipeline makes."""
+"""Ingest items: receiving a local file, and the state changes the pipeline makes.
 
+State changes only: nothing here runs the pipeline or enqueues work (that is the
+edge's job: ``ingest.tasks``, ``ingest.local``, ``ingest.views``).
+"""
+
+from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.context import get_request_id
 from core.digests import StreamingDigester
 from custody.choices import EventCode
 from custody.services import record_event
 from ingest.choices import IngestSource, IngestStatus
-from ingest.errors import (
-    ChecksumMismatchError,
-)
+from ingest.errors import ChecksumMismatchError
 from ingest.filenames import raw_filename_text, sanitize_filename
-from ingest.metadata import clean_metadata
+from ingest.limits import check_not_empty
+from ingest.metadata import clean_metadata, client_metadata
 from ingest.models import IngestItem
-from ingest.services.uploads import READ_CHUNK, _check_length
+from ingest.streams import iter_stream
+from recordings.services import register_recording
 from storage.backends import get_vault
 
 STALLED_AFTER = timedelta(minutes=30)
 
 
-
 # --- local files (seed data, dock agent) ----------------------------------------
 
 
-def _iter_stream(stream) -> Iterator[bytes]:
-    if hasattr(stream, "read"):
-        while chunk := stream.read(READ_CHUNK):
-            yield chunk
-    elif isinstance(stream, (bytes, bytearray, memoryview)):
-        yield bytes(stream)
-    else:
-        yield from stream
-
-
-def ingest_stream(
+def receive_stream(
     stream, *, actor, filename, metadata: dict, source: str = IngestSource.SEED, raw_filename=None
 ) -> IngestItem:
-    """Ingest a local file or byte stream through the same pipeline, synchronously.
+    """A local file or byte stream, received like a finished upload (not yet processed).
 
     Bytes go to a vault staging file while SHA-256 and SM3 are computed in the
-    same pass; then the pipeline stores, probes and catalogues them.
+    same pass; the item is then ready for the pipeline (``ingest.local.ingest_stream``
+    runs it at once).
     """
-    from ingest.pipeline import run_pipeline
-
     raw = raw_filename if raw_filename is not None else filename
-    cleaned = clean_metadata(metadata or {}, actor=actor)
+    values = metadata or {}
+    cleaned = clean_metadata(values, actor=actor)
     staging = get_vault().staging(f"ing-{uuid.uuid4().hex}")
     try:
         with StreamingDigester() as digester:
-            staging.append(_iter_stream(stream), offset=0, on_written=digester.update)
+            staging.append(iter_stream(stream), offset=0, on_written=digester.update)
             digests = digester.finish()
-        if digests.size == 0:
-            _check_length(0)
+        check_not_empty(digests.size)
         declared = cleaned.get("sha256", "")
         if declared and declared != digests.sha256:
             raise ChecksumMismatchError(
@@ -67,23 +58,32 @@ def ingest_stream(
     except BaseException:
         staging.discard()
         raise
-    item = receive_item(
+    return receive_item(
         actor=actor,
         source=source,
         filename=sanitize_filename(filename),
         raw_filename=raw_filename_text(raw),
         metadata=cleaned,
+        client_metadata=client_metadata(values),
         digests=digests,
         staging_name=staging.name,
     )
-    return run_pipeline(item.pk)
 
 
-# --- ingest items (called by the pipeline) --------------------------------------------
+# --- ingest items (called by uploads and the pipeline) ----------------------------------
 
 
 def receive_item(
-    *, actor, source, filename, raw_filename, metadata: dict, digests, staging_name, upload=None
+    *,
+    actor,
+    source,
+    filename,
+    raw_filename,
+    metadata: dict,
+    digests,
+    staging_name,
+    upload=None,
+    client_metadata: dict | None = None,
 ) -> IngestItem:
     """All bytes are in staging with their digests: the item the pipeline will run, and the
     UPLOAD_COMPLETED custody event (on the tus upload when there is one), in one transaction."""
@@ -96,6 +96,7 @@ def receive_item(
             raw_filename=raw_filename,
             size=digests.size,
             metadata=metadata,
+            client_metadata=client_metadata or {},
             declared_sha256=metadata.get("sha256", ""),
             sha256=digests.sha256,
             sm3=digests.sm3,
@@ -118,12 +119,6 @@ def receive_item(
             },
         )
     return item
-
-
-def enqueue_pipeline(item_id: int) -> None:
-    from ingest.tasks import run_ingest_item_task
-
-    run_ingest_item_task(item_id, request_id=get_request_id())
 
 
 def begin_processing(item_id: int) -> IngestItem | None:
@@ -170,8 +165,6 @@ def link_duplicate(item: IngestItem, *, actor, existing) -> None:
 
 def catalogue_item(item: IngestItem, *, actor, **recording_kwargs):
     """register_recording and the link from the item, in one transaction: never half-catalogued."""
-    from recordings.services import register_recording
-
     with transaction.atomic():
         recording = register_recording(actor=actor, **recording_kwargs)
         item.recording = recording
@@ -206,16 +199,13 @@ def finish_ingest_item(
     return item
 
 
-def requeue_stalled_items(*, now=None) -> int:
-    """Items whose task was lost (a crash, a queue outage) are run again; steps are idempotent."""
+def stalled_item_ids(*, now=None) -> list[int]:
+    """Items whose task was lost (a crash, a queue outage): the queue edge runs them again
+    (``ingest.tasks.requeue_stalled_items``); the steps are idempotent."""
     cutoff = (now or timezone.now()) - STALLED_AFTER
-    ids = list(
+    return list(
         IngestItem.objects.filter(
-            status__in=[IngestStatus.RECEIVED, IngestStatus.PROCESSING], updated_at__lt=cutoff
+            status__in=[IngestStatus.RECEIVED, IngestStatus.PROCESSING],
+            updated_at__lt=cutoff,
         ).values_list("pk", flat=True)
     )
-    for item_id in ids:
-        enqueue_pipeline(item_id)
-    return len(ids)
-
-

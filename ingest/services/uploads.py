@@ -1,5 +1,10 @@
-"""tus uploads: create, append while hashing (ING-2), complete, terminate, expire."""
+"""tus uploads: create, append while hashing (ING-2), complete, terminate, expire.
 
+A PATCH that completes an upload returns the new ingest item (``AppendResult.completed``);
+the caller at the edge (the tus view) enqueues the pipeline for it after commit.
+"""
+
+from __future__ import annotations
 
 import contextlib
 import fcntl
@@ -10,7 +15,6 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
 from pathlib import Path
 
 from django.conf import settings
@@ -20,7 +24,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.digests import CHUNK_SIZE, Digests
+from core.digests import Digests
 from core.errors import ConflictError
 from custody.choices import EventCode
 from custody.services import record_event
@@ -28,7 +32,6 @@ from ingest import digesters
 from ingest.choices import IngestSource, UploadStatus
 from ingest.errors import (
     ChecksumMismatchError,
-    EmptyUploadError,
     InsufficientSpaceError,
     OffsetMismatchError,
     UploadBusyError,
@@ -37,14 +40,15 @@ from ingest.errors import (
     UploadTooLargeError,
 )
 from ingest.filenames import raw_filename_text, sanitize_filename
-from ingest.metadata import clean_metadata
+from ingest.limits import check_length
+from ingest.metadata import clean_metadata, client_metadata
 from ingest.models import IngestItem, Upload
+from ingest.services.items import receive_item
 from storage.backends import get_vault
 from storage.backends.base import VaultFullError
 
 logger = logging.getLogger(__name__)
 
-READ_CHUNK = CHUNK_SIZE  # request body read size (4 MiB); tests make it smaller
 OFFSET_PERSIST_EVERY = 64 * 1024 * 1024  # keep Upload.offset close to the truth during long PATCHes
 UPLOAD_TTL = timedelta(days=3)  # an unfinished upload is kept this long after its last PATCH
 
@@ -109,25 +113,23 @@ def _check_space(length: int) -> None:
         )
 
 
-def _check_length(length: int) -> None:
-    if length == 0:
-        # ING-6 choice: a zero-byte file has no bytes to keep, so it is rejected whole
-        # with a clear message rather than stored as an empty "original".
-        raise EmptyUploadError(
-            _("文件为空（0 字节），没有可保存的内容。请检查记录仪导出的文件后重新上传。")
-        )
-    if length > settings.UPLOAD_MAX_BYTES:
-        raise UploadTooLargeError(
-            _("文件过大：%(size)s，单个文件上限为 %(limit)s。")
-            % {"size": filesizeformat(length), "limit": filesizeformat(settings.UPLOAD_MAX_BYTES)}
-        )
+def create_upload(
+    *,
+    actor,
+    length: int,
+    metadata: dict,
+    source: str = IngestSource.WEB,
+    metadata_header: str = "",
+) -> Upload:
+    """tus creation: check size, space and metadata before accepting any byte.
 
-
-def create_upload(*, actor, length: int, metadata: dict, source: str = IngestSource.WEB) -> Upload:
-    """tus creation: check size, space and metadata before accepting any byte."""
-    _check_length(length)
+    ``metadata_header`` is the client's Upload-Metadata header exactly as sent (HEAD
+    answers it back); keys the platform does not know are kept as client metadata.
+    """
+    check_length(length)
     raw_name = metadata.get("filename") or b""
     cleaned = clean_metadata(metadata, actor=actor)
+    extra = client_metadata(metadata)
     _check_space(length)
     now = timezone.now()
     with transaction.atomic():
@@ -140,20 +142,20 @@ def create_upload(*, actor, length: int, metadata: dict, source: str = IngestSou
             filename=sanitize_filename(raw_name),
             raw_filename=raw_filename_text(raw_name),
             metadata=cleaned,
+            metadata_header=metadata_header,
+            client_metadata=extra,
             source=source,
         )
-        record_event(
-            EventCode.UPLOAD_STARTED,
-            actor=actor,
-            subject=upload,
-            details={
-                "filename": upload.filename,
-                "raw_filename": upload.raw_filename,
-                "length": length,
-                "source": source,
-                "metadata": cleaned,
-            },
-        )
+        details = {
+            "filename": upload.filename,
+            "raw_filename": upload.raw_filename,
+            "length": length,
+            "source": source,
+            "metadata": cleaned,
+        }
+        if extra:
+            details["client_metadata"] = extra
+        record_event(EventCode.UPLOAD_STARTED, actor=actor, subject=upload, details=details)
     return upload
 
 
@@ -198,7 +200,8 @@ def current_upload_state(upload: Upload) -> Upload:
 @dataclass
 class AppendResult:
     upload: Upload
-    item: IngestItem | None = None  # set when this PATCH completed the upload
+    item: IngestItem | None = None  # the item the complete upload became
+    completed: bool = False  # this PATCH completed it: the caller enqueues the pipeline
 
 
 class _Overflow(Exception):
@@ -336,11 +339,12 @@ def _append_locked(
     if new_offset < upload.length:
         return AppendResult(upload)
     digests = digester.finish()
-    return AppendResult(upload, _complete_upload(upload, staging, actor=actor, digests=digests))
+    item = _complete_upload(upload, staging, actor=actor, digests=digests)
+    return AppendResult(upload, item, completed=True)
 
 
 def _complete_upload(upload: Upload, staging, *, actor, digests: Digests) -> IngestItem:
-    """All bytes are in: record the digests (before the client hears back) and queue the pipeline."""
+    """All bytes are in: record the digests (before the client hears back) in the new item."""
     declared = upload.metadata.get("sha256", "")
     now = timezone.now()
     if declared and declared != digests.sha256:
@@ -363,8 +367,6 @@ def _complete_upload(upload: Upload, staging, *, actor, digests: Digests) -> Ing
                 "文件完整性校验失败：收到内容的 SHA-256 与上传前声明的不一致，已整体拒绝，请重新上传。"
             )
         )
-    from ingest.services.items import receive_item
-
     with transaction.atomic():
         Upload.objects.filter(pk=upload.pk).update(
             status=UploadStatus.COMPLETE, completed_at=now, updated_at=now
@@ -379,10 +381,8 @@ def _complete_upload(upload: Upload, staging, *, actor, digests: Digests) -> Ing
             digests=digests,
             staging_name=upload.staging_name,
             upload=upload,
+            client_metadata=upload.client_metadata,
         )
-        from ingest.services.items import enqueue_pipeline
-
-        transaction.on_commit(partial(enqueue_pipeline, item.pk))
     return item
 
 

@@ -8,6 +8,7 @@ import hashlib
 import pytest
 
 from core.testing import make_person, make_unit
+from ingest.models import IngestItem
 
 TUS = {"Tus-Resumable": "1.0.0"}
 OCTET = "application/offset+octet-stream"
@@ -57,8 +58,6 @@ class TusClient:
 
     def upload(self, data: bytes, filename="clip.mp4", **metadata):
         """Create and send in one PATCH; return the IngestItem the upload became."""
-        from ingest.models import IngestItem
-
         response = self.create(len(data), {"filename": filename, **metadata})
         assert response.status_code == 201, response.content
         url = response["Location"]

@@ -82,6 +82,16 @@ def test_gbk_bytes_displayed_as_chinese_and_kept_escaped():
 
 
 @pytest.mark.req("ING-6")
+def test_nul_and_lone_surrogates_kept_escaped_so_any_database_stores_them():
+    raw = b"clip\x00\xff.mp4"
+    kept = raw_filename_text(raw)
+    assert kept == "clip\\x00\\xff.mp4" and "\x00" not in kept
+    assert kept.encode("utf-8").decode("unicode_escape").encode("latin-1") == raw
+    assert raw_filename_text("a\udc80\x00b.mp4") == "a\\udc80\\x00b.mp4"
+    assert raw_filename_text("现场.mp4") == "现场.mp4"
+
+
+@pytest.mark.req("ING-6")
 def test_empty_or_dot_names_get_placeholder():
     assert sanitize_filename("") == "未命名文件"
     assert sanitize_filename("../..") == "未命名文件"

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import timedelta
 
 import pytest
@@ -11,14 +12,27 @@ from django.utils import timezone
 
 from core.testing import make_audio, make_jpeg, make_video
 from custody.models import Event
-from ingest import services
+from ingest import tasks
 from ingest.choices import IngestStatus
+from ingest.errors import EmptyUploadError
+from ingest.local import ingest_stream
 from ingest.models import IngestItem
-from ingest.pipeline import PipelineContext, Step, StopPipeline, run_pipeline
+from ingest.pipeline import (
+    FollowUp,
+    FollowUpKind,
+    PipelineContext,
+    Step,
+    StopPipeline,
+    run_pipeline,
+)
+from ingest.pipeline import steps as pipeline_steps
+from recordings.data import MediaInfo
 from recordings.media import local_zone
 from recordings.models import Derivative, Recording
 from storage.backends import get_vault
+from storage.backends.base import Area
 from storage.models import StoredObject
+from storage.services import register_stored_object
 
 
 def _device_name(when, ext="MP4", badge="010203"):
@@ -270,7 +284,7 @@ def test_missing_staging_fails_item_with_reason_and_stores_nothing(officer):
         created_at=now,
         updated_at=now,
     )
-    item = run_pipeline(item.pk)
+    item = run_pipeline(item.pk).item
     assert item.status == IngestStatus.FAILED and "暂存文件" in item.status_message
     assert not StoredObject.objects.exists()
     assert Event.objects.filter(action="ingest.failed", subject_id=str(item.pk)).exists()
@@ -293,7 +307,7 @@ def test_poster_failure_does_not_fail_item(tus, monkeypatch):
 @pytest.mark.req("ING-6")
 def test_running_a_finished_item_again_changes_nothing(tus):
     item = tus.upload(make_video(1), "a.mp4")
-    again = run_pipeline(item.pk)
+    again = run_pipeline(item.pk).item
     assert again.status == item.status and again.steps == item.steps
     assert (
         Recording.objects.count() == 1
@@ -304,8 +318,6 @@ def test_running_a_finished_item_again_changes_nothing(tus):
 @pytest.mark.req("ING-6")
 def test_rerun_after_crash_between_commit_and_finish_completes_once(tus, monkeypatch):
     """A worker that died after storing: the item is re-run; the object is not stored twice."""
-    from ingest.pipeline import steps as pipeline_steps
-
     monkeypatch.setattr(
         pipeline_steps.Catalogue, "run", lambda self, ctx: (_ for _ in ()).throw(SystemExit(1))
     )
@@ -314,7 +326,7 @@ def test_rerun_after_crash_between_commit_and_finish_completes_once(tus, monkeyp
     item = IngestItem.objects.get()
     assert item.status == IngestStatus.PROCESSING and item.stored_object_id is not None
     monkeypatch.undo()
-    item = run_pipeline(item.pk)
+    item = run_pipeline(item.pk).item
     assert item.status == IngestStatus.STORED
     assert (
         Recording.objects.count() == 1
@@ -356,7 +368,7 @@ def test_steps_run_in_order_skip_when_not_applicable_and_always_clean_up(officer
         _Recorder("c", log, error=ValueError("boom"), required=False),
         _Recorder("d", log),
     ]
-    item = run_pipeline(_bare_item(officer).pk, steps=steps)
+    item = run_pipeline(_bare_item(officer).pk, steps=steps).item
     assert log == ["run:a", "cleanup:a", "run:c", "cleanup:c", "run:d", "cleanup:d"]
     assert [(s["name"], s["outcome"]) for s in item.steps] == [
         ("a", "ok"),
@@ -373,7 +385,7 @@ def test_stop_pipeline_ends_with_its_status_and_reason(officer):
         _Recorder("a", log, error=StopPipeline(IngestStatus.STORED, "重复文件，已关联")),
         _Recorder("b", log),
     ]
-    item = run_pipeline(_bare_item(officer).pk, steps=steps)
+    item = run_pipeline(_bare_item(officer).pk, steps=steps).item
     assert item.status == IngestStatus.STORED and item.status_message == "重复文件，已关联"
     assert log == ["run:a", "cleanup:a"]
     assert item.steps[0]["outcome"] == "stopped"
@@ -382,9 +394,59 @@ def test_stop_pipeline_ends_with_its_status_and_reason(officer):
 def test_required_step_error_before_storing_fails_item(officer):
     log: list[str] = []
     steps = [_Recorder("a", log, error=RuntimeError("disk on fire")), _Recorder("b", log)]
-    item = run_pipeline(_bare_item(officer).pk, steps=steps)
+    item = run_pipeline(_bare_item(officer).pk, steps=steps).item
     assert item.status == IngestStatus.FAILED
     assert "内部错误" in item.status_message and log == ["run:a", "cleanup:a"]
+
+
+@pytest.mark.req("ING-6")
+@pytest.mark.parametrize("stored", [False, True])
+def test_internal_error_reads_only_chinese_and_keeps_the_type_in_the_step_record(
+    officer, stored, caplog
+):
+    class Overflowing(Step):
+        name = "metadata"
+        label = "整理元数据"
+
+        def run(self, ctx):
+            raise OverflowError("date value out of range")
+
+    item = _bare_item(officer)
+    if stored:  # after the original is kept the item is flagged, not failed
+        written = get_vault().write([b"kept"], area=Area.ORIGINAL)
+        item.stored_object = register_stored_object(written, area=Area.ORIGINAL, actor=officer)
+        item.save()
+    item = run_pipeline(item.pk, steps=[Overflowing()]).item
+    assert item.status == (IngestStatus.FLAGGED if stored else IngestStatus.FAILED)
+    assert "内部错误" in item.status_message
+    assert not re.search(r"[A-Za-z]", item.status_message), item.status_message
+    record = item.steps[0]
+    assert record["outcome"] == "error" and record["error"] == "OverflowError"
+    assert not re.search(r"[A-Za-z]", record["message"])
+    reason = Event.objects.get(action=f"ingest.{item.status}").details["reason"]
+    assert not re.search(r"[A-Za-z]", reason)
+    assert "OverflowError" in caplog.text  # the log keeps the technical detail
+
+
+@pytest.mark.req("ING-7")
+def test_proxy_step_reports_follow_up_work_instead_of_enqueueing(tus, monkeypatch):
+    """The step appends a FollowUp; the queue edge (ingest.tasks) enqueues it after commit."""
+    queued = []
+    monkeypatch.setattr(tasks, "_ENQUEUE", {FollowUpKind.PROXY: queued.append})
+    item = tus.upload(make_video(1, codec="libx265"), "hevc.mp4")
+    assert queued == [item.recording_id]
+    proxy = next(step for step in item.steps if step["name"] == "proxy")
+    assert proxy["outcome"] == "ok"
+    # run alone, the pipeline only reports the work
+    again = IngestItem.objects.create(
+        filename="hevc-2.mp4", size=1, created_by=item.created_by,
+        created_at=timezone.now(), updated_at=timezone.now(),
+    )
+    ctx = PipelineContext(item=again, actor=item.created_by, digests=again.digests)
+    ctx.recording, ctx.media = item.recording, MediaInfo(kind="video", playable=False)
+    pipeline_steps.Proxy().run(ctx)
+    assert ctx.followups == [FollowUp(FollowUpKind.PROXY, item.recording_id)]
+    assert queued == [item.recording_id]
 
 
 def test_context_carries_item_actor_and_digests(officer):
@@ -401,6 +463,22 @@ def test_context_carries_item_actor_and_digests(officer):
     assert seen == {"actor": officer, "size": 1, "item": item.pk}
 
 
+@pytest.mark.req("ING-6")
+def test_stalled_items_are_enqueued_again_by_the_queue_edge(officer, monkeypatch):
+    queued = []
+    monkeypatch.setattr(tasks, "enqueue_pipeline", queued.append)
+    long_ago = timezone.now() - timedelta(hours=1)
+    lost = _bare_item(officer)
+    IngestItem.objects.filter(pk=lost.pk).update(status=IngestStatus.PROCESSING, updated_at=long_ago)
+    never_started = _bare_item(officer)
+    IngestItem.objects.filter(pk=never_started.pk).update(updated_at=long_ago)
+    _bare_item(officer)  # received just now: its task may still be queued
+    finished = _bare_item(officer)
+    IngestItem.objects.filter(pk=finished.pk).update(status=IngestStatus.STORED, updated_at=long_ago)
+    tasks.requeue_stalled_items_task.call_local()
+    assert sorted(queued) == sorted([lost.pk, never_started.pk])
+
+
 # --- local files (seed data, dock agent) -----------------------------------------------------------
 
 
@@ -410,7 +488,7 @@ def test_ingest_stream_runs_the_same_pipeline(officer, django_capture_on_commit_
 
     data = make_video(1, codec="libx265")
     with django_capture_on_commit_callbacks(execute=True):
-        item = services.ingest_stream(
+        item = ingest_stream(
             io.BytesIO(data),
             actor=officer,
             filename="seed.mp4",
@@ -426,9 +504,7 @@ def test_ingest_stream_runs_the_same_pipeline(officer, django_capture_on_commit_
 
 @pytest.mark.req("ING-6")
 def test_ingest_stream_refuses_empty_file_and_leaves_nothing(officer):
-    from ingest.errors import EmptyUploadError
-
     with pytest.raises(EmptyUploadError):
-        services.ingest_stream(b"", actor=officer, filename="empty.mp4", metadata={})
+        ingest_stream(b"", actor=officer, filename="empty.mp4", metadata={})
     assert not IngestItem.objects.exists()
     assert list((get_vault().root / "staging").iterdir()) == []

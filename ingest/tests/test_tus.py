@@ -15,9 +15,10 @@ from django.utils import timezone
 
 from core.digests import digest_file
 from custody.models import Event
-from ingest import digesters, services
+from ingest import digesters, services, streams
 from ingest.choices import IngestStatus, UploadStatus
 from ingest.models import IngestItem, Upload
+from ingest.tasks import expire_stale_uploads_task
 from ingest.tests.conftest import OCTET, TUS, encode_metadata, sha256_b64
 from recordings.models import Recording
 from storage.backends import get_vault
@@ -36,6 +37,11 @@ def _staging(upload_url: str):
 
 def _json(response) -> dict:
     return response.json()
+
+
+def _vault_sha256(obj) -> str:
+    with get_vault().open(obj.key) as handle:
+        return hashlib.sha256(handle.read()).hexdigest()
 
 
 # --- discovery and creation ------------------------------------------------------
@@ -94,7 +100,9 @@ def test_create_without_login_answers_401_in_chinese(db, client):
 def test_create_without_upload_length_answers_400(tus):
     response = tus.create(None)
     assert response.status_code == 400
+    assert _json(response)["code"] == "invalid_upload"
     assert "Upload-Length" in _json(response)["message"]
+    assert not Upload.objects.exists()
 
 
 @pytest.mark.req("ING-6")
@@ -121,7 +129,9 @@ def test_upload_above_max_size_answers_413(tus, settings):
     settings.UPLOAD_MAX_BYTES = 1000
     response = tus.create(1001, {"filename": "big.mp4"})
     assert response.status_code == 413
-    assert "上限" in _json(response)["message"]
+    assert _json(response)["code"] == "too_large" and "上限" in _json(response)["message"]
+    assert not Upload.objects.exists()
+    assert tus.create(1000, {"filename": "fits.mp4"}).status_code == 201  # the limit itself is fine
 
 
 @pytest.mark.req("ING-6")
@@ -139,6 +149,8 @@ def test_missing_tus_resumable_header_answers_412(tus):
     response = tus.client.post("/api/v1/uploads/", headers={"Upload-Length": "10"})
     assert response.status_code == 412
     assert response["Tus-Version"] == "1.0.0"
+    assert _json(response)["code"] == "tus_version_unsupported"
+    assert not Upload.objects.exists()
 
 
 @pytest.mark.req("ING-6")
@@ -242,7 +254,7 @@ def test_upload_cut_at_half_resumes_from_head_offset_and_digest_matches(tus):
 
 @pytest.mark.req("ING-6")
 def test_connection_dropped_mid_patch_keeps_what_arrived(tus, monkeypatch):
-    monkeypatch.setattr(services, "READ_CHUNK", 64 * 1024)
+    monkeypatch.setattr(streams, "READ_CHUNK", 64 * 1024)
     data = _payload(500_000)
     url = tus.create(len(data), {"filename": "a.bin"})["Location"]
 
@@ -286,6 +298,9 @@ def test_patch_with_wrong_content_type_answers_415(tus):
         url, b"x", content_type="application/octet-stream", headers={**TUS, "Upload-Offset": "0"}
     )
     assert response.status_code == 415
+    assert _json(response)["code"] == "unsupported_media_type"
+    upload, staging = _staging(url)
+    assert staging.size() == 0 and upload.offset == 0
 
 
 @pytest.mark.req("ING-6")
@@ -310,6 +325,8 @@ def test_checksum_with_unsupported_algorithm_answers_400(tus):
     response = tus.patch(url, b"x" * 10, 0, checksum="crc32 AAAAAA==")
     assert response.status_code == 400
     assert _json(response)["code"] == "checksum_algorithm_unsupported"
+    upload, staging = _staging(url)
+    assert staging.size() == 0 and upload.offset == 0 and not IngestItem.objects.exists()
 
 
 @pytest.mark.req("ING-6")
@@ -334,7 +351,7 @@ def test_body_longer_than_declared_length_answers_413_and_writes_nothing(tus):
 
 @pytest.mark.req("ING-6")
 def test_chunked_body_that_overruns_length_is_cut_back_and_resume_works(tus, monkeypatch):
-    monkeypatch.setattr(services, "READ_CHUNK", 16 * 1024)
+    monkeypatch.setattr(streams, "READ_CHUNK", 16 * 1024)
     data = _payload(100_000)
     url = tus.create(len(data), {"filename": "a.bin"})["Location"]
     assert tus.patch(url, data[:40_000], 0).status_code == 204
@@ -358,7 +375,7 @@ def test_chunked_body_that_overruns_length_is_cut_back_and_resume_works(tus, mon
 
 @pytest.mark.req("ING-6")
 def test_disk_full_while_writing_answers_507_catalogues_nothing_and_resumes(tus, monkeypatch):
-    monkeypatch.setattr(services, "READ_CHUNK", 32 * 1024)
+    monkeypatch.setattr(streams, "READ_CHUNK", 32 * 1024)
     data = _payload(300_000)
     url = tus.create(len(data), {"filename": "a.bin"})["Location"]
     budget = {"left": 100_000}
@@ -410,7 +427,11 @@ def test_declared_whole_file_sha256_mismatch_rejects_upload_whole(tus):
 def test_declared_whole_file_sha256_match_accepted(tus):
     data = _payload(5000)
     item = tus.upload(data, "a.bin", sha256=hashlib.sha256(data).hexdigest())
-    assert item.declared_sha256 == item.sha256
+    item.refresh_from_db()
+    assert item.declared_sha256 == item.sha256 == hashlib.sha256(data).hexdigest()
+    assert item.upload.status == UploadStatus.COMPLETE
+    assert item.recording is not None and item.recording.original.sha256 == item.sha256
+    assert not Event.objects.filter(action="ingest.upload_rejected").exists()
 
 
 @pytest.mark.req("ING-6")
@@ -465,10 +486,14 @@ def test_delete_discards_staging_and_is_idempotent(tus, officer):
 def test_delete_of_completed_upload_refused_original_kept(tus):
     data = _payload(1000)
     url = tus.create(len(data), {"filename": "a.bin"})["Location"]
-    tus.patch(url, data, 0)
+    assert tus.patch(url, data, 0).status_code == 204
     response = tus.delete(url)
     assert response.status_code == 409
-    assert StoredObject.objects.count() == 1
+    assert _json(response)["code"] == "upload_complete" and "不能删除" in _json(response)["message"]
+    assert Upload.objects.get().status == UploadStatus.COMPLETE
+    stored = StoredObject.objects.get()
+    assert _vault_sha256(stored) == hashlib.sha256(data).hexdigest()
+    assert not Event.objects.filter(action="ingest.upload_terminated").exists()
 
 
 @pytest.mark.req("ING-6")
@@ -489,8 +514,6 @@ def test_stale_uploads_expire_with_staging_discarded_and_custody_event(tus):
 
 @pytest.mark.req("ING-6")
 def test_expiry_task_runs_the_service(tus):
-    from ingest.tasks import expire_stale_uploads_task
-
     url = tus.create(1000, {"filename": "a.bin"})["Location"]
     upload, _staging_file = _staging(url)
     Upload.objects.filter(pk=upload.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
@@ -562,5 +585,11 @@ def test_busy_upload_answers_423(tus):
 @pytest.mark.req("ING-6")
 def test_item_status_flow_ends_in_final_state(tus):
     item = tus.upload(_payload(1000), "a.bin")
-    assert item.status in (IngestStatus.STORED, IngestStatus.FLAGGED)
-    assert [s["name"] for s in item.steps][:3] == ["store", "dedupe", "probe"]
+    # bytes that are no media: kept, catalogued and flagged, every step recorded in order
+    assert item.status == IngestStatus.FLAGGED and item.is_final and item.finished_at is not None
+    assert [s["name"] for s in item.steps] == [
+        "store", "dedupe", "probe", "metadata", "catalogue", "poster", "proxy"
+    ]
+    assert [s["outcome"] for s in item.steps][:5] == ["ok"] * 5
+    assert item.recording is not None and item.recording.flagged
+    assert Event.objects.filter(action="ingest.flagged", subject_id=str(item.recording_id)).exists()

@@ -5,14 +5,17 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.bounds import local_day_range
+from core.forms import BoundedDateField, IdChoiceField, IdMultipleChoiceField
+from ingest.choices import IngestStatus
 from recordings.choices import LateReason
 
 
 class UploadMetadataForm(forms.Form):
     """Rendered on the upload page; the browser sends the values as tus Upload-Metadata."""
 
-    unit_id = forms.TypedChoiceField(label=_("采集机构"), coerce=int)
-    officer_ids = forms.TypedMultipleChoiceField(label=_("执法人员"), required=False, coerce=int)
+    unit_id = IdChoiceField(label=_("采集机构"))
+    officer_ids = IdMultipleChoiceField(label=_("执法人员"), required=False)
     case_number = forms.CharField(label=_("案号"), required=False, max_length=100)
     party = forms.CharField(label=_("当事人"), required=False, max_length=200)
     handler = forms.CharField(label=_("承办人"), required=False, max_length=100)
@@ -49,24 +52,26 @@ class UploadMetadataForm(forms.Form):
 
 
 class IngestFilterForm(forms.Form):
-    """Filters of the 入库情况 page; every field optional."""
+    """Filters of the 入库情况 page; every field optional.
 
-    SCOPE_MINE, SCOPE_UNIT = "mine", "unit"
+    ``wide_scope`` names everything the user's scope allows (本机构全部, 本部门全部, …);
+    without it the scope choice is not offered.
+    """
+
+    SCOPE_ALL, SCOPE_MINE = "all", "mine"
 
     status = forms.ChoiceField(label=_("状态"), required=False, widget=forms.Select(attrs={"class": "form-select"}))
-    date_from = forms.DateField(label=_("接收日期自"), required=False)
-    date_to = forms.DateField(label=_("至"), required=False)
+    date_from = BoundedDateField(label=_("接收日期自"), required=False)
+    date_to = BoundedDateField(label=_("至"), required=False)
     scope = forms.ChoiceField(label=_("范围"), required=False, widget=forms.Select(attrs={"class": "form-select"}))
     q = forms.CharField(label=_("文件名"), required=False, max_length=100)
 
-    def __init__(self, *args, sees_unit: bool = False, **kwargs):
+    def __init__(self, *args, wide_scope: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        from ingest.choices import IngestStatus
-
         self.fields["status"].choices = [("", _("全部状态"))] + list(IngestStatus.choices)
         scopes = [(self.SCOPE_MINE, _("我上传的"))]
-        if sees_unit:
-            scopes.insert(0, (self.SCOPE_UNIT, _("本机构全部")))
+        if wide_scope:
+            scopes.insert(0, (self.SCOPE_ALL, wide_scope))
         self.fields["scope"].choices = scopes
 
     def clean(self):
@@ -77,18 +82,13 @@ class IngestFilterForm(forms.Form):
 
     def apply(self, items, user):
         """Narrow an already restricted queryset (status is applied by the view, after counting)."""
-        from datetime import datetime, time, timedelta
-
-        from django.utils import timezone
-
         data = self.cleaned_data
         if data.get("scope") == self.SCOPE_MINE:
             items = items.filter(created_by=user)
         if data.get("date_from"):
-            items = items.filter(created_at__gte=timezone.make_aware(datetime.combine(data["date_from"], time.min)))
+            items = items.filter(created_at__gte=local_day_range(data["date_from"])[0])
         if data.get("date_to"):
-            end = datetime.combine(data["date_to"] + timedelta(days=1), time.min)
-            items = items.filter(created_at__lt=timezone.make_aware(end))
+            items = items.filter(created_at__lt=local_day_range(data["date_to"])[1])
         if data.get("q"):
             items = items.filter(filename__icontains=data["q"].strip())
         return items

@@ -1,6 +1,13 @@
-"""The upload page (ING-1): Uppy + tus to /api/v1/uploads/, and the ingest status list."""
+"""The upload page (ING-1): Uppy + tus to /api/v1/uploads/, and the ingest status list.
+
+Each view of the page mints a batch id; upload.js sends it with every file as tus
+Upload-Metadata ``batch``, and "本次上传" lists only the items carrying it.
+"""
 
 from __future__ import annotations
+
+import re
+import uuid
 
 from django.shortcuts import render
 
@@ -8,8 +15,10 @@ from orgs.choices import Role
 from orgs.models import Person, Unit
 from web.context import is_media_user
 from web.forms import UploadMetadataForm
-from web.views.common import page
-from web.views.ingest_items import recent_ingest_items
+from web.views.common import media_page
+from web.views.ingest_items import batch_ingest_items
+
+_BATCH = re.compile(r"[0-9a-f]{32}")
 
 
 def units_for(user):
@@ -29,7 +38,7 @@ def officers_for(units):
     )
 
 
-@page
+@media_page
 def upload(request):
     user = request.user
     units = list(units_for(user))
@@ -41,16 +50,24 @@ def upload(request):
         {
             "form": form,
             "can_upload": is_media_user(user) and bool(units),
-            "ingest_items": recent_ingest_items(user),
+            "batch": uuid.uuid4().hex,  # a new page view is a new batch: the list starts empty
+            "ingest_items": [],
         },
     )
 
 
-@page
+@media_page
 def upload_items(request):
-    """The "本次上传" list, polled by htmx every 2 s."""
+    """The "本次上传" list of one page view (``?batch=``), polled by htmx every 2 s."""
+    batch = request.GET.get("batch", "")
+    if not _BATCH.fullmatch(batch):
+        batch = ""
     return render(
         request,
         "web/partials/ingest_items.html",
-        {"ingest_items": recent_ingest_items(request.user), "poll": True},
+        {
+            "ingest_items": batch_ingest_items(request.user, batch),
+            "poll": True,
+            "batch": batch,
+        },
     )

@@ -15,13 +15,16 @@
 
   var TEXT_FIELDS = ["unit_id", "case_number", "party", "handler", "place", "matter_type", "notes"];
   // "name" and "type" are copied by the Tus plugin to "filename" and "filetype" (tusd convention).
-  var META_FIELDS = TEXT_FIELDS.concat(["officer_ids", "late_reason", "late_reason_text", "name", "type"]);
+  // "batch" ties every file sent from this page view to its "本次上传" list.
+  var META_FIELDS = TEXT_FIELDS.concat(["officer_ids", "late_reason", "late_reason_text", "batch", "name", "type"]);
+  var BATCH = target.dataset.batch || "";
 
   function readMeta() {
     var data = new FormData(form);
     var meta = {};
     TEXT_FIELDS.forEach(function (name) { meta[name] = String(data.get(name) || "").trim(); });
     meta.officer_ids = data.getAll("officer_ids").join(",");
+    meta.batch = BATCH;
     if (lateToggle.checked) {
       meta.late_reason = String(data.get("late_reason") || "");
       meta.late_reason_text = String(data.get("late_reason_text") || "").trim();

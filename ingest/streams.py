@@ -1,0 +1,42 @@
+"""Byte-stream helpers shared by uploads, local ingest, derivatives and the pipeline.
+
+No state changes here, and no imports of other ingest modules: every layer may use it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from collections.abc import Iterator
+
+from core.digests import CHUNK_SIZE
+from storage.backends import get_vault
+
+# Request bodies and local files are read in pieces of this size (4 MiB); tests make it smaller.
+READ_CHUNK = CHUNK_SIZE
+
+
+def iter_stream(stream) -> Iterator[bytes]:
+    """Chunks of a file-like object, a bytes value, or an iterable of bytes."""
+    if hasattr(stream, "read"):
+        while chunk := stream.read(READ_CHUNK):
+            yield chunk
+    elif isinstance(stream, (bytes, bytearray, memoryview)):
+        yield bytes(stream)
+    else:
+        yield from stream
+
+
+@contextlib.contextmanager
+def local_copy(key: str) -> Iterator[str]:
+    """A local path for a vault object (the object itself on the filesystem backend)."""
+    vault = get_vault()
+    path = vault.local_path(key)
+    if path is not None:
+        yield path
+        return
+    with tempfile.NamedTemporaryFile(prefix="avr-media-") as tmp, vault.open(key) as source:
+        while chunk := source.read(CHUNK_SIZE):
+            tmp.write(chunk)
+        tmp.flush()
+        yield tmp.name

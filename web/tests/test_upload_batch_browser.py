@@ -1,0 +1,68 @@
+"""In a real Chromium: "本次上传" lists the file sent from this page view, not earlier uploads,
+and starts empty again on the next view (issue 6). Proves upload.js sends the page's batch."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from core.testing_server import Platform
+
+CHROMIUM = "/usr/bin/chromium"
+PASSWORD = "Batch-pass-2026"
+
+SEED = f"""
+from core.testing import make_person, make_unit
+from ingest.local import ingest_stream
+person = make_person("officer", unit=make_unit(name="城区市场监管所"), username="wangfang",
+                     full_name="王芳", password={PASSWORD!r})
+ingest_stream(b"sent by the API before the page was opened", actor=person,
+              filename="earlier-api-upload.bin", metadata={{}}, source="api")
+"""
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed (bin/test installs it)"),
+]
+
+
+@pytest.mark.req("ING-1")
+def test_this_batch_list_shows_only_files_sent_from_this_page_view(tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    upload = tmp_path / "this-page-file.bin"
+    upload.write_bytes(os.urandom(64 * 1024))
+    with Platform(tmp_path / "var") as platform, sync_playwright() as pw:
+        platform.shell(SEED)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        page = browser.new_context(locale="zh-CN").new_page()
+        page.set_default_timeout(20_000)
+        base = platform.base_url
+        page.goto(f"{base}/login/")
+        page.fill("input[name=username]", "wangfang")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        expect(page.locator("body")).to_contain_text("王芳")
+
+        page.goto(f"{base}/upload/")
+        listing = page.locator("#ingest-items")
+        expect(listing).to_contain_text("暂无上传")
+        batch = page.locator("#uppy-dashboard").get_attribute("data-batch")
+        page.locator("#uppy-dashboard input[type=file]").first.set_input_files(str(upload))
+        page.locator(".uppy-StatusBar-actionBtn--upload").click()
+        expect(listing).to_contain_text("this-page-file.bin", timeout=60_000)
+        expect(listing.locator(".badge", has_text="已入库")).to_have_count(1, timeout=60_000)
+        expect(listing).not_to_contain_text("earlier-api-upload.bin")
+
+        sent = platform.shell(
+            "from ingest.models import IngestItem;"
+            "print(IngestItem.objects.get(filename='this-page-file.bin').metadata.get('batch'))"
+        )
+        assert sent.split()[-1] == batch
+
+        page.goto(f"{base}/upload/")  # a new page view is a new batch
+        expect(page.locator("#ingest-items")).to_contain_text("暂无上传")
+        expect(page.locator("#ingest-items")).not_to_contain_text("this-page-file.bin")
+        browser.close()
