@@ -43,8 +43,11 @@ DESCRIPTION = """
 ## 上传（tus 1.0 断点续传）
 
 原始文件通过 [tus 1.0](https://tus.io/protocols/resumable-upload) 协议上传到 `/api/v1/uploads/`
-（支持 creation、creation-with-upload、termination、checksum 扩展），任意大小的文件均可中断后续传。
-认证方式同上。`Upload-Metadata` 中可用的键（值按 tus 规范做 base64 编码）：
+（支持 creation、creation-with-upload、termination、checksum、expiration 扩展；`X-HTTP-Method-Override`
+对任何请求方法生效），任意大小的文件均可中断后续传。认证方式同上。HEAD 按原样返回创建时的
+`Upload-Metadata`；下表之外的键作为客户端附加信息原样保存（入库项的 `client_metadata`），不会丢弃。
+有意偏离 tus 规范之处（已完成的上传不可删除、拒绝 0 字节文件等）及其原因见 README“可续传上传”一节。
+`Upload-Metadata` 中平台使用的键（值按 tus 规范做 base64 编码）：
 
 | 键 | 含义 |
 |---|---|
@@ -61,6 +64,9 @@ DESCRIPTION = """
 | `late_reason` | 逾期上传原因代码（continuous_duty、off_site、remote_area、device_fault、other） |
 | `late_reason_text` | 逾期原因说明（原因为 other 时必填） |
 | `sha256` | 客户端计算的 SHA-256，入库时核对 |
+| `device_serial` | 设备序列号（缺省时从文件名解析） |
+| `important` | 重要标记（`1` / `true`） |
+| `batch` | 批次编号（网页上传页用来列出“本次上传”） |
 
 上传完成后，`/api/v1/ingest-items` 可查询入库进度与结果；入库成功后记录出现在 `/api/v1/recordings`。
 """

@@ -42,8 +42,11 @@ def date_in_bounds(day: date) -> bool:
 
 
 def datetime_in_bounds(instant: datetime) -> bool:
-    day = timezone.localtime(instant).date() if timezone.is_aware(instant) else instant.date()
-    return date_in_bounds(day)
+    """The instant's calendar day, as written in its own zone, is within the bounds.
+
+    No zone conversion: converting 0001-01-01 00:00+08:00 to UTC would itself overflow.
+    """
+    return date_in_bounds(instant.date())
 
 
 def local_day_start(day: date) -> datetime:

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
 from api.schemas import ErrorOut
-from core.choices import CheckStatus
+from core.choices import CheckStatus, CheckTrigger
 from core.errors import PermissionDeniedError
 from custody.services import verify_custody_chain
 from orgs.choices import Role
@@ -42,7 +42,7 @@ def verify_custody(request):
     """重新计算整条保管链的哈希，返回并保存发现的问题（缺号、断链、内容被改动）。仅审计管理员可用。"""
     if not request.auth.has_role(Role.AUDIT_ADMIN):
         raise PermissionDeniedError(_("仅审计管理员可以校验保管链。"))
-    result = verify_custody_chain(actor=request.auth, trigger="api")
+    result = verify_custody_chain(actor=request.auth, trigger=CheckTrigger.API)
     return {
         "intact": result.status == CheckStatus.PASS,
         "status": result.status,

@@ -10,7 +10,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.choices import CheckStatus
+from core.choices import CheckStatus, CheckTrigger
 from core.context import get_request_id
 from custody.checks import check_custody_chain
 from custody.choices import EventCode
@@ -77,7 +77,7 @@ def record_event(
 MAX_STORED_FINDINGS = 100
 
 
-def verify_custody_chain(*, actor=None, trigger: str = "command") -> ChainVerification:
+def verify_custody_chain(*, actor=None, trigger: str = CheckTrigger.COMMAND) -> ChainVerification:
     """Re-compute the whole chain and store the result, even when the check could not run (promise 4).
 
     The result is itself appended to the log (``custody.chain_verified``), after the range it checked.

@@ -3,6 +3,7 @@
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
+from core.choices import CheckTrigger
 from core.context import correlation
 from custody.services import verify_custody_chain
 
@@ -10,4 +11,4 @@ from custody.services import verify_custody_chain
 @db_periodic_task(crontab(hour="2", minute="30"))
 def verify_custody_chain_daily():
     with correlation():
-        verify_custody_chain(actor=None, trigger="scheduled")
+        verify_custody_chain(actor=None, trigger=CheckTrigger.SCHEDULED)

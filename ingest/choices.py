@@ -23,3 +23,14 @@ class IngestSource(models.TextChoices):
     API = "api", _("接口上传")
     DOCK = "dock", _("采集站")
     SEED = "seed", _("演示数据")
+
+
+class UploadEndReason(models.TextChoices):
+    """Why an upload ended without a record: the ``reason`` codes of ingest's upload events."""
+
+    CLIENT = "client", _("上传人取消")
+    EXPIRED = "expired", _("超时未续传，已过期")
+    DECLARED_SHA256_MISMATCH = (
+        "declared_sha256_mismatch",
+        _("收到内容的 SHA-256 与上传前声明的不一致"),
+    )

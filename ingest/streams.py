@@ -10,7 +10,7 @@ import tempfile
 from collections.abc import Iterator
 
 from core.digests import CHUNK_SIZE
-from storage.backends import get_vault
+from storage.backends import vault_for
 
 # Request bodies and local files are read in pieces of this size (4 MiB); tests make it smaller.
 READ_CHUNK = CHUNK_SIZE
@@ -28,14 +28,18 @@ def iter_stream(stream) -> Iterator[bytes]:
 
 
 @contextlib.contextmanager
-def local_copy(key: str) -> Iterator[str]:
-    """A local path for a vault object (the object itself on the filesystem backend)."""
-    vault = get_vault()
-    path = vault.local_path(key)
+def local_copy(stored_object) -> Iterator[str]:
+    """A local path for a stored object, read from the backend it lives in (the object itself
+    on the filesystem backend, a temporary copy elsewhere)."""
+    vault = vault_for(stored_object)
+    path = vault.local_path(stored_object.key)
     if path is not None:
         yield path
         return
-    with tempfile.NamedTemporaryFile(prefix="avr-media-") as tmp, vault.open(key) as source:
+    with (
+        tempfile.NamedTemporaryFile(prefix="avr-media-") as tmp,
+        vault.open(stored_object.key) as source,
+    ):
         while chunk := source.read(CHUNK_SIZE):
             tmp.write(chunk)
         tmp.flush()

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from core.bounds import local_day_range
 from core.errors import NotFoundError
 from custody.models import Event
+from ingest.models import IngestItem
 from recordings.models import Recording
 
 # Longest value each text filter accepts (web form and API alike); longer is refused, never ignored.
@@ -98,8 +99,6 @@ def get_recording(user, pk: int, *, action: str = "view") -> Recording:
 
 def custody_history(recording: Recording) -> QuerySet[Event]:
     """This record's custody events: the catalogue entry, its original object, its ingest."""
-    from ingest.models import IngestItem
-
     item_ids = [str(i) for i in IngestItem.objects.filter(recording=recording).values_list("pk", flat=True)]
     upload_ids = [
         str(u) for u in IngestItem.objects.filter(recording=recording, upload__isnull=False).values_list("upload_id", flat=True)

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.choices import CheckTrigger
 from core.errors import DomainError
 from custody.choices import EventCode
 from custody.services import record_event
@@ -71,7 +72,7 @@ _FIXITY_EVENT = {
 }
 
 
-def run_fixity_check(obj: StoredObject, *, actor=None, trigger: str = "scheduled") -> FixityCheck:
+def run_fixity_check(obj: StoredObject, *, actor=None, trigger: str = CheckTrigger.SCHEDULED) -> FixityCheck:
     """Re-read one object, in the backend it lives in, and store the result.
 
     A failure is a finding, never a repair.

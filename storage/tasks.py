@@ -8,6 +8,7 @@ from django.conf import settings
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
+from core.choices import CheckTrigger
 from core.context import correlation
 from storage.selectors import list_objects_due_for_fixity
 from storage.services import run_fixity_check
@@ -20,7 +21,7 @@ def fixity_sweep_once() -> dict[str, int]:
     counts = {"pass": 0, "fail": 0, "not_run": 0}
     with correlation():
         for obj in list_objects_due_for_fixity(settings.FIXITY_BATCH):
-            check = run_fixity_check(obj, actor=None, trigger="scheduled")
+            check = run_fixity_check(obj, actor=None, trigger=CheckTrigger.SCHEDULED)
             counts[check.status] += 1
     if counts["fail"] or counts["not_run"]:
         logger.error("fixity sweep: %s", counts)

@@ -50,7 +50,7 @@ class StoreOriginal(Step):
                     _("暂存文件缺失或不完整（%(have)s / %(want)s 字节），无法入库，请重新上传。")
                     % {"have": staging.size(), "want": ctx.digests.size},
                 )
-            result = StoredResult(key=key, digests=ctx.digests, created=False)
+            result = StoredResult(key=key, digests=ctx.digests, created=False, backend=vault.name)
         obj = register_stored_object(result, area=Area.ORIGINAL, actor=ctx.actor)
         services.attach_stored_object(ctx.item, obj)
         ctx.stored_object = obj
@@ -105,7 +105,7 @@ class Probe(Step):
         return ctx.stored_object is not None
 
     def run(self, ctx):
-        copy = local_copy(ctx.stored_object.key)
+        copy = local_copy(ctx.stored_object)
         ctx.local_path = copy.__enter__()
         ctx.resources.append(copy)
         ctx.media = media.probe_media(ctx.local_path, filename=ctx.item.filename)

@@ -89,7 +89,7 @@ def create_proxy(recording_id: int, *, actor=None):
         return existing
     with (
         tempfile.TemporaryDirectory(prefix="avr-proxy-") as tmp,
-        local_copy(recording.original.key) as src,
+        local_copy(recording.original) as src,
     ):
         target = Path(tmp) / "proxy.mp4"
         width, height = transcode_proxy(src, target)

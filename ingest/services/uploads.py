@@ -29,7 +29,7 @@ from core.errors import ConflictError
 from custody.choices import EventCode
 from custody.services import record_event
 from ingest import digesters
-from ingest.choices import IngestSource, UploadStatus
+from ingest.choices import IngestSource, UploadEndReason, UploadStatus
 from ingest.errors import (
     ChecksumMismatchError,
     InsufficientSpaceError,
@@ -357,7 +357,7 @@ def _complete_upload(upload: Upload, staging, *, actor, digests: Digests) -> Ing
                 actor=actor,
                 subject=upload,
                 details={
-                    "reason": "declared_sha256_mismatch",
+                    "reason": UploadEndReason.DECLARED_SHA256_MISMATCH,
                     "declared_sha256": declared,
                     **digests.as_dict(),
                 },
@@ -408,7 +408,7 @@ def terminate_upload(upload: Upload, *, actor) -> Upload:
                 actor=actor,
                 subject=upload,
                 details={
-                    "reason": "client",
+                    "reason": UploadEndReason.CLIENT,
                     "offset": upload.offset,
                     "length": upload.length,
                     "filename": upload.filename,
@@ -442,7 +442,7 @@ def expire_stale_uploads(*, now=None) -> int:
                         actor=None,
                         subject=upload,
                         details={
-                            "reason": "expired",
+                            "reason": UploadEndReason.EXPIRED,
                             "offset": received,
                             "length": upload.length,
                             "expires_at": upload.expires_at,

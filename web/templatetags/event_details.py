@@ -26,22 +26,11 @@ from django.utils.translation import gettext_lazy
 
 from access.choices import AccessAction
 from core.choices import CheckStatus, CheckTrigger
-from ingest.choices import IngestSource
+from ingest.choices import IngestSource, UploadEndReason
 from orgs.choices import DepartmentLevel, Role
 from recordings.choices import DerivativeKind, LateReason, MediaKind, TimeSource
 
 MAX_TEXT = 120
-
-
-class UploadEndReason(models.TextChoices):
-    """Why an upload ended without a record: the ``reason`` codes of ingest's upload events."""
-
-    CLIENT = "client", gettext_lazy("上传人取消")
-    EXPIRED = "expired", gettext_lazy("超时未续传，已过期")
-    DECLARED_SHA256_MISMATCH = (
-        "declared_sha256_mismatch",
-        gettext_lazy("收到内容的 SHA-256 与上传前声明的不一致"),
-    )
 
 
 # --- value formatters: each takes the stored value and returns Chinese text -----------------

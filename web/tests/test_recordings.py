@@ -326,48 +326,6 @@ def test_upload_page_offers_only_own_unit_and_its_officers(
     assert 'data-endpoint="/api/v1/uploads/"' in text
 
 
-def test_upload_items_fragment_lists_own_ingest_items_with_status(officer_client, officer, unit):
-    from ingest.models import IngestItem
-
-    now = timezone.now()
-    rec = make_recording(officer)
-    IngestItem.objects.create(
-        filename="a.mp4", status="processing", created_by=officer, created_at=now, updated_at=now
-    )
-    IngestItem.objects.create(
-        filename="b.mp4",
-        status="flagged",
-        status_message="逾期上传",
-        recording=rec,
-        created_by=officer,
-        created_at=now,
-        updated_at=now,
-    )
-    IngestItem.objects.create(
-        filename="c.mp4",
-        status="failed",
-        status_message="文件不完整",
-        created_by=officer,
-        created_at=now,
-        updated_at=now,
-    )
-    other = make_person("officer", unit=unit)
-    IngestItem.objects.create(
-        filename="someone-else.mp4", created_by=other, created_at=now, updated_at=now
-    )
-    text = officer_client.get(reverse("web:upload_items")).content.decode()
-    for expected in (
-        "处理中",
-        "已入库（有异常）",
-        "逾期上传",
-        "失败",
-        "文件不完整",
-        reverse("web:recording_detail", args=[rec.pk]),
-        'hx-trigger="every 2s',
-    ):
-        assert expected in text
-    assert "someone-else.mp4" not in text
-
 
 def test_unknown_page_renders_chinese_404(officer_client):
     response = officer_client.get("/no-such-page/")

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from core.choices import CheckStatus
+from core.choices import CheckStatus, CheckTrigger
 from custody.services import verify_custody_chain
 
 
@@ -9,7 +9,7 @@ class Command(BaseCommand):
     help = "校验保管链日志的哈希链，指出第一个断开的环节，并保存校验结果 / verify the custody hash chain"
 
     def handle(self, *args, **options):
-        result = verify_custody_chain(actor=None, trigger="command")
+        result = verify_custody_chain(actor=None, trigger=CheckTrigger.COMMAND)
         if result.status == CheckStatus.PASS:
             self.stdout.write(self.style.SUCCESS(
                 _("保管链完整：共 %(n)s 个事件，哈希链全部相符。") % {"n": result.events_checked}

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from core.context import correlation
 from core.errors import DomainError
+from ingest.local import ingest_stream
 from orgs.choices import LEVEL_ORDER, DepartmentLevel, Role
 from orgs.management.commands.bootstrap import load_reference_data
 from orgs.models import Department, Person, Unit
@@ -365,10 +366,6 @@ class Command(BaseCommand):
     def _recordings(self, units, people) -> int:
         from ingest.models import IngestItem
 
-        try:
-            from ingest.local import ingest_stream
-        except ImportError:  # until the one-way ingest layering (issue 6) is committed
-            from ingest.services import ingest_stream
 
         now = timezone.localtime()
         made = 0

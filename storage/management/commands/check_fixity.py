@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.choices import CheckTrigger
 from core.context import correlation
 from storage.checks import check_fixity
 from storage.choices import FixityStatus
@@ -46,7 +47,7 @@ class Command(BaseCommand):
         counts = {s.value: 0 for s in FixityStatus}
         with correlation():
             for obj in objects:
-                check = run_fixity_check(obj, actor=None, trigger="manual")
+                check = run_fixity_check(obj, actor=None, trigger=CheckTrigger.MANUAL)
                 counts[check.status] += 1
                 line = _("[%(status)s] %(key)s（%(size)s 字节）— %(detail)s") % {
                     "status": labels[check.status],
