@@ -565,7 +565,7 @@ DEMO_ROLES = [
 # panels they can open, and the attributes browsers show (titles, placeholders, labels, alt).
 # The "技术细节" disclosures hold raw stored data for technicians and are left out by design.
 READ_PAGE = """() => {
-  const skip = el => el.closest('details.event-technical');
+  const skip = el => el.closest('details.technical-details');
   const parts = [document.title, document.body.innerText];
   for (const el of document.querySelectorAll(
       '.dropdown-menu, .collapse:not(.show), .modal, .offcanvas, details:not([open]), option, [hidden]')) {
@@ -750,7 +750,7 @@ def _walk_role(walk: Walk, context, demo: DemoRole, password: str, *, all_filter
             walk.visit(page, role, "记录详情（展开）", details[0])
             page.evaluate(
                 """() => { document.querySelectorAll('.collapse').forEach(c => c.classList.add('show'));
-                           document.querySelectorAll('details:not(.event-technical)').forEach(d => d.open = true); }"""
+                           document.querySelectorAll('details:not(.technical-details)').forEach(d => d.open = true); }"""
             )
             walk.check(page, role, "记录详情（展开）", screenshot=role == "执法人员")
     walk.visit(page, role, "修改密码", "/password/", screenshot=role == "执法人员")
