@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 from typing import Annotated
 
@@ -26,6 +27,18 @@ def _instant_in_bounds(value: datetime) -> datetime:
 
 
 Instant = Annotated[datetime, AfterValidator(_instant_in_bounds)]
+
+
+def _no_control_characters(value: str) -> str:
+    if any(unicodedata.category(ch) in ("Cc", "Cs") and ch not in "\t\n\r" for ch in value):
+        raise ValueError("control characters are not allowed")
+    return value
+
+
+# Free text from a client (filters, a purpose): no NUL or other control characters, which no
+# database column stores (PostgreSQL refuses NUL) and no person types. Bound its length with
+# Field(max_length=...) where it is used.
+Text = Annotated[str, AfterValidator(_no_control_characters)]
 
 
 class ErrorOut(Schema):

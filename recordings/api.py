@@ -10,7 +10,7 @@ from ninja import Field, Query, Router, Schema
 
 from access.choices import AccessAction
 from access.services import register_access
-from api.schemas import Day, ErrorOut, Id, PageMeta, PageParams, page_of
+from api.schemas import Day, ErrorOut, Id, PageMeta, PageParams, Text, page_of
 from core.clients import client_label
 from core.ranges import ranged_file_response, requested_range
 from custody.choices import EventCode
@@ -42,19 +42,19 @@ class RecordingFilterIn(Schema):
     date_to: Day | None = Field(None, description="拍摄日期止（含）")
     unit_id: Id | None = Field(None, description="采集机构编号")
     officer_id: Id | None = Field(None, description="执法人员编号")
-    device_serial: str = Field(
+    device_serial: Text = Field(
         "", max_length=FILTER_TEXT_LIMITS["device_serial"], description="设备序列号（精确）"
     )
-    case_number: str = Field(
+    case_number: Text = Field(
         "", max_length=FILTER_TEXT_LIMITS["case_number"], description="案号（前缀匹配）"
     )
-    party: str = Field("", max_length=FILTER_TEXT_LIMITS["party"], description="当事人（前缀匹配）")
+    party: Text = Field("", max_length=FILTER_TEXT_LIMITS["party"], description="当事人（前缀匹配）")
     status: Literal["", "flagged", "ok"] = Field("", description="flagged：有异常；ok：无异常")
     timeliness: Literal["", "on_time", "late", "unknown"] = Field(
         "", description="按时 / 逾期 / 时间未知"
     )
     media_kind: Literal["", "video", "audio", "photo", "unknown"] = Field("", description="类型")
-    q: str = Field(
+    q: Text = Field(
         "", max_length=FILTER_TEXT_LIMITS["q"], description="案号、当事人、文件名前缀或设备序列号"
     )
     sort: Literal[tuple(SORTS)] = Field("-start_time", description="排序")  # type: ignore[valid-type]
@@ -325,7 +325,7 @@ def recording_content(
     request,
     recording_id: Id,
     download: bool = Query(False, description="为 true 时作为附件下载"),
-    purpose: str = Query("", max_length=500, description="查阅事由，记入查阅登记"),
+    purpose: Text = Query("", max_length=500, description="查阅事由，记入查阅登记"),
 ):
     """返回原始文件的字节，支持 HTTP Range 断点与拖动播放。
 

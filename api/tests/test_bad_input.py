@@ -20,6 +20,9 @@ class TestBoundedParameters(ApiTestBase):
             ({"officer_id": "9999999999999999999999999"}, "officer_id"),
             ({"unit_id": "0"}, "unit_id"),
             ({"q": "案" * 3000}, "q"),
+            ({"q": "a\x00b"}, "q"),
+            ({"device_serial": "DSJ\x00"}, "device_serial"),
+            ({"party": "某\x07公司"}, "party"),
         ],
     )
     def test_out_of_range_filter_is_422_naming_the_field(self, client, world, params, field):
@@ -42,3 +45,14 @@ class TestBoundedParameters(ApiTestBase):
         )
         assert response.status_code == 200
         assert response.json()["count"] == 0
+
+    @pytest.mark.req("ACC-2", "INT-1")
+    def test_nul_in_a_purpose_is_422_and_registers_nothing(self, client, world):
+        from access.models import AccessEntry
+
+        url = f"{self.url}/{world.recording.pk}/content"
+        body = assert_error(
+            client.get(url, {"purpose": "审\x00查"}, **bearer(world.officer)), 422, "invalid_input"
+        )
+        assert "purpose" in body["message"]
+        assert not AccessEntry.objects.exists()

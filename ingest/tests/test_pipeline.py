@@ -214,6 +214,20 @@ def test_media_time_wins_over_filename_time(tus):
 
 
 @pytest.mark.req("ING-3")
+@pytest.mark.parametrize("year", [2028, 2039])  # MP4 keeps seconds since 1904 in 32 bits
+def test_media_time_in_the_future_is_flagged_and_deadline_counts_from_arrival(tus, year):
+    """A device clock set years ahead must not make a record "on time" with a deadline
+    years away: it is flagged, and the 24 hours count from the arrival."""
+    item = tus.upload(make_video(1, creation_time=f"{year}-03-01T01:00:00.000000Z"), "clip.mp4")
+    recording = item.recording
+    assert recording.time_source == "media" and recording.start_time.year == year
+    assert [f["code"] for f in recording.flags] == ["capture_time_future"]
+    assert recording.on_time is None
+    assert recording.upload_deadline == recording.received_at + timedelta(hours=24)
+    assert item.status == IngestStatus.FLAGGED and "晚于平台接收时间" in item.status_message
+
+
+@pytest.mark.req("ING-3")
 def test_upload_within_24_hours_is_on_time(tus):
     item = tus.upload(make_video(1), _device_name(timezone.now() - timedelta(hours=3)))
     assert item.recording.on_time is True
