@@ -15,17 +15,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core.testing import make_video
+from core.testing_browser import launch_chromium, needs_chromium
 from core.testing_server import ROOT, Platform
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--autoplay-policy=no-user-gesture-required",
-]
 PASSWORD = "Journey-pass-2026"
 
 SEED = f"""
@@ -37,7 +29,7 @@ make_person("officer", unit=unit, username="lina", full_name="李娜")
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed (bin/test installs it)"),
+    needs_chromium,
 ]
 
 
@@ -67,7 +59,7 @@ def test_officer_uploads_plays_and_sees_custody(tmp_path, clips, shots):
 
     with Platform(tmp_path / "var") as platform, sync_playwright() as pw:
         platform.shell(SEED)
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = launch_chromium(pw)
         context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
         page = context.new_page()
         page.set_default_timeout(20_000)

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from core.digests import Digests
 from core.testing import make_person, make_recording, make_unit
+from core.testing_browser import launch_chromium, needs_chromium
 from custody.choices import EventCode
 from recordings.models import EDITABLE_FIELDS
 from web.templatetags.event_details import FIELDS, TECHNICAL_KEYS, summary_lines
@@ -532,15 +533,6 @@ def test_history_panel_is_chinese_with_a_technical_disclosure(client):
 
 # --- the acceptance walk in Chromium --------------------------------------------------------
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--lang=zh-CN",  # date pickers as a Chinese user sees them (needs the chromium-l10n package)
-]
 
 
 @dataclass(frozen=True)
@@ -770,9 +762,7 @@ def _walk_role(walk: Walk, context, demo: DemoRole, password: str, *, all_filter
 
 @pytest.mark.browser
 @pytest.mark.req("INT-1")
-@pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="Debian chromium not installed (bin/test installs it)"
-)
+@needs_chromium
 def test_every_role_every_page_reads_in_chinese(tmp_path):
     from playwright.sync_api import sync_playwright
 
@@ -786,7 +776,7 @@ def test_every_role_every_page_reads_in_chinese(tmp_path):
         shots.mkdir(parents=True, exist_ok=True)
     with Platform(tmp_path / "var") as platform, sync_playwright() as pw:
         platform.manage("seed_demo")
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = launch_chromium(pw)
         walk = Walk(platform.base_url, shots, data=frozenset(d.username for d in DEMO_ROLES))
         # signed out: the login page and an error page
         context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")

@@ -4,13 +4,12 @@ and starts empty again on the next view (issue 6). Proves upload.js sends the pa
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
+from core.testing_browser import launch_chromium, needs_chromium
 from core.testing_server import Platform
 
-CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "Batch-pass-2026"
 
 SEED = f"""
@@ -24,7 +23,7 @@ ingest_stream(b"sent by the API before the page was opened", actor=person,
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed (bin/test installs it)"),
+    needs_chromium,
 ]
 
 
@@ -36,7 +35,7 @@ def test_this_batch_list_shows_only_files_sent_from_this_page_view(tmp_path):
     upload.write_bytes(os.urandom(64 * 1024))
     with Platform(tmp_path / "var") as platform, sync_playwright() as pw:
         platform.shell(SEED)
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        browser = launch_chromium(pw)
         page = browser.new_context(locale="zh-CN").new_page()
         page.set_default_timeout(20_000)
         base = platform.base_url

@@ -1,0 +1,26 @@
+"""Browser tests' Chromium: Debian's package, driven by Playwright, the same way in every test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--lang=zh-CN",  # the browser's own widgets (date pickers) in Chinese: needs chromium-l10n
+    "--autoplay-policy=no-user-gesture-required",
+]
+# bin/test installs Debian's chromium; a machine without it skips rather than downloading one.
+needs_chromium = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason="Debian chromium not installed (bin/test installs it)"
+)
+
+
+def launch_chromium(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
