@@ -9,7 +9,7 @@ arithmetic behind it. A value outside these bounds is bad input: a clear 4xx, ne
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
@@ -56,8 +56,6 @@ def local_day_start(day: date) -> datetime:
 
 def local_day_range(day: date) -> tuple[datetime, datetime]:
     """[start, end) of a local calendar day, for filtering instants stored in UTC."""
-    from datetime import timedelta
-
     return local_day_start(day), local_day_start(day + timedelta(days=1))
 
 

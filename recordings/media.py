@@ -196,9 +196,7 @@ def _mp4_missing_moov(path) -> bool:
         return False
 
 
-def _container_name(
-    fmt_name: str, metadata: dict, filename: str, has_video: bool, codecs: set
-) -> str:
+def _container_name(fmt_name: str, metadata: dict, filename: str, codecs: set) -> str:
     ext = os.path.splitext(filename)[1].lower().lstrip(".")
     if fmt_name == _MP4_FAMILY:
         brand = str(metadata.get("major_brand", "")).strip().lower()
@@ -279,7 +277,7 @@ def _probe_av(path, filename: str) -> MediaInfo:
         if audio_codec.startswith("mp3"):
             audio_codec = "mp3"
         codecs = {c for c in (video_codec, audio_codec) if c}
-        name = _container_name(fmt_name, metadata, filename, video is not None, codecs)
+        name = _container_name(fmt_name, metadata, filename, codecs)
         raw = {
             "format": fmt_name,
             "bit_rate": container.bit_rate,

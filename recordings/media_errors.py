@@ -193,11 +193,6 @@ def media_failure(code: str, **technical) -> MediaFailure:
     )
 
 
-def media_error_message(exc: BaseException) -> str:
-    """Just the Chinese phrase."""
-    return describe_media_error(exc).message
-
-
 def unreadable_message(failure: MediaFailure) -> str:
     """The flag reason for a file the probe could not open at all."""
     return _("无法识别为音视频或照片文件：%(reason)s。") % {"reason": failure.message}

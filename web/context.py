@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from orgs.choices import SEPARATED_ADMIN_ROLES, Role
+from orgs.choices import Role
 
 PLATFORM_NAME = _("执法音像记录管理平台")
 
@@ -21,12 +21,6 @@ MEDIA_ROLES = (
 def is_media_user(user) -> bool:
     """Roles that may hold recordings at all (administrators see no media: default deny)."""
     return bool(user.is_authenticated and user.has_role(*MEDIA_ROLES))
-
-
-def is_admin_only(user) -> bool:
-    return bool(
-        user.is_authenticated and user.has_role(*SEPARATED_ADMIN_ROLES) and not is_media_user(user)
-    )
 
 
 def navigation(request):

@@ -29,6 +29,7 @@ from core.choices import CheckStatus, CheckTrigger
 from ingest.choices import IngestSource, UploadEndReason
 from orgs.choices import DepartmentLevel, Role
 from recordings.choices import DerivativeKind, LateReason, MediaKind, TimeSource
+from recordings.models import Recording
 
 MAX_TEXT = 120
 
@@ -205,8 +206,6 @@ _CHANGE_FIELDS: dict[str, Field] = {
 
 
 def _recording_field(name: str) -> Field | None:
-    from recordings.models import Recording
-
     if name in _CHANGE_FIELDS:
         return _CHANGE_FIELDS[name]
     try:

@@ -23,7 +23,10 @@ from django.utils.translation import gettext as _
 
 from core.context import correlation
 from core.errors import DomainError
+from devices.choices import DeviceStatus
+from devices.models import Device
 from ingest.local import ingest_stream
+from ingest.models import IngestItem
 from orgs.choices import LEVEL_ORDER, DepartmentLevel, Role
 from orgs.management.commands.bootstrap import load_reference_data
 from orgs.models import Department, Person, Unit
@@ -284,7 +287,7 @@ class Command(BaseCommand):
                 units = self._units(departments)
                 people = self._people(departments, units)
                 self._devices(units, people)
-                made = 0 if options["no_recordings"] else self._recordings(units, people)
+                made = 0 if options["no_recordings"] else self._recordings(people)
             except DomainError as exc:
                 raise CommandError(exc.message) from exc
         self._summary(departments, people, made)
@@ -346,8 +349,6 @@ class Command(BaseCommand):
 
     def _devices(self, units, people) -> None:
         # No device service exists yet (devices app is minimal): rows are created directly.
-        from devices.choices import DeviceStatus
-        from devices.models import Device
 
         for serial, kind, model_name, unit_code, holder in DEVICES:
             Device.objects.get_or_create(
@@ -363,9 +364,7 @@ class Command(BaseCommand):
 
     # --- recordings -----------------------------------------------------------------
 
-    def _recordings(self, units, people) -> int:
-        from ingest.models import IngestItem
-
+    def _recordings(self, people) -> int:
 
         now = timezone.localtime()
         made = 0
