@@ -143,6 +143,13 @@ def test_officer_uploads_plays_and_sees_custody(tmp_path, clips, shots):
         expect(page.locator("#history-panel")).to_contain_text("张伟")
         page.locator("#history-panel").scroll_into_view_if_needed()
         page.screenshot(path=shots / "06-custody.png", full_page=True)
+        # the sidebar's dark column runs the whole height of a page longer than the window
+        heights = page.evaluate(
+            "() => [parseFloat(getComputedStyle(document.querySelector('.page'), '::before').height),"
+            " document.documentElement.scrollHeight, window.innerHeight]"
+        )
+        assert heights[1] > heights[2], heights  # the page is longer than the window
+        assert heights[0] >= heights[1] - 1, f"sidebar backdrop stops part-way: {heights}"
 
         # 8. the catalogue lists both
         page.goto(f"{base}/recordings/")
