@@ -7,6 +7,12 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# Property-based tests: reproducible in CI (a fixed seed per test), no example database in the
+# checkout, and no per-example deadline on a busy 2-core machine.
+hypothesis_settings.register_profile("avr", database=None, derandomize=True, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("AVR_HYPOTHESIS_PROFILE", "avr"))
 
 RESULTS_FILE = Path(os.environ.get("AVR_VAR_DIR", Path(__file__).parent / "var")) / "requirement-results.json"
 
