@@ -8,3 +8,5 @@ class AccessAction(models.TextChoices):
     DOWNLOAD = "download", _("下载")
     COPY = "copy", _("复制")
     EXPORT = "export", _("导出")
+    # A poster, thumbnail or proxy read on its own (the entry names the derivative kind).
+    DERIVATIVE_VIEW = "derivative_view", _("查看衍生资料")

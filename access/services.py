@@ -1,32 +1,74 @@
-"""The access register (ACC-2): every byte served is registered, with a custody event."""
+"""The access register (ACC-2): every byte served belongs to a registered entry, with a custody event.
+
+- ``register_access``: one entry and its custody event (access.viewed / played / downloaded).
+- ``register_read``: an access that is its own entry (a download, a token-less request): the
+  entry and the bytes of the response that made it, in one transaction.
+- ``serve_under_ref``: the entry of one page view's derivative view (registered by its first
+  request) and this response's bytes tied to it.
+- ``serve_play``: one play pass of a page view's token: the first request registers it, later
+  requests are tied to it, and a second full read (a whole-body response, or ranges adding up
+  to more than the file) opens the next pass, a new entry.
+
+Bytes are counted in append-only ``ServedRange`` rows, one per response, because the register
+itself is append-only (no UPDATE of a counter on the entry).
+"""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from access.choices import AccessAction
-from access.models import AccessEntry
+from access.models import AccessEntry, ServedRange
 from core.context import get_request_id
 from custody.choices import EventCode
 from custody.services import record_event
 
 
 class AlreadyRegistered(Exception):
-    """This page view's play was registered before."""
+    """This page view's play (or derivative view) was registered before."""
 
 
 _EVENT = {
     AccessAction.VIEW: EventCode.VIEWED,
     AccessAction.PLAY: EventCode.PLAYED,
     AccessAction.DOWNLOAD: EventCode.DOWNLOADED,
+    # No code of its own in the custody vocabulary yet: a viewing, the details say of what.
+    AccessAction.DERIVATIVE_VIEW: EventCode.VIEWED,
 }
 
 
+@dataclass(frozen=True)
+class Span:
+    """The bytes one response sends: ``first``..``last`` inclusive; ``whole`` for a 200."""
+
+    first: int
+    last: int
+    whole: bool = False
+
+    @property
+    def length(self) -> int:
+        return max(0, self.last - self.first + 1)
+
+    @classmethod
+    def whole_of(cls, size: int) -> Span:
+        return cls(0, size - 1, whole=True)
+
+
+def ref_of(*parts: object) -> str:
+    """What the register keeps of a token (and its pass or derivative): a hash, never the token."""
+    return hashlib.sha256(":".join(str(p) for p in parts).encode()).hexdigest()[:32]
+
+
 def register_access(recording, *, actor, action: AccessAction | str, purpose: str = "", client: str = "",
-                    approval_ref: str = "", play_ref: str = "") -> AccessEntry:
+                    approval_ref: str = "", play_ref: str = "", derivative_kind: str = "") -> AccessEntry:
     """Register one access. A ``play_ref`` already registered for this recording raises
-    ``AlreadyRegistered`` and writes nothing (one play per page view).
+    ``AlreadyRegistered`` and writes nothing (one entry per page view's play pass).
 
     The database's unique (recording, play_ref) constraint alone decides, so two parallel
     first requests of one page view register exactly once; no check-then-insert race.
@@ -34,14 +76,14 @@ def register_access(recording, *, actor, action: AccessAction | str, purpose: st
     action = AccessAction(action)
     try:
         return _register(recording, actor=actor, action=action, purpose=purpose, client=client,
-                         approval_ref=approval_ref, play_ref=play_ref)
+                         approval_ref=approval_ref, play_ref=play_ref, derivative_kind=derivative_kind)
     except IntegrityError as exc:
         if play_ref and AccessEntry.objects.filter(recording=recording, play_ref=play_ref).exists():
             raise AlreadyRegistered(play_ref) from exc
         raise
 
 
-def _register(recording, *, actor, action, purpose, client, approval_ref, play_ref) -> AccessEntry:
+def _register(recording, *, actor, action, purpose, client, approval_ref, play_ref, derivative_kind) -> AccessEntry:
     with transaction.atomic():
         entry = AccessEntry.objects.create(
             occurred_at=timezone.now(),
@@ -54,11 +96,91 @@ def _register(recording, *, actor, action, purpose, client, approval_ref, play_r
             request_id=get_request_id(),
             client=client[:200],
             play_ref=play_ref,
+            derivative_kind=derivative_kind[:16],
         )
-        record_event(
-            _EVENT[action],
-            actor=actor,
-            subject=recording,
-            details={"purpose": entry.purpose, "approval_ref": approval_ref, "access_entry": entry.pk},
-        )
+        details = {"purpose": entry.purpose, "approval_ref": approval_ref, "access_entry": entry.pk}
+        if action == AccessAction.DERIVATIVE_VIEW:
+            details["action"] = action.value
+        if derivative_kind:
+            details["kind"] = entry.derivative_kind
+        record_event(_EVENT[action], actor=actor, subject=recording, details=details)
     return entry
+
+
+def record_served(entry: AccessEntry | int, span: Span) -> ServedRange:
+    """Count one response's bytes on ``entry`` (an append-only row)."""
+    return ServedRange.objects.create(
+        entry_id=entry if isinstance(entry, int) else entry.pk,
+        occurred_at=timezone.now(),
+        first_byte=span.first,
+        last_byte=span.last,
+        length=span.length,
+        whole=span.whole,
+        request_id=get_request_id(),
+    )
+
+
+def bytes_served(entry: AccessEntry | int) -> int:
+    entry_id = entry if isinstance(entry, int) else entry.pk
+    return ServedRange.objects.filter(entry_id=entry_id).aggregate(total=Sum("length"))["total"] or 0
+
+
+def register_read(recording, *, actor, action: AccessAction | str, span: Span, purpose: str = "",
+                  client: str = "", derivative_kind: str = "") -> AccessEntry:
+    """An access that is its own entry: registered with the bytes of the response that made it."""
+    with transaction.atomic():
+        entry = register_access(recording, actor=actor, action=action, purpose=purpose, client=client,
+                                derivative_kind=derivative_kind)
+        record_served(entry, span)
+    return entry
+
+
+def _entry_for_ref(recording, *, actor, action, play_ref, client, derivative_kind) -> tuple[AccessEntry, bool]:
+    """The entry registered under ``play_ref``, registering it now if new (True when new)."""
+    entry = AccessEntry.objects.filter(recording=recording, play_ref=play_ref).first()
+    if entry is not None:
+        return entry, False
+    try:
+        return register_access(recording, actor=actor, action=action, client=client, play_ref=play_ref,
+                               derivative_kind=derivative_kind), True
+    except AlreadyRegistered:  # a parallel request of the same page view won the insert
+        return AccessEntry.objects.get(recording=recording, play_ref=play_ref), False
+
+
+def serve_under_ref(recording, *, actor, action: AccessAction | str, play_ref: str, span: Span | None,
+                    client: str = "", derivative_kind: str = "") -> AccessEntry:
+    """One entry per ``play_ref`` (registered by its first request); ``span`` tied to it."""
+    entry, _new = _entry_for_ref(recording, actor=actor, action=AccessAction(action), play_ref=play_ref,
+                                 client=client, derivative_kind=derivative_kind)
+    if span is not None:
+        record_served(entry, span)
+    return entry
+
+
+def _fits(served: int, span: Span, size: int) -> bool:
+    """Whether ``span`` still belongs to a pass that has served ``served`` bytes of a ``size`` file."""
+    if span.whole:
+        return served == 0
+    return served + span.length <= size
+
+
+def serve_play(recording, *, actor, ref_for: Callable[[int], str], pass_no: int, span: Span | None,
+               size: int, client: str = "", derivative_kind: str = "") -> tuple[AccessEntry, int]:
+    """Tie ``span`` to play pass ``pass_no`` (registered by its first request), or to the next
+    pass when it would be a second full read; returns the entry and its pass number.
+
+    A pass stands for one read of the file: a whole-body response belongs only to a pass that
+    has served nothing yet, and ranges only while the bytes served under the pass stay within
+    the file's size. Seeking in a long recording served in short ranges stays in one pass;
+    reading the file again (whole, or range by range) opens a new entry. ``span=None`` (the
+    player said it started) registers the pass and counts nothing.
+    """
+    while True:
+        entry, new = _entry_for_ref(recording, actor=actor, action=AccessAction.PLAY,
+                                    play_ref=ref_for(pass_no), client=client, derivative_kind=derivative_kind)
+        if span is None:
+            return entry, pass_no
+        if new or _fits(bytes_served(entry), span, size):
+            record_served(entry, span)
+            return entry, pass_no
+        pass_no += 1

@@ -22,3 +22,4 @@ class CheckTrigger(models.TextChoices):
     MANUAL = "manual", _("人工执行")
     COMMAND = "command", _("管理命令")
     API = "api", _("接口调用")
+    WRITE = "write", _("写入后复核")

@@ -1,20 +1,37 @@
-from core.context import _request_id, new_request_id
+import logging
+
+from core.context import correlation, new_request_id, sane_client_request_id
+
+logger = logging.getLogger("core.request")
 
 
 class RequestIdMiddleware:
-    """Give every request a correlation id (honouring a sane X-Request-ID)."""
+    """Give every request a server-made correlation id; keep a client's X-Request-ID beside it.
+
+    ``request.request_id`` (and ``core.context.get_request_id()``) is always generated here: it is
+    the id custody events and access register entries store. A sane client ``X-Request-ID``
+    (1–64 ASCII letters, digits, ``-``, ``_``) is kept as ``request.client_request_id`` (and
+    ``get_client_request_id()``), logged beside the server id and echoed back as
+    ``X-Client-Request-ID``; anything else the client sent is dropped.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        incoming = request.headers.get("X-Request-ID", "")
-        rid = incoming if incoming.isalnum() and 8 <= len(incoming) <= 64 else new_request_id()
+        rid = new_request_id()
+        sent = request.headers.get("X-Request-ID", "")
+        client_rid = sane_client_request_id(sent)
         request.request_id = rid
-        token = _request_id.set(rid)
-        try:
+        request.client_request_id = client_rid
+        if client_rid:
+            logger.info("request %s: client-supplied X-Request-ID %s", rid, client_rid)
+        elif sent:
+            logger.info("request %s: client X-Request-ID refused (%d characters, not 1-64 of A-Za-z0-9_-)",
+                        rid, len(sent))
+        with correlation(rid, client_request_id=client_rid):
             response = self.get_response(request)
-        finally:
-            _request_id.reset(token)
         response["X-Request-ID"] = rid
+        if client_rid:
+            response["X-Client-Request-ID"] = client_rid
         return response

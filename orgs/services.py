@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 import secrets
+import unicodedata
 
 from django.contrib.auth import authenticate, login, logout
 from django.db import transaction
@@ -22,17 +25,50 @@ class OrgsError(DomainError):
     code = "orgs_error"
 
 
+# What a failed sign-in may write into the custody log about the name that was tried: an anonymous
+# client must not be able to put arbitrary text into the log (issue 7).
+USERNAME_MAX = Person._meta.get_field("username").max_length  # 150
+UNRECOGNISED_USERNAME = "〔无法识别的用户名〕"  # stored data, like "未知": not translated at write time
+_PLAUSIBLE_USERNAME = re.compile(r"[\w.@+-]+")  # Django's UnicodeUsernameValidator set
+
+
+def attempted_username(raw) -> tuple[str, str]:
+    """``(name, digest)`` to record for a failed sign-in with ``raw`` as the username.
+
+    A plausible username (after NFKC, dropping control and format characters, casefolding — how
+    Django compares usernames — it is 1–150 characters of Django's username set) is kept, with
+    no digest. Anything else becomes ``UNRECOGNISED_USERNAME`` with the first 16 hex digits of
+    the SHA-256 of what was sent (UTF-8), so a repeated probe can be recognised without storing it.
+    """
+    raw = raw if isinstance(raw, str) else ""
+    if not raw:
+        return "", ""
+    normalised = unicodedata.normalize("NFKC", raw)
+    normalised = "".join(ch for ch in normalised if unicodedata.category(ch)[0] != "C").strip().casefold()
+    if normalised and len(normalised) <= USERNAME_MAX and _PLAUSIBLE_USERNAME.fullmatch(normalised):
+        return normalised, ""
+    digest = hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return UNRECOGNISED_USERNAME, digest
+
+
+def _failed_login_details(request, name: str, digest: str) -> dict:
+    return {**client_info(request), "username": name, "sha256": digest}
+
+
 def log_in(request, *, username: str, password: str):
     """Authenticate and start a session; success and failure are both custody events."""
-    person = authenticate(request, username=username, password=password)
+    # No account name holds NUL (and PostgreSQL refuses it in a query): a failed attempt, not a 500.
+    plausible = isinstance(username, str) and "\x00" not in username
+    person = authenticate(request, username=username, password=password) if plausible else None
     with transaction.atomic():
         if person is None:
+            name, digest = attempted_username(username)
             record_event(
                 EventCode.LOGIN_FAILED,
                 actor=None,
-                actor_name=(username or "")[:100] or "未知",
-                subject=("account", (username or "")[:64]),
-                details=client_info(request),
+                actor_name=name[:100] or "未知",
+                subject=("account", (f"sha256:{digest}" if digest else name)[:64]),
+                details=_failed_login_details(request, name, digest),
             )
         else:
             login(request, person)

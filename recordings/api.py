@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from access.choices import AccessAction
-from access.services import register_access
+from access.services import Span, register_read
 from api.schemas import Day, ErrorOut, Id, PageMeta, PageParams, Text, page_of
 from core.clients import client_label
 from core.ranges import ranged_file_response, requested_range
@@ -329,8 +329,10 @@ def recording_content(
 ):
     """返回原始文件的字节，支持 HTTP Range 断点与拖动播放。
 
-    每次播放或下载都记入查阅登记（ACC-2）：带 `download=1` 或不带 Range 的请求登记为“下载”，
-    从第 0 字节开始的 Range 请求登记为“播放”；同一次播放的后续 Range 请求（起点大于 0）不重复登记。
+    每个返回字节的请求都单独记入查阅登记（ACC-2），无论 Range 的形式（`bytes=1-`、后缀范围、
+    多个范围、If-Range 不匹配）：带 `download=1` 或返回完整文件的请求登记为“下载”，其余 Range
+    请求登记为“播放”，并记录本次返回的字节范围。接口客户端没有页面播放令牌，无法把多个请求
+    归为同一次播放，因此每个请求各登记一条。HEAD 与无法满足的范围（416）不返回字节，不登记。
     """
     action = AccessAction.DOWNLOAD if download else AccessAction.PLAY
     recording = get_recording(request.auth, recording_id, action=action.value)
@@ -340,18 +342,7 @@ def recording_content(
     if path is None or vault.stat(obj.key) is None:
         raise ObjectMissingError(_("文件库中找不到该记录的原始文件，请联系管理员。"))
     if request.method == "GET":
-        wanted = requested_range(request, obj.size, obj.sha256)
-        if wanted is not False:
-            start = wanted[0] if wanted else 0
-            if start == 0:
-                kind = AccessAction.DOWNLOAD if (download or not wanted) else AccessAction.PLAY
-                register_access(
-                    recording,
-                    actor=request.auth,
-                    action=kind,
-                    purpose=purpose.strip(),
-                    client=client_label(request, "api"),
-                )
+        _register_content_read(request, recording, download=download, purpose=purpose)
     return ranged_file_response(
         request,
         path,
@@ -359,6 +350,27 @@ def recording_content(
         filename=recording.original_filename,
         attachment=download,
         etag=obj.sha256,
+    )
+
+
+def _register_content_read(request, recording, *, download: bool, purpose: str) -> None:
+    """One entry per request that is answered with bytes, with the span it is answered with.
+
+    Per-request entries: an API client has no page view whose play token would tie its range
+    requests together, so each one is an access of its own (ACC-2).
+    """
+    obj = recording.original
+    wanted = requested_range(request, obj.size, obj.sha256)
+    if wanted is False:
+        return
+    span = Span(*wanted) if wanted else Span.whole_of(obj.size)
+    register_read(
+        recording,
+        actor=request.auth,
+        action=AccessAction.DOWNLOAD if (download or not wanted) else AccessAction.PLAY,
+        span=span,
+        purpose=purpose.strip(),
+        client=client_label(request, "api"),
     )
 
 

@@ -10,7 +10,9 @@ from django.utils.translation import gettext as _
 
 from core.bounds import local_day_range
 from core.errors import NotFoundError
+from custody.choices import EventCode
 from custody.models import Event
+from custody.services import record_event
 from ingest.models import IngestItem
 from recordings.models import Recording
 
@@ -93,8 +95,27 @@ def get_recording(user, pk: int, *, action: str = "view") -> Recording:
         .first()
     )
     if recording is None:
+        _record_denied(user, pk, action)
         raise NotFoundError(_("记录不存在或您无权查看。"))
     return recording
+
+
+def _record_denied(user, pk: int, action: str) -> None:
+    """A refused read is an event (access.denied, ACC-5); the caller still answers 404.
+
+    Bounded whatever the request: the id is a database id (``core.bounds``, URL converters and
+    API schemas refuse anything else), the action one of a few short codes, and the event
+    carries nothing else the client chose — a flood of 404s writes fixed-size events only.
+    Whether the id exists is not stored: the subject id lets an auditor look it up.
+    """
+    if not getattr(user, "pk", None):
+        return  # anonymous callers never reach a record read (login / token required first)
+    record_event(
+        EventCode.ACCESS_DENIED,
+        actor=user,
+        subject=("recording", str(int(pk))[:20]),  # the requested id, whether or not it exists
+        details={"action": str(action)[:16]},
+    )
 
 
 def custody_history(recording: Recording) -> QuerySet[Event]:

@@ -13,11 +13,16 @@ from core.errors import DomainError
 from custody.choices import EventCode
 from custody.services import record_event
 from storage.backends import get_vault, vault_for
-from storage.backends.base import Area, StoredResult
+from storage.backends.base import Area, StoredResult, VerifyOutcome
 from storage.choices import FixityStatus
 from storage.models import FixityCheck, StoredObject
 
 logger = logging.getLogger(__name__)
+
+
+# ``FixityCheck.trigger`` of the read-back made right after a write (promise 1, ING-2).
+# TODO(lead): make this ``CheckTrigger.WRITE`` (core/choices.py) so the event page can label it.
+READ_BACK_TRIGGER = CheckTrigger.WRITE
 
 
 def register_stored_object(result: StoredResult, *, area: Area, actor) -> StoredObject:
@@ -25,15 +30,20 @@ def register_stored_object(result: StoredResult, *, area: Area, actor) -> Stored
 
     The row records the backend that holds the bytes (``result.backend``), which every later
     read uses. Returns the existing row when the same bytes were stored before (dedupe).
+
+    The read-back is a check like any other (promise 4): a pass marks the object write-verified;
+    bytes that differ from what was written are a ``fail`` with its fixity row and a
+    ``storage.fixity_failed`` event; a read-back that could not run at all is ``not_run``, with
+    its row and a ``storage.fixity_not_run`` event.
     """
     existing = StoredObject.objects.filter(area=area.value, sha256=result.digests.sha256).first()
     if existing is not None:
         return existing
     vault = get_vault(result.backend)
-    verified = vault.verify(result.key, result.digests).status == FixityStatus.PASS
+    read_back = _read_back(vault, result)
     try:
         with transaction.atomic():
-            return _create_stored_object(result, area=area, actor=actor, backend=vault.name, verified=verified)
+            return _create_stored_object(result, area=area, actor=actor, backend=vault.name, read_back=read_back)
     except IntegrityError:
         # The same bytes registered a moment ago by a concurrent ingest: one object, never two.
         existing = StoredObject.objects.filter(area=area.value, sha256=result.digests.sha256).first()
@@ -42,8 +52,29 @@ def register_stored_object(result: StoredResult, *, area: Area, actor) -> Stored
         return existing
 
 
-def _create_stored_object(result: StoredResult, *, area: Area, actor, backend: str, verified: bool) -> StoredObject:
+def _read_back(vault, result: StoredResult) -> VerifyOutcome:
+    """Re-read what was just written. Never raises: an error is a read-back that could not run."""
+    try:
+        outcome = vault.verify(result.key, result.digests)
+        status = FixityStatus(outcome.status)
+    except Exception as exc:
+        logger.exception("read-back of %s after the write could not run", result.key)
+        reason = exc.message if isinstance(exc, DomainError) and exc.message else _("读取文件库时出错，详见系统日志")
+        return VerifyOutcome(FixityStatus.NOT_RUN, _("写入后复核未能执行：%(reason)s") % {"reason": reason})
+    if status == FixityStatus.PASS:
+        return outcome
+    if status == FixityStatus.FAIL:
+        detail = _("写入后复核未通过：%(detail)s")
+    else:
+        detail = _("写入后复核未能执行：%(detail)s")
+    return VerifyOutcome(status, detail % {"detail": outcome.detail}, outcome.actual)
+
+
+def _create_stored_object(result: StoredResult, *, area: Area, actor, backend: str,
+                          read_back: VerifyOutcome) -> StoredObject:
     now = timezone.now()
+    status = FixityStatus(read_back.status)
+    verified = status == FixityStatus.PASS
     obj = StoredObject.objects.create(
         area=area.value,
         backend=backend,
@@ -53,8 +84,8 @@ def _create_stored_object(result: StoredResult, *, area: Area, actor, backend: s
         size=result.digests.size,
         stored_at=now,
         write_verified=verified,
-        last_fixity_status=FixityStatus.PASS if verified else FixityStatus.NOT_RUN,
-        last_fixity_at=now if verified else None,
+        last_fixity_status=status,
+        last_fixity_at=now if status != FixityStatus.NOT_RUN else None,
     )
     record_event(
         EventCode.STORED if area == Area.ORIGINAL else EventCode.DERIVATIVE_STORED,
@@ -62,6 +93,27 @@ def _create_stored_object(result: StoredResult, *, area: Area, actor, backend: s
         subject=obj,
         details={**result.digests.as_dict(), "key": result.key, "write_verified": verified},
     )
+    if not verified:
+        # A pass is recorded by ``write_verified`` on the row and the stored event; a read-back
+        # that failed or could not run leaves its own result, as every later check does.
+        actual = read_back.actual
+        FixityCheck.objects.create(
+            stored_object=obj,
+            checked_at=now,
+            status=status,
+            detail=read_back.detail,
+            actual_sha256=actual.sha256 if actual else "",
+            actual_sm3=actual.sm3 if actual else "",
+            actual_size=actual.size if actual else None,
+            trigger=READ_BACK_TRIGGER,
+        )
+        record_event(
+            _FIXITY_EVENT[status],
+            actor=actor,
+            subject=obj,
+            details={"status": status.value, "detail": read_back.detail, "trigger": READ_BACK_TRIGGER,
+                     "expected": result.digests.as_dict(), "actual": actual.as_dict() if actual else None},
+        )
     return obj
 
 

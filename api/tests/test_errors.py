@@ -21,7 +21,9 @@ class TestErrorShape(ApiTestBase):
             "/api/v1/recordings/999999", HTTP_X_REQUEST_ID="abcdef123456", **bearer(world.officer)
         )
         body = assert_error(response, 404, "not_found")
-        assert body["request_id"] == "abcdef123456" == response["X-Request-ID"]
+        # the server's own id is the request id; the client's is kept beside it, marked as such
+        assert body["request_id"] == response["X-Request-ID"] != "abcdef123456"
+        assert response["X-Client-Request-ID"] == "abcdef123456"
 
     @pytest.mark.req("INT-1")
     @pytest.mark.parametrize(

@@ -241,16 +241,50 @@ class TestRecordingContent(RecordingEndpointContract):
         assert event.actor_id == world.officer.pk and event.subject_id == str(world.recording.pk)
 
     @pytest.mark.req("ACC-2")
-    def test_range_from_zero_registered_as_play_once(self, client, world):
+    def test_every_range_request_registered_as_its_own_play(self, client, world):
+        """No token ties API range requests together: each is an entry, with its bytes."""
         headers = bearer(world.custodian)
+        size = world.recording.original.size
         for header in ("bytes=0-", "bytes=100-199", "bytes=200-"):
             response = client.get(self.url(world.recording), HTTP_RANGE=header, **headers)
             assert response.status_code == 206
-        entries = list(AccessEntry.objects.values_list("person_id", "action"))
-        assert entries == [(world.custodian.pk, "play")]
+        entries = AccessEntry.objects.order_by("pk")
+        assert [(e.person_id, e.action, e.bytes_served) for e in entries] == [
+            (world.custodian.pk, "play", size),
+            (world.custodian.pk, "play", 100),
+            (world.custodian.pk, "play", size - 200),
+        ]
         assert (
-            Event.objects.filter(action="access.played", actor_id=world.custodian.pk).count() == 1
+            Event.objects.filter(action="access.played", actor_id=world.custodian.pk).count() == 3
         )
+
+    @pytest.mark.req("ACC-2")
+    @pytest.mark.parametrize(
+        ("header", "if_range", "action"),
+        [
+            ("bytes=1-", "", "play"),
+            ("bytes=-500", "", "play"),
+            ("bytes=0-0,1-", "", "download"),  # several ranges: the whole body
+            ("bytes=1-", '"not-the-etag"', "download"),  # If-Range mismatch: the whole body
+        ],
+    )
+    def test_no_range_form_escapes_the_register(self, client, world, header, if_range, action):
+        extra = {"HTTP_IF_RANGE": if_range} if if_range else {}
+        response = client.get(
+            self.url(world.recording), HTTP_RANGE=header, **extra, **bearer(world.officer)
+        )
+        sent = len(self.body(response))
+        assert sent > 0
+        entry = AccessEntry.objects.get()
+        assert (entry.action, entry.bytes_served) == (action, sent)
+
+    @pytest.mark.req("ACC-5")
+    def test_denied_read_is_an_event_and_still_404(self, client, world):
+        assert_error(client.get(self.url(world.recording), **bearer(world.outsider)), 404, "not_found")
+        event = Event.objects.get(action="access.denied")
+        assert event.actor_id == world.outsider.pk
+        assert event.subject_id == str(world.recording.pk)
+        assert event.details["action"] == "play"
 
     @pytest.mark.req("ACC-2")
     def test_download_flag_registered_as_download_attachment(self, client, world):

@@ -21,6 +21,7 @@ from recordings.data import MediaInfo
 from recordings.models import Recording
 from storage.backends import get_vault
 from storage.backends.base import Area, StoredResult
+from storage.choices import FixityStatus
 from storage.services import register_stored_object
 
 logger = logging.getLogger(__name__)
@@ -55,7 +56,10 @@ class StoreOriginal(Step):
         services.attach_stored_object(ctx.item, obj)
         ctx.stored_object = obj
         if obj.sha256 == ctx.digests.sha256 and result.created and not obj.write_verified:
-            ctx.flags.append(_("写入后复核未通过：文件库中的内容与上传时计算的摘要不一致。"))
+            if obj.last_fixity_status == FixityStatus.FAIL:
+                ctx.flags.append(_("写入后复核未通过：文件库中的内容与上传时计算的摘要不一致。"))
+            else:
+                ctx.flags.append(_("写入后复核未能执行，将在定期校验中重新核对。"))
         ctx.notes[self.name] = obj.key
 
 

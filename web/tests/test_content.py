@@ -96,17 +96,25 @@ def test_preloading_metadata_registers_only_the_view(officer_client, recording):
 
 @pytest.mark.req("ACC-2")
 def test_starting_playback_registers_one_play_across_many_range_requests(
-    officer_client, officer, recording
+    officer_client, officer, recording, monkeypatch
 ):
+    import web.views.content as content
+
+    monkeypatch.setattr(content, "PLAY_CHUNK", 100)
     token = _play_token(officer_client, recording)
     officer_client.get(_content_url(recording, t=token), HTTP_RANGE="bytes=0-")
     assert _start_play(officer_client, recording, token).status_code == 204
+    served = 0
     for header in ("bytes=0-", "bytes=0-99", "bytes=500-", "bytes=0-"):
         response = officer_client.get(_content_url(recording, t=token), HTTP_RANGE=header)
         assert response.status_code == 206
+        served += len(_body(response))
+    assert served == 400  # ranged answers while playing are at most PLAY_CHUNK long
     assert _start_play(officer_client, recording, token).status_code == 204  # pressed again
     assert _plays(recording).count() == 1
-    assert _plays(recording).get().person == officer
+    play = _plays(recording).get()
+    assert play.person == officer
+    assert play.bytes_served == served  # every later range request is tied to the play
     played = Event.objects.filter(
         action=EventCode.PLAYED, subject_type="recording", subject_id=str(recording.pk)
     )
@@ -132,8 +140,11 @@ def test_bytes_before_playback_come_in_short_ranges(officer_client, officer, mon
     response = officer_client.get(_content_url(recording, t=token), HTTP_RANGE="bytes=200-")
     assert _body(response) == DATA[200:]
     assert _plays(recording).count() == 1
-    officer_client.get(_content_url(recording, t=token), HTTP_RANGE="bytes=0-")
+    officer_client.get(_content_url(recording, t=token), HTTP_RANGE="bytes=0-99")
     assert _plays(recording).count() == 1
+    view = AccessEntry.objects.get(recording=recording, action="view")
+    assert view.bytes_served == 200  # the preload is counted on the page's view
+    assert _plays(recording).get().bytes_served == len(DATA) - 200 + 100
 
 
 @pytest.mark.req("ACC-2")
@@ -161,12 +172,14 @@ def test_each_page_view_mints_a_new_token_and_registers_again(officer_client, re
 
 
 @pytest.mark.req("ACC-2")
-def test_request_without_token_registers_play_when_range_starts_at_zero(officer_client, recording):
+def test_request_without_token_registers_every_request_whatever_its_range(officer_client, recording):
+    """Token-less requests are not part of a known play: each one is its own entry."""
     officer_client.get(_content_url(recording))
     officer_client.get(_content_url(recording), HTTP_RANGE="bytes=0-10")
     officer_client.get(_content_url(recording), HTTP_RANGE="bytes=20-30")
     officer_client.get(_content_url(recording, t="forged-token"), HTTP_RANGE="bytes=40-")
-    assert AccessEntry.objects.filter(recording=recording, action="play").count() == 2
+    plays = AccessEntry.objects.filter(recording=recording, action="play").order_by("pk")
+    assert [p.bytes_served for p in plays] == [len(DATA), 11, 11, len(DATA) - 40]
 
 
 @pytest.mark.req("ACC-2")
@@ -192,6 +205,8 @@ def test_outsider_gets_404_on_detail_content_and_derivatives(client, outsider, r
     assert not AccessEntry.objects.filter(recording=recording).exists()
     missing = reverse("web:recording_detail", args=[recording.pk + 1000])
     assert client.get(missing).status_code == 404  # same answer as "exists but not yours"
+    denied = Event.objects.filter(action=EventCode.ACCESS_DENIED, actor_id=outsider.pk)
+    assert denied.count() == 5  # every refused read is an event (ACC-5)
 
 
 @pytest.mark.req("ACC-2")
@@ -209,8 +224,8 @@ def test_administrator_sees_no_media(client, admin, recording):
     assert not AccessEntry.objects.filter(recording=recording).exists()
 
 
-@pytest.mark.req("ING-7")
-def test_poster_derivative_is_served_without_registering(officer_client, recording):
+@pytest.mark.req("ING-7", "ACC-2")
+def test_poster_derivative_is_served_and_registered_as_a_derivative_view(officer_client, recording):
     from ingest.services import store_derivative_bytes
 
     jpeg = make_jpeg(32, 18)
@@ -223,7 +238,12 @@ def test_poster_derivative_is_served_without_registering(officer_client, recordi
     assert response.status_code == 200
     assert _body(response) == jpeg
     assert response["Content-Type"] == "image/jpeg"
-    assert not AccessEntry.objects.filter(recording=recording).exists()
+    entry = AccessEntry.objects.get(recording=recording)
+    assert (entry.action, entry.derivative_kind, entry.bytes_served) == (
+        "derivative_view",
+        "poster",
+        len(jpeg),
+    )
     assert (
         officer_client.get(
             reverse("web:recording_derivative", args=[recording.pk, "proxy"])
@@ -233,8 +253,13 @@ def test_poster_derivative_is_served_without_registering(officer_client, recordi
 
 
 @pytest.mark.req("ING-7", "ACC-2")
-def test_unplayable_original_plays_labelled_proxy_and_registers_once(officer_client, officer):
+def test_unplayable_original_plays_labelled_proxy_and_registers_once(
+    officer_client, officer, monkeypatch
+):
+    import web.views.content as content
     from ingest.services import store_derivative_bytes
+
+    monkeypatch.setattr(content, "PLAY_CHUNK", 100)
 
     recording = make_recording(officer, data=b"\x00" * 300, mime_type="video/x-msvideo")
     recording.playable = False
@@ -258,6 +283,8 @@ def test_unplayable_original_plays_labelled_proxy_and_registers_once(officer_cli
         assert response.status_code == 206
     assert _body(officer_client.get(url, HTTP_RANGE="bytes=100-199")) == proxy[100:200]
     assert _plays(recording).count() == 1
+    play = _plays(recording).get()
+    assert (play.derivative_kind, play.bytes_served) == ("proxy", 300)
 
 
 def test_unit_custodian_may_open_unit_recordings(client, unit, recording):

@@ -1,8 +1,18 @@
 """Bytes out: originals and derivatives with HTTP Range; every byte served is registered (ACC-2).
 
-With a page view's play token (web.views.tokens): bytes before playback starts are the
-view's preload, in short ranges; playback is one play. Without a token (a plain link, a
-script): any request starting at byte 0 is a play; a download is always a download.
+Whatever a GET asks (``bytes=1-``, a suffix range, several ranges, an If-Range that no longer
+matches, no Range at all), the bytes it is answered with are counted on a registered entry:
+
+- with a page view's play token (web.views.tokens): bytes before playback starts are the
+  view's preload, in short ranges; playback is one play entry per pass over the file, its
+  first request registers it and later range requests are tied to it;
+- without a token (a plain link, a script): every request is its own entry (a play of the
+  original, a derivative view of a derivative) — per-request entries, since nothing ties one
+  token-less request to another;
+- a download (``download=1``) is its own 下载 entry every time.
+
+HEAD and unsatisfiable ranges (416) send no bytes and register nothing. Every served response
+writes one ``access.ServedRange`` row with its exact byte span.
 """
 
 from __future__ import annotations
@@ -11,7 +21,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from access.choices import AccessAction
-from access.services import register_access
+from access.services import Span, register_read
 from core.clients import client_label
 from core.errors import NotFoundError
 from core.ranges import content_disposition, ranged_file_response, requested_range
@@ -19,12 +29,37 @@ from recordings.choices import DerivativeKind
 from recordings.selectors import get_recording
 from storage.backends import vault_for
 from web.views.common import page
-from web.views.tokens import PRELOAD_CHUNK, is_playing, preload, start_play, valid_token
+from web.views.tokens import (
+    PLAY_CHUNK,
+    PRELOAD_CHUNK,
+    derivative_view,
+    is_playing,
+    play_bytes,
+    preload,
+    shows_recording,
+    start_play,
+    valid_token,
+)
 
 
-def _serve(request, stored, *, content_type: str, filename: str, attachment: bool, max_length=None):
-    vault = vault_for(stored)
-    path = vault.local_path(stored.key)
+def _span(wanted, size: int, cap: int | None) -> Span:
+    """The bytes a response answering ``wanted`` sends (the same arithmetic as ranged_file_response)."""
+    if not wanted:
+        return Span.whole_of(size)
+    start, end = wanted
+    if cap is not None:
+        end = min(end, start + cap - 1)
+    return Span(start, end)
+
+
+def _wanted(request, stored, path):
+    """What the response will be: (start, end), None for the whole body, False for 416."""
+    if path is None:  # a backend without local files answers with the whole body
+        return None
+    return requested_range(request, stored.size, stored.sha256)
+
+
+def _serve(request, stored, path, *, content_type: str, filename: str, attachment: bool, max_length=None):
     if path is not None:
         return ranged_file_response(
             request,
@@ -36,7 +71,7 @@ def _serve(request, stored, *, content_type: str, filename: str, attachment: boo
             max_length=max_length,
         )
     # A backend without local files (object storage): whole body, no ranges.
-    response = FileResponse(vault.open(stored.key), content_type=content_type)
+    response = FileResponse(vault_for(stored).open(stored.key), content_type=content_type)
     response["Content-Length"] = str(stored.size)
     response["Content-Disposition"] = content_disposition(filename, attachment)
     response["Cache-Control"] = "private, no-store"
@@ -44,28 +79,34 @@ def _serve(request, stored, *, content_type: str, filename: str, attachment: boo
     return response
 
 
-def _register_play(request, recording, stored) -> int | None:
-    """Register what this request is; the most bytes it may be served (None: no limit)."""
+def _register_play(request, recording, stored, path, *, derivative_kind: str = "") -> int | None:
+    """Register (or tie) what this request reads; the most bytes it may be served (None: no limit)."""
     if request.method != "GET":
         return None
-    wanted = requested_range(request, stored.size, stored.sha256)
+    wanted = _wanted(request, stored, path)
+    if wanted is False:
+        return None
+    size = stored.size
     token = request.GET.get("t", "")
     if token and valid_token(request, token, recording.pk):
-        if is_playing(request, token):
-            return None
-        if not wanted:  # the whole body, or an unsatisfiable range: not a preload
-            if wanted is None:
-                start_play(request, recording, token)
-            return None
-        length = min(wanted[1] - wanted[0] + 1, PRELOAD_CHUNK)
-        return None if preload(request, recording, token, length) else PRELOAD_CHUNK
-    if wanted is not False and (wanted is None or wanted[0] == 0):
-        register_access(
-            recording,
-            actor=request.user,
-            action=AccessAction.PLAY,
-            client=client_label(request, "web"),
-        )
+        if not is_playing(request, token):
+            if wanted and preload(request, recording, token, _span(wanted, size, PRELOAD_CHUNK)):
+                return PRELOAD_CHUNK
+            # the whole body, or past the preload allowance: this request is the play
+            start_play(request, recording, token, span=_span(wanted, size, PLAY_CHUNK), size=size,
+                       derivative_kind=derivative_kind)
+            return PLAY_CHUNK
+        play_bytes(request, recording, token, _span(wanted, size, PLAY_CHUNK), size,
+                   derivative_kind=derivative_kind)
+        return PLAY_CHUNK
+    register_read(
+        recording,
+        actor=request.user,
+        action=AccessAction.DERIVATIVE_VIEW if derivative_kind else AccessAction.PLAY,
+        span=_span(wanted, size, None),
+        client=client_label(request, "web"),
+        derivative_kind=derivative_kind,
+    )
     return None
 
 
@@ -82,20 +123,24 @@ def recording_content(request, pk: int):
     download = request.GET.get("download") == "1"
     recording = _lookup(request, pk, "download" if download else "play")
     stored = recording.original
+    path = vault_for(stored).local_path(stored.key)
     limit = None
     if download:
-        if request.method == "GET":
-            register_access(
+        wanted = _wanted(request, stored, path)
+        if request.method == "GET" and wanted is not False:
+            register_read(
                 recording,
                 actor=request.user,
                 action=AccessAction.DOWNLOAD,
+                span=_span(wanted, stored.size, None),
                 client=client_label(request, "web"),
             )
     else:
-        limit = _register_play(request, recording, stored)
+        limit = _register_play(request, recording, stored, path)
     return _serve(
         request,
         stored,
+        path,
         content_type=recording.mime_type or "application/octet-stream",
         filename=recording.original_filename,
         attachment=download,
@@ -112,13 +157,18 @@ def recording_play(request, pk: int):
     if not valid_token(request, token, recording.pk):
         raise Http404
     if not is_playing(request, token):
-        start_play(request, recording, token)
+        # The detail page plays the original when the browser can, else its proxy.
+        kind = "" if recording.playable else DerivativeKind.PROXY.value
+        start_play(request, recording, token, derivative_kind=kind)
     return HttpResponse(status=204)
 
 
 @require_http_methods(["GET", "HEAD"])
 @page
 def recording_derivative(request, pk: int, kind: str):
+    """A derivative's bytes. Played through the page's player (a proxy with the play token) it is
+    the page view's play; otherwise a 查看衍生资料 entry: one per derivative per page view when the
+    URL carries the page's token (``?t=``), else one per request."""
     if kind not in DerivativeKind.values:
         raise Http404
     is_poster = kind == DerivativeKind.POSTER
@@ -126,15 +176,28 @@ def recording_derivative(request, pk: int, kind: str):
     derivative = recording.derivatives.select_related("stored_object").filter(kind=kind).first()
     if derivative is None:
         raise Http404
+    stored = derivative.stored_object
+    path = vault_for(stored).local_path(stored.key)
+    token = request.GET.get("t", "")
     limit = None
-    if not is_poster:
-        # Playing a transcoded copy is still a viewing of the record (ACC-2).
-        limit = _register_play(request, recording, derivative.stored_object)
+    if not is_poster and token and valid_token(request, token, recording.pk):
+        # Playing a transcoded copy is still a play of the record (ACC-2).
+        limit = _register_play(request, recording, stored, path, derivative_kind=kind)
+    elif request.method == "GET":
+        wanted = _wanted(request, stored, path)
+        if wanted is not False:
+            span = _span(wanted, stored.size, None)
+            if token and shows_recording(request, token, recording.pk):
+                derivative_view(request, recording, token, kind, span)
+            else:
+                register_read(recording, actor=request.user, action=AccessAction.DERIVATIVE_VIEW, span=span,
+                              client=client_label(request, "web"), derivative_kind=kind)
     stem = recording.original_filename.rsplit(".", 1)[0]
     extension = derivative.mime_type.split("/")[-1].replace("jpeg", "jpg") or "bin"
     return _serve(
         request,
-        derivative.stored_object,
+        stored,
+        path,
         content_type=derivative.mime_type,
         filename=f"{stem}.{kind}.{extension}",
         attachment=False,

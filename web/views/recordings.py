@@ -23,7 +23,7 @@ from recordings.selectors import custody_history, get_recording, list_recordings
 from recordings.services import give_late_reason, update_recording_metadata
 from web.forms import LateReasonForm, RecordingFilterForm, RecordingMetadataForm
 from web.views.common import is_htmx, media_page, page
-from web.views.tokens import mint_play_token
+from web.views.tokens import mint_list_token, mint_play_token
 
 PER_PAGE = 25
 HISTORY_LIMIT = 200
@@ -83,6 +83,8 @@ def recording_list(request):
     )
     has_next = len(rows) > PER_PAGE
     rows = rows[:PER_PAGE]
+    # posters shown on this page are registered once per page view (ACC-2)
+    list_token = mint_list_token(request, [r.pk for r in rows if r.posters]) if rows else ""
     params = request.GET.copy()
     params.pop("page", None)
     context = {
@@ -97,6 +99,7 @@ def recording_list(request):
         "query": params.urlencode(),
         "filtered": form.is_filtered(),
         "invalid": invalid,
+        "list_token": list_token,
         "first_index": offset + 1,
     }
     status = 400 if invalid else 200
@@ -153,6 +156,7 @@ def _render_detail(
         "derivatives": derivatives,
         "poster": by_kind.get(DerivativeKind.POSTER),
         "player": player,
+        "page_token": token,
         "player_kind": kind,
         "can_edit": can_edit,
         "can_download": can_download,

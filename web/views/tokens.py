@@ -1,27 +1,32 @@
-"""Per-page-view play tokens (ACC-2): a play is registered when playback starts.
+"""Per-page-view tokens (ACC-2): what a page view reads is registered once, every byte counted.
 
-The detail page registers its view (查看) and mints a token, kept in the session as
-``token -> {recording, view entry, playing, preloaded bytes}``, which goes into the media URL.
+The detail page registers its view (查看) and mints a play token, kept in the session as
+``token -> {recording, view entry, playing, pass}``, which goes into the media URL.
 
 - Before playback starts the browser may preload metadata: those requests are served in
-  short ranges (``PRELOAD_CHUNK``) and belong to the page's view entry.
+  short ranges (``PRELOAD_CHUNK``) and their bytes are counted on the page's view entry.
 - Playback starting is a play: the page posts the token when the player fires ``play``
-  (``start_play``), and one 播放 entry is registered for this page view.
-- A client that keeps fetching without saying so is playing all the same: once the bytes
-  served before a play pass ``PRELOAD_BUDGET``, the play is registered then. So no byte is
-  ever served outside a view entry's preload allowance or a play entry.
+  (``start_play``), and one 播放 entry is registered for this page view. A client that keeps
+  fetching without saying so is playing all the same: once the bytes counted on the view
+  pass ``PRELOAD_BUDGET``, the play is registered by that request.
+- While playing, ranged answers are at most ``PLAY_CHUNK`` long and every response's bytes are
+  counted on the play entry (``access.services.serve_play``). Reading the file a second time
+  under one token (a whole-body response, or ranges adding up to more than the file) is a new
+  play entry, the token's next pass.
+- Posters and other derivatives shown on a page carry the page's token (the detail page's
+  play token, or a list page's token from ``mint_list_token``): one 查看衍生资料 entry per
+  derivative per page view, however often the image is loaded.
 
 A unique constraint on (recording, play_ref) in the access register makes parallel first
-requests register exactly once.
+requests register exactly once. No byte is ever served outside a registered entry.
 """
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 
 from access.choices import AccessAction
-from access.services import AlreadyRegistered, register_access
+from access.services import Span, bytes_served, record_served, ref_of, serve_play, serve_under_ref
 from core.clients import client_label
 from recordings.models import Recording
 
@@ -29,20 +34,32 @@ SESSION_KEY = "play_tokens"
 MAX_TOKENS = 100
 PRELOAD_CHUNK = 1024 * 1024  # longest response before playback starts
 PRELOAD_BUDGET = 8 * 1024 * 1024  # bytes a page view may preload before it counts as a play
+PLAY_CHUNK = 4 * 1024 * 1024  # longest ranged response while playing (keeps the byte count honest)
 
 
-def _play_ref(token: str) -> str:
-    """What the access register keeps of a play token: a hash, never the token itself."""
-    return hashlib.sha256(token.encode()).hexdigest()[:32]
+def _play_ref(token: str, pass_no: int = 0) -> str:
+    """What the access register keeps of a play token's pass: a hash, never the token itself."""
+    return ref_of(token) if pass_no == 0 else ref_of(token, pass_no)
+
+
+def _store(request, token: str, state: dict) -> None:
+    tokens = dict(request.session.get(SESSION_KEY, {}))
+    while len(tokens) >= MAX_TOKENS:
+        tokens.pop(next(iter(tokens)))
+    tokens[token] = state
+    request.session[SESSION_KEY] = tokens
 
 
 def mint_play_token(request, recording_id: int, *, view_entry_id: int | None = None) -> str:
     token = secrets.token_urlsafe(18)
-    tokens = dict(request.session.get(SESSION_KEY, {}))
-    while len(tokens) >= MAX_TOKENS:
-        tokens.pop(next(iter(tokens)))
-    tokens[token] = {"r": recording_id, "view": view_entry_id, "playing": False, "preloaded": 0}
-    request.session[SESSION_KEY] = tokens
+    _store(request, token, {"r": recording_id, "view": view_entry_id, "playing": False, "pass": 0})
+    return token
+
+
+def mint_list_token(request, recording_ids) -> str:
+    """A list page's token: its posters are registered once per page view (``?t=`` on each)."""
+    token = secrets.token_urlsafe(18)
+    _store(request, token, {"rs": [int(pk) for pk in recording_ids]})
     return token
 
 
@@ -58,8 +75,15 @@ def _update(request, token: str, **changes) -> None:
 
 
 def valid_token(request, token: str, recording_id: int) -> bool:
+    """A detail page's play token for this recording."""
     entry = _state(request, token)
     return bool(entry and entry.get("r") == recording_id)
+
+
+def shows_recording(request, token: str, recording_id: int) -> bool:
+    """A page token under which this recording's derivatives are shown (detail or list page)."""
+    entry = _state(request, token)
+    return bool(entry and (entry.get("r") == recording_id or recording_id in entry.get("rs", ())))
 
 
 def is_playing(request, token: str) -> bool:
@@ -67,30 +91,38 @@ def is_playing(request, token: str) -> bool:
     return bool(entry and entry.get("playing"))
 
 
-def start_play(request, recording: Recording, token: str) -> bool:
-    """Register this page view's play (once); False when it was registered before."""
-    try:
-        register_access(
-            recording,
-            actor=request.user,
-            action=AccessAction.PLAY,
-            client=client_label(request, "web"),
-            play_ref=_play_ref(token),
-        )
-        registered = True
-    except AlreadyRegistered:
-        registered = False
-    _update(request, token, playing=True)
-    return registered
+def _client(request) -> str:
+    return client_label(request, "web")
 
 
-def preload(request, recording: Recording, token: str, length: int) -> bool:
-    """Account for ``length`` bytes served before playback started; True when this request
-    pushed the page view past its allowance and was registered as the play."""
-    entry = _state(request, token) or {}
-    total = int(entry.get("preloaded", 0)) + length
-    _update(request, token, preloaded=total)
-    if total > PRELOAD_BUDGET:
-        start_play(request, recording, token)
-        return True
-    return False
+def start_play(request, recording: Recording, token: str, *, span: Span | None = None, size: int = 0,
+               derivative_kind: str = ""):
+    """Register this page view's play (its current pass, once) and count ``span`` on it."""
+    pass_no = int((_state(request, token) or {}).get("pass", 0))
+    entry, pass_no = serve_play(recording, actor=request.user, ref_for=lambda n: _play_ref(token, n),
+                                pass_no=pass_no, span=span, size=size, client=_client(request),
+                                derivative_kind=derivative_kind)
+    _update(request, token, playing=True, **{"pass": pass_no})
+    return entry
+
+
+def play_bytes(request, recording: Recording, token: str, span: Span, size: int, *, derivative_kind: str = ""):
+    """Count one response of a started play (a new pass when it is a second full read)."""
+    return start_play(request, recording, token, span=span, size=size, derivative_kind=derivative_kind)
+
+
+def preload(request, recording: Recording, token: str, span: Span) -> bool:
+    """Count ``span`` on the page's view entry when it fits the preload allowance (True); False
+    when it does not, and the request must be registered as the play."""
+    view_id = (_state(request, token) or {}).get("view")
+    if not view_id or bytes_served(view_id) + span.length > PRELOAD_BUDGET:
+        return False
+    record_served(view_id, span)
+    return True
+
+
+def derivative_view(request, recording: Recording, token: str, kind: str, span: Span | None):
+    """One 查看衍生资料 entry per derivative per page view; ``span`` counted on it."""
+    return serve_under_ref(recording, actor=request.user, action=AccessAction.DERIVATIVE_VIEW,
+                           play_ref=ref_of(token, "derivative", kind), span=span, client=_client(request),
+                           derivative_kind=kind)
