@@ -25,6 +25,8 @@ def _isolated_vault(tmp_path, settings):
     from storage.backends import reset_vault_cache
 
     settings.VAULT_DIR = tmp_path / "vault"
+    settings.LOG_KEY_FILE = tmp_path / "keys" / "log-ed25519.key"
+    settings.LOG_SM2_KEY_FILE = tmp_path / "keys" / "log-sm2.key"
     # cheap password hashing; no WhiteNoise scan of node_modules per test client
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.WHITENOISE_USE_FINDERS = False

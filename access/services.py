@@ -184,3 +184,15 @@ def serve_play(recording, *, actor, ref_for: Callable[[int], str], pass_no: int,
             record_served(entry, span)
             return entry, pass_no
         pass_no += 1
+
+
+def record_register_export(*, actor, filters: dict, rows: int, truncated: bool) -> None:
+    """The audit administrator took the register out of the platform: one custody event
+    saying who, how many rows and under which filters (ACC-2, ACC-5)."""
+    with transaction.atomic():
+        record_event(
+            EventCode.REGISTER_EXPORTED,
+            actor=actor,
+            subject=("access_register", ""),
+            details={"rows": rows, "truncated": truncated, "filters": filters},
+        )

@@ -266,6 +266,7 @@ def build(db: str, rows: int, big: dict | None) -> dict:
         "on_time",
         "late_reason",
         "late_reason_text",
+        "flags",
         "flagged",
         "flag_reason",
     ]
@@ -359,6 +360,7 @@ def build(db: str, rows: int, big: dict | None) -> dict:
                     flag(on_time),
                     "" if on_time else "off_site",
                     "",
+                    "[]",
                     flag(rng.random() < 0.03),
                     "",
                 )
@@ -457,11 +459,11 @@ def explain(qs) -> str:
 def catalogue(db: str, runs: int, info: dict, show_plans: bool) -> None:
     from django.db import connection
 
+    from core.querysets import count_capped
     from orgs.models import Person
     from recordings.models import Recording
     from recordings.selectors import (
         RecordingFilter,
-        count_capped,
         custody_history,
         get_recording,
         list_recordings,

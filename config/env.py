@@ -39,6 +39,10 @@ VARIABLES: list[Var] = [
     Var("AVR_WEB_WORKERS", "1", "Web 进程数 / gunicorn worker processes"),
     Var("AVR_ACCESS_LOG", "-", "Web 访问日志：- 为标准输出，留空不记录 / gunicorn access log (- stdout, empty off)"),
     Var("AVR_WEB_THREADS", "16", "每个 Web 进程的线程数 / threads per worker"),
+    Var("AVR_LOG_ORIGIN", "", "保管日志检查点的来源名，默认 avrecords.example/<根部门机构代码>；上线前应设为本单位域名加路径 / checkpoint origin line"),
+    Var("AVR_LOG_KEY_FILE", "", "日志签名私钥（Ed25519），默认 $AVR_VAR_DIR/keys/log-ed25519.key，不入数据库 / log signing key file"),
+    Var("AVR_LOG_SM2", "1", "检查点另加 SM2 国密签名（1/0）/ add an SM2 signature line"),
+    Var("AVR_LOG_SM2_KEY_FILE", "", "日志 SM2 私钥，默认 $AVR_VAR_DIR/keys/log-sm2.key / SM2 log key file"),
 ]
 
 _BY_NAME = {v.name: v for v in VARIABLES}

@@ -13,6 +13,11 @@ VAR_DIR = Path(env_str("AVR_VAR_DIR")).resolve()
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 VAULT_DIR = Path(env_str("AVR_VAULT_DIR") or VAR_DIR / "vault").resolve()
 VAULT_BACKEND = "filesystem"  # where new objects go; existing ones stay where they were written
+# The custody log's signing keys live in files outside the database (custody/keys.py).
+LOG_ORIGIN = env_str("AVR_LOG_ORIGIN")  # empty: avrecords.example/<root department code>
+LOG_KEY_FILE = Path(env_str("AVR_LOG_KEY_FILE") or VAR_DIR / "keys" / "log-ed25519.key").resolve()
+LOG_SM2 = env_bool("AVR_LOG_SM2")
+LOG_SM2_KEY_FILE = Path(env_str("AVR_LOG_SM2_KEY_FILE") or VAR_DIR / "keys" / "log-sm2.key").resolve()
 
 
 def _secret_key() -> str:

@@ -43,3 +43,6 @@ class EventCode(models.TextChoices):
     PASSWORD_RESET = "auth.password_reset", _("重置密码")
     # custody.* — the log checking itself (promise 4: every check leaves a result)
     CHAIN_VERIFIED = "custody.chain_verified", _("校验保管链")
+    LOG_KEY_ROTATED = "custody.log_key_rotated", _("轮换日志签名密钥")
+    # audit.* — what the audit administrator takes out of the platform
+    REGISTER_EXPORTED = "audit.register_exported", _("导出查阅登记")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -16,6 +17,8 @@ from custody.checks import check_custody_chain
 from custody.choices import EventCode
 from custody.hashing import event_hash
 from custody.models import GENESIS_HASH, ChainVerification, Event
+
+logger = logging.getLogger(__name__)
 
 # Any fixed 64-bit number: serialises appenders on PostgreSQL.
 _PG_LOCK_KEY = 0x6176725F63757374
@@ -86,15 +89,20 @@ def verify_custody_chain(*, actor=None, trigger: str = CheckTrigger.COMMAND) -> 
     try:
         findings = check_custody_chain()
         status = CheckStatus.FAIL if findings else CheckStatus.PASS
-        if findings:
+        if findings and findings[0].seq is not None:
             detail = _("共 %(n)s 处问题，第一个断开的环节为第 %(seq)s 号事件：%(message)s") % {
                 "n": len(findings), "seq": findings[0].seq, "message": findings[0].message,
             }
+        elif findings:  # a register finding names its entry in the message
+            detail = _("共 %(n)s 处问题，首个：%(message)s") % {
+                "n": len(findings), "message": findings[0].message,
+            }
         else:
             detail = _("哈希链完整，全部事件与其哈希相符。")
-    except Exception as exc:  # a check that could not run still leaves a result
+    except Exception:  # a check that could not run still leaves a result
+        logger.exception("custody chain verification could not run")
         findings, status = [], CheckStatus.NOT_RUN
-        detail = _("校验未能执行：%(error)s") % {"error": exc}
+        detail = _("校验未能执行：读取保管链时出错，详见系统日志。")
     actor_id, actor_name = _actor_ref(actor, None)
     with transaction.atomic():
         verification = ChainVerification.objects.create(

@@ -59,6 +59,28 @@ def navigation(request):
                 "url": reverse("web:recording_list"),
             },
         ]
+    if user.has_role(Role.AUDIT_ADMIN):
+        # the audit administrator reads the log and the register (and changes nothing)
+        items += [
+            {
+                "name": "audit_events",
+                "label": _("审计日志"),
+                "icon": "ti-list-search",
+                "url": reverse("web:audit_events"),
+            },
+            {
+                "name": "audit_verifications",
+                "label": _("校验结果"),
+                "icon": "ti-shield-check",
+                "url": reverse("web:audit_verifications"),
+            },
+            {
+                "name": "audit_access",
+                "label": _("查阅登记"),
+                "icon": "ti-eye-check",
+                "url": reverse("web:audit_access"),
+            },
+        ]
     for item in items:
         item["active"] = current == item["name"] or (
             item["name"] == "recording_list" and current.startswith("recording_")

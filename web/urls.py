@@ -30,4 +30,8 @@ urlpatterns = [
         views.recording_derivative,
         name="recording_derivative",
     ),
+    path("audit/events/", views.audit_events, name="audit_events"),
+    path("audit/verifications/", views.audit_verifications, name="audit_verifications"),
+    path("audit/verifications/run", views.audit_verify_now, name="audit_verify_now"),
+    path("audit/access/", views.audit_access, name="audit_access"),
 ]

@@ -153,6 +153,8 @@ FIELDS: dict[str, Field] = {
     "last_seq": Field(gettext_lazy("校验至事件"), _seq),
     "first_broken_seq": Field(gettext_lazy("首个断开的事件"), _seq),
     "findings": Field(gettext_lazy("发现问题（项）"), _count),
+    "rows": Field(gettext_lazy("导出条数"), _count),
+    "truncated": Field(gettext_lazy("超出上限被截断"), _yes_no),
     # people, departments, units, tokens
     "ip": Field(gettext_lazy("IP 地址")),
     "username": Field(gettext_lazy("账号")),
@@ -193,6 +195,8 @@ TECHNICAL_KEYS = frozenset(
         "department",
         "unit",
         "role_label",  # the role's label at the time; ``role`` is shown from Role's labels
+        "keys",  # log key rotation: old and new public keys
+        "filters",  # a register export's filter values
     }
 )
 

@@ -249,9 +249,11 @@ def web_requests(route: str, pattern, world) -> st.SearchStrategy:
 
 def baseline_requests(route: str, pattern, world) -> list[FuzzRequest]:
     """Explicit examples that must reach the view's queries: the officer's first recording
-    (with its poster), as the officer, the department head and nobody, without parameters."""
+    (with its poster), as the officer, the department head, the auditor (audit pages) and
+    nobody, without parameters."""
     path = _path(route, pattern, world)
-    requests = [FuzzRequest("GET", path, principal=p) for p in ("officer", "department_head", "anonymous")]
+    requests = [FuzzRequest("GET", path, principal=p)
+                for p in ("officer", "department_head", "auditor", "anonymous")]
     requests += [FuzzRequest("POST", path, body=b"", content_type=URLENCODED, principal=p)
                  for p in ("officer", "custodian")]
     return requests

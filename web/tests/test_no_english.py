@@ -221,6 +221,15 @@ SAMPLE_DETAILS: dict[str, dict] = {
         "first_broken_seq": None,
         "findings": 0,
     },
+    EventCode.LOG_KEY_ROTATED: {
+        "keys": [{"old": "avrecords.example/D1+0a1b2c3d+AQ==", "new": "avrecords.example/D1+4e5f+AQ==",
+                  "retired_file": "log-ed25519.key.retired-20261201T000000Z"}],
+    },
+    EventCode.REGISTER_EXPORTED: {
+        "rows": 1200,
+        "truncated": False,
+        "filters": {"action": "play", "date_from": "2026-11-01"},
+    },
 }
 
 

@@ -1,5 +1,6 @@
 """Views of the Chinese web UI, one module per concern."""
 
+from web.views.audit import audit_access, audit_events, audit_verifications, audit_verify_now
 from web.views.auth import login_view, logout_view, password_change_view
 from web.views.content import recording_content, recording_derivative, recording_play
 from web.views.home import home
@@ -15,6 +16,10 @@ from web.views.recordings import (
 from web.views.upload import upload, upload_items
 
 __all__ = [
+    "audit_access",
+    "audit_events",
+    "audit_verifications",
+    "audit_verify_now",
     "home",
     "ingest_list",
     "login_view",

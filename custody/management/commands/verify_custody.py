@@ -18,12 +18,15 @@ class Command(BaseCommand):
         if result.status == CheckStatus.NOT_RUN:
             raise CommandError(result.detail)
         first = result.findings[0]
-        self.stdout.write(self.style.ERROR(
-            _("第一个断开的环节：第 %(seq)s 号事件 — %(message)s") % first
-        ))
+        if first.get("seq") is not None:
+            self.stdout.write(self.style.ERROR(
+                _("第一个断开的环节：第 %(seq)s 号事件 — %(message)s") % first
+            ))
+        else:
+            self.stdout.write(self.style.ERROR(_("首个问题：%(message)s") % first))
         for finding in result.findings[1:20]:
-            self.stdout.write(_("  另见第 %(seq)s 号事件：%(message)s") % finding)
-        raise CommandError(
-            _("保管链校验失败：%(n)s 处问题，首个为第 %(seq)s 号事件。")
-            % {"n": len(result.findings), "seq": result.first_broken_seq}
-        )
+            if finding.get("seq") is not None:
+                self.stdout.write(_("  另见第 %(seq)s 号事件：%(message)s") % finding)
+            else:
+                self.stdout.write(_("  另见：%(message)s") % finding)
+        raise CommandError(_("保管链校验失败：%(detail)s") % {"detail": result.detail})

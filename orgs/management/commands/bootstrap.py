@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from core.context import correlation
 from core.errors import DomainError
+from custody.keys import ensure_log_keys
 from orgs.choices import DepartmentLevel, Role
 from orgs.models import Department, Person
 from orgs.services import create_department, create_person, reset_password
@@ -65,6 +66,7 @@ class Command(BaseCommand):
 
     def _run(self, options) -> None:
         load_reference_data(self.stdout)
+        self._ensure_log_keys()
         root = Department.objects.filter(parent__isnull=True).order_by("pk").first()
         if root is None:
             root = create_department(
@@ -116,3 +118,8 @@ class Command(BaseCommand):
                 _("管理员 %(username)s 已存在，密码未改动（如需重置请加 --reset-admin-password）。")
                 % {"username": admin.username}
             )
+
+    def _ensure_log_keys(self) -> None:
+        """The custody log's signing keys: files outside the database, created once, never overwritten."""
+        for path in ensure_log_keys():
+            self.stdout.write(_("已生成保管日志签名密钥：%(path)s（请另行备份，切勿放入数据库）") % {"path": path})
