@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -23,4 +24,9 @@ needs_chromium = pytest.mark.skipif(
 
 
 def launch_chromium(playwright):
-    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    # Chromium draws date and time pickers in the process's UI language, which --lang alone
+    # does not set on Linux: LANGUAGE does (with chromium-l10n's zh-CN pack installed).
+    env = {**os.environ, "LANGUAGE": "zh_CN"}
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS, env=env
+    )
