@@ -41,6 +41,11 @@ class AccessEntry(models.Model):
         indexes = [
             models.Index(fields=["recording", "-occurred_at"], name="access_rec_idx"),
             models.Index(fields=["person", "-occurred_at"], name="access_person_idx"),
+            # the audit register pages by id, newest first, under each filter (keyset paging)
+            models.Index(fields=["person", "-id"], name="access_person_id_idx"),
+            models.Index(fields=["recording", "-id"], name="access_rec_id_idx"),
+            models.Index(fields=["action", "-id"], name="access_action_id_idx"),
+            models.Index(fields=["occurred_at"], name="access_time_idx"),
         ]
 
     def __str__(self) -> str:

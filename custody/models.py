@@ -44,6 +44,10 @@ class Event(models.Model):
         indexes = [
             models.Index(fields=["subject_type", "subject_id", "seq"], name="custody_subject_idx"),
             models.Index(fields=["actor", "seq"], name="custody_actor_idx"),
+            # the audit log browser pages by seq under each filter (keyset paging, 10M events)
+            models.Index(fields=["action", "seq"], name="custody_action_idx"),
+            models.Index(fields=["actor_name", "seq"], name="custody_actor_name_idx"),
+            models.Index(fields=["occurred_at"], name="custody_time_idx"),
         ]
 
     def __str__(self) -> str:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from core.choices import CheckStatus, CheckTrigger
 from core.context import get_request_id
+from core.errors import DomainError
 from custody.checks import check_custody_chain
 from custody.choices import EventCode
 from custody.hashing import event_hash
@@ -99,10 +100,12 @@ def verify_custody_chain(*, actor=None, trigger: str = CheckTrigger.COMMAND) -> 
             }
         else:
             detail = _("哈希链完整，全部事件与其哈希相符。")
-    except Exception:  # a check that could not run still leaves a result
+    except Exception as exc:  # a check that could not run still leaves a result
         logger.exception("custody chain verification could not run")
         findings, status = [], CheckStatus.NOT_RUN
-        detail = _("校验未能执行：读取保管链时出错，详见系统日志。")
+        # a domain error says why in Chinese; anything else is a library's English: the log has it
+        reason = exc.message if isinstance(exc, DomainError) else _("读取保管链时出错，详见系统日志")
+        detail = _("校验未能执行：%(reason)s。") % {"reason": reason.rstrip("。")}
     actor_id, actor_name = _actor_ref(actor, None)
     with transaction.atomic():
         verification = ChainVerification.objects.create(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
+from core.errors import DomainError
 from custody.models import ChainVerification, Event
 from custody.services import verify_custody_chain
 from custody.tests.test_chain import _append, _disable_guard, _verify
@@ -41,13 +42,27 @@ def test_check_that_cannot_run_is_stored_as_not_run(monkeypatch):
     _append(2)
 
     def unreadable(**kwargs):
-        raise RuntimeError("数据库不可读")
+        raise DomainError("数据库不可读")
 
     monkeypatch.setattr("custody.services.check_custody_chain", unreadable)
     out, error = _verify()
     assert error is not None and "校验未能执行" in str(error)
     stored = ChainVerification.objects.get()
     assert stored.status == "not_run" and "数据库不可读" in stored.detail
+
+
+def test_a_library_error_is_not_run_in_chinese_with_the_english_only_in_the_log(monkeypatch, caplog):
+    _append(1)
+
+    def broken(**kwargs):
+        raise RuntimeError("connection reset by peer")
+
+    monkeypatch.setattr("custody.services.check_custody_chain", broken)
+    _verify()
+    stored = ChainVerification.objects.get()
+    assert stored.status == "not_run"
+    assert stored.detail == "校验未能执行：读取保管链时出错，详见系统日志。"
+    assert "connection reset by peer" in caplog.text
     assert Event.objects.filter(action="custody.chain_verified", details__status="not_run").exists()
 
 
