@@ -12,61 +12,17 @@ is not blocked by this table before.
 
 from django.db import migrations
 
-SQLITE = [
-    """CREATE TRIGGER custody_chainverification_no_update BEFORE UPDATE ON custody_chainverification
-       BEGIN SELECT RAISE(ABORT, 'chain verification results are append-only: UPDATE refused'); END;""",
-    """CREATE TRIGGER custody_chainverification_no_delete BEFORE DELETE ON custody_chainverification
-       BEGIN SELECT RAISE(ABORT, 'chain verification results are append-only: DELETE refused'); END;""",
-]
-SQLITE_REVERSE = [
-    "DROP TRIGGER IF EXISTS custody_chainverification_no_update;",
-    "DROP TRIGGER IF EXISTS custody_chainverification_no_delete;",
-]
-
-POSTGRES = [
-    """CREATE OR REPLACE FUNCTION custody_chainverification_refuse() RETURNS trigger AS $$
-       BEGIN RAISE EXCEPTION 'chain verification results are append-only: % refused', TG_OP; END;
-       $$ LANGUAGE plpgsql;""",
-    """CREATE TRIGGER custody_chainverification_no_update BEFORE UPDATE OR DELETE ON custody_chainverification
-       FOR EACH ROW EXECUTE FUNCTION custody_chainverification_refuse();""",
-    # TRUNCATE takes its ACCESS EXCLUSIVE lock before BEFORE TRUNCATE triggers fire: no row can
-    # be committed between this check and the truncation.
-    """CREATE OR REPLACE FUNCTION custody_chainverification_refuse_truncate() RETURNS trigger AS $$
-       BEGIN
-         IF EXISTS (SELECT 1 FROM custody_chainverification) THEN
-           RAISE EXCEPTION 'chain verification results are append-only: TRUNCATE refused';
-         END IF;
-         RETURN NULL;
-       END;
-       $$ LANGUAGE plpgsql;""",
-    """CREATE TRIGGER custody_chainverification_no_truncate BEFORE TRUNCATE ON custody_chainverification
-       FOR EACH STATEMENT EXECUTE FUNCTION custody_chainverification_refuse_truncate();""",
-]
-POSTGRES_REVERSE = [
-    "DROP TRIGGER IF EXISTS custody_chainverification_no_update ON custody_chainverification;",
-    "DROP TRIGGER IF EXISTS custody_chainverification_no_truncate ON custody_chainverification;",
-    "DROP FUNCTION IF EXISTS custody_chainverification_refuse();",
-    "DROP FUNCTION IF EXISTS custody_chainverification_refuse_truncate();",
-]
-
-
-def _run(statements_by_vendor):
-    def run(apps, schema_editor):
-        statements = statements_by_vendor.get(schema_editor.connection.vendor)
-        if statements is None:
-            raise RuntimeError(f"no append-only guard for {schema_editor.connection.vendor}")
-        for sql in statements:
-            schema_editor.execute(sql, params=None)  # no %-interpolation: the SQL has literal %
-
-    return run
+from core.guards import append_only_guard
 
 
 class Migration(migrations.Migration):
     dependencies = [("custody", "0005_chain_verification")]
 
     operations = [
-        migrations.RunPython(
-            _run({"sqlite": SQLITE, "postgresql": POSTGRES}),
-            _run({"sqlite": SQLITE_REVERSE, "postgresql": POSTGRES_REVERSE}),
+        append_only_guard(
+            ("custody_chainverification",),
+            function="custody_chainverification_refuse",
+            what="chain verification results",
+            truncate_when_empty=True,
         ),
     ]
