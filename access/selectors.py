@@ -11,10 +11,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from access.models import AccessEntry
-from custody.selectors import can_read_audit, people_matching, period_q
+from core.bounds import period_q
+from custody.selectors import can_read_audit, person_q
 
 # The spreadsheet export stops here and says so.
 EXPORT_LIMIT = 50_000
@@ -36,12 +37,7 @@ def list_access_entries(user, flt: AccessFilter | None = None) -> QuerySet[Acces
     qs = AccessEntry.objects.all()
     if flt is None:
         return qs
-    if flt.person_id is not None:
-        qs = qs.filter(person_id=flt.person_id)
-    elif flt.person_text:
-        qs = qs.filter(
-            Q(person_id__in=people_matching(flt.person_text)) | Q(person_name=flt.person_text)
-        )
+    qs = qs.filter(person_q("person_id", "person_name", flt.person_id, flt.person_text))
     if flt.recording_id is not None:
         qs = qs.filter(recording_id=flt.recording_id)
     if flt.action:

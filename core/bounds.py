@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 
 # SQLite INTEGER and PostgreSQL bigint (every primary key is a BigAutoField).
@@ -54,9 +55,14 @@ def local_day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def local_day_range(day: date) -> tuple[datetime, datetime]:
-    """[start, end) of a local calendar day, for filtering instants stored in UTC."""
-    return local_day_start(day), local_day_start(day + timedelta(days=1))
+def period_q(field: str, date_from: date | None, date_to: date | None) -> Q:
+    """Instants in ``field`` within the local calendar days [date_from, date_to] (inclusive)."""
+    q = Q()
+    if date_from:
+        q &= Q(**{f"{field}__gte": local_day_start(date_from)})
+    if date_to:
+        q &= Q(**{f"{field}__lt": local_day_start(date_to + timedelta(days=1))})
+    return q
 
 
 def today_start() -> datetime:

@@ -103,3 +103,10 @@ def bound_text_fields(form: forms.Form) -> None:
                 "最多 %(limit_value)d 个字符（当前 %(show_value)d 个），请缩短。"
             )
 
+
+def refuse_reversed_period(form: forms.Form, start: str = "date_from", end: str = "date_to") -> None:
+    """A period filter whose end lies before its start is an error on the end field."""
+    first, last = form.cleaned_data.get(start), form.cleaned_data.get(end)
+    if first and last and last < first:
+        form.add_error(end, _("结束日期不能早于开始日期。"))
+

@@ -18,7 +18,7 @@ from typing import Generic, TypeVar
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from core.bounds import local_day_range
+from core.bounds import period_q
 from custody.models import ChainVerification, Event
 from orgs.choices import Role
 
@@ -67,14 +67,14 @@ def people_matching(text: str) -> list[int]:
     )
 
 
-def period_q(field: str, date_from: date | None, date_to: date | None) -> Q:
-    """Instants within local calendar days [date_from, date_to] (both inclusive)."""
-    q = Q()
-    if date_from:
-        q &= Q(**{f"{field}__gte": local_day_range(date_from)[0]})
-    if date_to:
-        q &= Q(**{f"{field}__lt": local_day_range(date_to)[1]})
-    return q
+def person_q(id_field: str, name_field: str, person_id: int | None, text: str) -> Q:
+    """A person filter: an id typed as such, else the people the text matches or the stored
+    name exactly (names are kept as text beside the id, so departed people still match)."""
+    if person_id is not None:
+        return Q(**{id_field: person_id})
+    if text:
+        return Q(**{f"{id_field}__in": people_matching(text)}) | Q(**{name_field: text})
+    return Q()
 
 
 @dataclass(frozen=True)
@@ -103,12 +103,7 @@ def list_events(user, flt: EventFilter | None = None) -> QuerySet[Event]:
     qs = Event.objects.all()
     if flt is None:
         return qs
-    if flt.actor_id is not None:
-        qs = qs.filter(actor_id=flt.actor_id)
-    elif flt.actor_text:
-        qs = qs.filter(
-            Q(actor_id__in=people_matching(flt.actor_text)) | Q(actor_name=flt.actor_text)
-        )
+    qs = qs.filter(person_q("actor_id", "actor_name", flt.actor_id, flt.actor_text))
     if flt.action:
         qs = qs.filter(action=flt.action)
     if flt.subject_type:

@@ -8,7 +8,7 @@ from datetime import date
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from core.bounds import local_day_range
+from core.bounds import period_q
 from core.errors import NotFoundError
 from custody.choices import EventCode
 from custody.models import Event
@@ -49,10 +49,7 @@ class RecordingFilter:
 def list_recordings(user, filters: RecordingFilter | None = None, *, action: str = "view") -> QuerySet[Recording]:
     f = filters or RecordingFilter()
     qs = Recording.objects.restrict(user, action)
-    if f.date_from:
-        qs = qs.filter(start_time__gte=local_day_range(f.date_from)[0])
-    if f.date_to:
-        qs = qs.filter(start_time__lt=local_day_range(f.date_to)[1])
+    qs = qs.filter(period_q("start_time", f.date_from, f.date_to))
     if f.unit_id:
         qs = qs.filter(unit_id=f.unit_id)
     if f.officer_id:

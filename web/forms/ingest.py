@@ -5,8 +5,13 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from core.bounds import local_day_range
-from core.forms import BoundedDateField, IdChoiceField, IdMultipleChoiceField
+from core.bounds import period_q
+from core.forms import (
+    BoundedDateField,
+    IdChoiceField,
+    IdMultipleChoiceField,
+    refuse_reversed_period,
+)
 from ingest.choices import IngestStatus
 from recordings.choices import LateReason
 
@@ -76,8 +81,7 @@ class IngestFilterForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
-            self.add_error("date_to", _("结束日期不能早于开始日期。"))
+        refuse_reversed_period(self)
         return data
 
     def apply(self, items, user):
@@ -85,10 +89,7 @@ class IngestFilterForm(forms.Form):
         data = self.cleaned_data
         if data.get("scope") == self.SCOPE_MINE:
             items = items.filter(created_by=user)
-        if data.get("date_from"):
-            items = items.filter(created_at__gte=local_day_range(data["date_from"])[0])
-        if data.get("date_to"):
-            items = items.filter(created_at__lt=local_day_range(data["date_to"])[1])
+        items = items.filter(period_q("created_at", data.get("date_from"), data.get("date_to")))
         if data.get("q"):
             items = items.filter(filename__icontains=data["q"].strip())
         return items

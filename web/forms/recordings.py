@@ -5,7 +5,13 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import BoundedDateField, BoundedDateTimeField, IdChoiceField, bound_text_fields
+from core.forms import (
+    BoundedDateField,
+    BoundedDateTimeField,
+    IdChoiceField,
+    bound_text_fields,
+    refuse_reversed_period,
+)
 from recordings.capture_time import edit_time_error
 from recordings.choices import LateReason, MediaKind
 from recordings.models import DESCRIPTIVE_FIELDS
@@ -65,9 +71,7 @@ class RecordingFilterForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end and end < start:
-            self.add_error("date_to", _("结束日期不能早于开始日期。"))
+        refuse_reversed_period(self)
         return data
 
     def to_filter(self) -> RecordingFilter:

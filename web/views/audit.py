@@ -28,7 +28,7 @@ from access.selectors import EXPORT_LIMIT, AccessFilter, export_rows, list_acces
 from access.services import record_register_export
 from core.bounds import parse_id
 from core.choices import CheckStatus, CheckTrigger
-from core.forms import BoundedDateField, bound_text_fields
+from core.forms import BoundedDateField, bound_text_fields, refuse_reversed_period
 from custody.choices import EventCode
 from custody.selectors import (
     SUBJECT_TYPES,
@@ -99,9 +99,7 @@ class _PeriodForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end and end < start:
-            self.add_error("date_to", _("结束日期不能早于开始日期。"))
+        refuse_reversed_period(self)
         return data
 
     def is_filtered(self) -> bool:

@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from api.models import ApiToken
-from core.bounds import local_day_range, today_start
+from core.bounds import period_q, today_start
 from core.querysets import count_capped
 from custody.choices import EventCode
 from custody.models import ChainVerification, Event
@@ -74,8 +74,7 @@ def admin_overview(user) -> dict:
 
 def fixity_day_summary(day) -> dict:
     """Fixity results of one local calendar day."""
-    start, end = local_day_range(day)
-    return FixityCheck.objects.filter(checked_at__gte=start, checked_at__lt=end).aggregate(
+    return FixityCheck.objects.filter(period_q("checked_at", day, day)).aggregate(
         total=Count("pk"),
         passed=Count("pk", filter=Q(status=FixityStatus.PASS)),
         failed=Count("pk", filter=Q(status=FixityStatus.FAIL)),
