@@ -55,10 +55,6 @@ class Span:
     def length(self) -> int:
         return max(0, self.last - self.first + 1)
 
-    @classmethod
-    def whole_of(cls, size: int) -> Span:
-        return cls(0, size - 1, whole=True)
-
 
 def ref_of(*parts: object) -> str:
     """What the register keeps of a token (and its pass or derivative): a hash, never the token."""

@@ -78,6 +78,15 @@ def requested_range(request, size: int, etag: str = "") -> tuple[int, int] | Non
     return parse_range(header, size)
 
 
+def served_span(wanted, size: int, max_length: int | None = None) -> tuple[int, int]:
+    """(start, end) inclusive of what a response to ``wanted`` (``requested_range``'s value, not
+    False) sends: the whole body for None; a range shortened to ``max_length`` when given."""
+    start, end = wanted if wanted else (0, size - 1)
+    if wanted and max_length is not None:
+        end = min(end, start + max_length - 1)
+    return start, end
+
+
 def ranged_file_response(request, path: str, *, content_type: str, filename: str,
                          attachment: bool = False, etag: str = "",
                          max_length: int | None = None) -> HttpResponse:
@@ -93,9 +102,7 @@ def ranged_file_response(request, path: str, *, content_type: str, filename: str
         response["Content-Range"] = f"bytes */{size}"
         response["Accept-Ranges"] = "bytes"
         return response
-    start, end = wanted if wanted else (0, size - 1)
-    if wanted and max_length is not None:
-        end = min(end, start + max_length - 1)
+    start, end = served_span(wanted, size, max_length)
     length = max(0, end - start + 1)
     if request.method == "HEAD":
         response = HttpResponse(status=206 if wanted else 200, content_type=content_type)

@@ -12,7 +12,7 @@ from access.choices import AccessAction
 from access.services import Span, register_read
 from api.schemas import Day, ErrorOut, Id, PageMeta, PageParams, Text, page_of
 from core.clients import client_label
-from core.ranges import ranged_file_response, requested_range
+from core.ranges import ranged_file_response, requested_range, served_span
 from custody.choices import EventCode
 from recordings.choices import LateReason, MediaKind, TimeSource
 from recordings.models import DESCRIPTIVE_FIELDS, Recording
@@ -363,7 +363,7 @@ def _register_content_read(request, recording, *, download: bool, purpose: str) 
     wanted = requested_range(request, obj.size, obj.sha256)
     if wanted is False:
         return
-    span = Span(*wanted) if wanted else Span.whole_of(obj.size)
+    span = Span(*served_span(wanted, obj.size), whole=not wanted)
     register_read(
         recording,
         actor=request.auth,

@@ -24,7 +24,7 @@ from access.choices import AccessAction
 from access.services import Span, register_read
 from core.clients import client_label
 from core.errors import NotFoundError
-from core.ranges import content_disposition, ranged_file_response, requested_range
+from core.ranges import content_disposition, ranged_file_response, requested_range, served_span
 from recordings.choices import DerivativeKind
 from recordings.selectors import get_recording
 from storage.backends import vault_for
@@ -34,7 +34,6 @@ from web.views.tokens import (
     PRELOAD_CHUNK,
     derivative_view,
     is_playing,
-    play_bytes,
     preload,
     shows_recording,
     start_play,
@@ -43,13 +42,8 @@ from web.views.tokens import (
 
 
 def _span(wanted, size: int, cap: int | None) -> Span:
-    """The bytes a response answering ``wanted`` sends (the same arithmetic as ranged_file_response)."""
-    if not wanted:
-        return Span.whole_of(size)
-    start, end = wanted
-    if cap is not None:
-        end = min(end, start + cap - 1)
-    return Span(start, end)
+    """The bytes a response answering ``wanted`` sends (core.ranges.served_span)."""
+    return Span(*served_span(wanted, size, cap), whole=not wanted)
 
 
 def _wanted(request, stored, path):
@@ -89,14 +83,14 @@ def _register_play(request, recording, stored, path, *, derivative_kind: str = "
     size = stored.size
     token = request.GET.get("t", "")
     if token and valid_token(request, token, recording.pk):
-        if not is_playing(request, token):
-            if wanted and preload(request, recording, token, _span(wanted, size, PRELOAD_CHUNK)):
-                return PRELOAD_CHUNK
-            # the whole body, or past the preload allowance: this request is the play
-            start_play(request, recording, token, span=_span(wanted, size, PLAY_CHUNK), size=size,
-                       derivative_kind=derivative_kind)
-            return PLAY_CHUNK
-        play_bytes(request, recording, token, _span(wanted, size, PLAY_CHUNK), size,
+        if (
+            not is_playing(request, token)
+            and wanted
+            and preload(request, recording, token, _span(wanted, size, PRELOAD_CHUNK))
+        ):
+            return PRELOAD_CHUNK
+        # a started play, the whole body, or past the preload allowance: this request plays
+        start_play(request, recording, token, span=_span(wanted, size, PLAY_CHUNK), size=size,
                    derivative_kind=derivative_kind)
         return PLAY_CHUNK
     register_read(

@@ -106,11 +106,6 @@ def start_play(request, recording: Recording, token: str, *, span: Span | None =
     return entry
 
 
-def play_bytes(request, recording: Recording, token: str, span: Span, size: int, *, derivative_kind: str = ""):
-    """Count one response of a started play (a new pass when it is a second full read)."""
-    return start_play(request, recording, token, span=span, size=size, derivative_kind=derivative_kind)
-
-
 def preload(request, recording: Recording, token: str, span: Span) -> bool:
     """Count ``span`` on the page's view entry when it fits the preload allowance (True); False
     when it does not, and the request must be registered as the play."""
