@@ -849,6 +849,8 @@ class FuzzWorld:
     upload_ids: list[str] = field(default_factory=list)
     id_pools: dict = field(default_factory=dict)
     slugs: list[str] = field(default_factory=list)  # derivative kinds the world has
+    bodies: dict = field(default_factory=dict)  # operation path -> a body the handler accepts
+    witness_keys: list[str] = field(default_factory=list)  # for settings.LOG_WITNESSES
 
     def ids_for(self, name: str) -> list[int]:
         """Ids a parameter called ``name`` most likely refers to (``recording_id`` → the
@@ -897,6 +899,8 @@ def build_fuzz_world() -> FuzzWorld:
     from django.utils import timezone
 
     from core.testing import make_department, make_jpeg, make_person, make_recording, make_unit
+    from custody.checkpoints import make_checkpoint
+    from custody.keys import ensure_log_keys
     from ingest.choices import IngestSource
     from ingest.models import IngestItem
     from ingest.services import create_upload, store_derivative_bytes
@@ -959,6 +963,9 @@ def build_fuzz_world() -> FuzzWorld:
     tokens = {
         name: issue_api_token(person, "模糊测试", actor=None)[1] for name, person in people.items()
     }
+    ensure_log_keys()
+    checkpoint = make_checkpoint(trigger="manual")
+    witness_key, cosignature = _fuzz_witness(checkpoint)  # the log's state and proofs have something to show
     ids = sorted(
         {r.pk for r in recordings} | {i.pk for i in items} | {p.pk for p in people.values()}
         | {unit_a.pk, unit_b.pk, unit_c.pk, department.pk}
@@ -972,9 +979,28 @@ def build_fuzz_world() -> FuzzWorld:
             "unit": [unit_a.pk, unit_b.pk, unit_c.pk], "department": [department.pk],
             "officer": person_ids, "person": person_ids, "user": person_ids,
             "pk": [r.pk for r in recordings],
+            "size": [checkpoint.size], "tree_size": [checkpoint.size], "second": [checkpoint.size],
+            "first": [1], "leaf_index": [0],
         },
         slugs=["poster"],
+        bodies={"/api/v1/custody/checkpoints/{size}/cosignatures": json.dumps({"cosignature": cosignature}).encode()},
+        witness_keys=[witness_key],
     )
+
+
+def _fuzz_witness(checkpoint) -> tuple[str, str]:
+    """A witness key (register it in LOG_WITNESSES) and its valid co-signature of ``checkpoint``."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from custody.verifier import note
+    from custody.witness import cosign
+
+    private = Ed25519PrivateKey.generate()
+    public = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    name = "witness.example/fuzz"
+    body = note.parse_checkpoint(checkpoint.note).body
+    return note.VerifierKey.make(name, public, note.ALG_COSIGNATURE_V1).text(), cosign(private, name, body, 1_767_225_600)
 
 
 # --- one request, checked ----------------------------------------------------------------------

@@ -1,61 +1,246 @@
-"""check_custody_chain(): a pure checker returning findings (habit 5).
+"""check_custody_log(): a pure checker of the whole log, returning a report (habit 5).
 
-It checks the hash chain and then the access register against the log both ways
-(``check_access_register``): one stored verification result covers both.
+It re-derives every leaf from its event row, subjects and details, rebuilds the tree from those
+leaves alone and compares every stored node and every checkpoint (stored, or handed in from
+outside: a witness's, an auditor's) with it, then cross-checks the rows the log speaks of
+(checkpoints, verification results, the access register) both ways. It writes nothing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 
 from django.db.models import Case, CharField, Count, Exists, OuterRef, Q, Value, When
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
+from django.utils import timezone
 
+from custody import merkle
 from custody.choices import EventCode
-from custody.hashing import event_hash
-from custody.models import GENESIS_HASH, Event
+from custody.entries import ENTRY_ROW_FIELDS, digest_of, entry_leaf_hash
+from custody.models import (
+    ChainVerification,
+    Checkpoint,
+    Event,
+    EventDetails,
+    EventSubject,
+    Leaf,
+    PendingEvent,
+    TreeNode,
+)
+from custody.verifier import note
+
+# A queued event older than this means the sequencer is not running (or its queue was edited).
+STALLED_AFTER = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
 class ChainFinding:
-    seq: int | None  # the event concerned; None when the finding is about a register entry alone
+    seq: int | None  # the event concerned (its number); None when the finding is about another row
     problem: str  # stable code
     message: str  # Chinese, for people
     entry: int | None = None  # the access register entry concerned, if any
+    leaf: int | None = None  # the leaf concerned, if any
+
+    def as_stored(self) -> dict:
+        return {key: value for key, value in asdict(self).items() if value is not None}
 
 
-def check_custody_chain(*, batch_size: int = 5000, stop_at_first: bool = False,
-                        include_register: bool = True) -> list[ChainFinding]:
-    findings = _check_chain(batch_size=batch_size, stop_at_first=stop_at_first)
-    if include_register and not (findings and stop_at_first):
-        register = check_access_register()
-        findings += register[:1] if stop_at_first else register
-    return findings
+@dataclass
+class LogReport:
+    findings: list[ChainFinding] = field(default_factory=list)
+    leaves: int = 0
+    root_hex: str = ""
+    checkpoints: int = 0
+    erased: int = 0
+    pending: int = 0
 
 
-def _check_chain(*, batch_size: int, stop_at_first: bool) -> list[ChainFinding]:
-    findings: list[ChainFinding] = []
-    expected_prev, expected_seq = GENESIS_HASH, 1
-    fields = ["seq", "occurred_at", "actor_id", "actor_name", "action", "subject_type",
-              "subject_id", "details", "request_id", "prev_hash", "hash"]
-    last_seq = 0
+def check_custody_chain(**kwargs) -> list[ChainFinding]:
+    """The findings of ``check_custody_log`` alone (an empty list: everything holds)."""
+    return check_custody_log(**kwargs).findings
+
+
+def check_custody_log(*, batch_size: int = 5000, include_register: bool = True,
+                      external_checkpoints: list[str] | tuple = ()) -> LogReport:
+    report = LogReport()
+    stored = list(Checkpoint.objects.order_by("size").values("pk", "size", "root", "note"))
+    external = _parse_external(external_checkpoints, report)
+    wanted = {cp["size"] for cp in stored} | {cp.size for cp, _text in external}
+    roots = _check_tree(report, batch_size=batch_size, wanted=wanted)
+    _check_checkpoints(report, stored, external, roots)
+    _check_unsequenced(report)
+    _check_logged_rows(report)
+    if include_register:
+        report.findings += check_access_register()
+    return report
+
+
+# --- leaves and tree -----------------------------------------------------------------------
+
+
+def _subjects(ids) -> dict[int, list[tuple[str, str]]]:
+    out: dict[int, list[tuple[str, str]]] = {}
+    for event_id, kind, ident in EventSubject.objects.filter(event_id__in=ids).values_list(
+        "event_id", "subject_type", "subject_id"
+    ):
+        out.setdefault(event_id, []).append((kind, ident))
+    return out
+
+
+def _stored_nodes(created: list[tuple[int, int, bytes]]) -> dict[tuple[int, int], str]:
+    spans: dict[int, list[int]] = {}
+    for level, index, _value in created:
+        spans.setdefault(level, []).append(index)
+    query = Q()
+    for level, indexes in spans.items():
+        query |= Q(level=level, index__gte=min(indexes), index__lte=max(indexes))
+    return {(lv, ix): h for lv, ix, h in TreeNode.objects.filter(query).values_list("level", "index", "hash")}
+
+
+def _erasure_ok(event_id: int, erased_by: int) -> bool:
+    return EventSubject.objects.filter(
+        event_id=erased_by, event__action=EventCode.DETAILS_ERASED.value,
+        subject_type="event", subject_id=str(event_id),
+    ).exists()
+
+
+def _check_leaf(report: LogReport, index: int, event_id: int, row, subjects, details, stored_leaf) -> bytes | None:
+    add = report.findings.append
+    if row is None:
+        add(ChainFinding(event_id, "event_missing", f"第 {index} 号叶子的事件（第 {event_id} 号）不存在（已被删除）", leaf=index))
+        return bytes.fromhex(stored_leaf) if stored_leaf else None
+    value = entry_leaf_hash(row, subjects)
+    if stored_leaf != value.hex():
+        add(ChainFinding(event_id, "altered", f"第 {event_id} 号事件（第 {index} 号叶子）的内容与其叶子哈希不符（已被改动或调换）", leaf=index))
+    if details is None:
+        add(ChainFinding(event_id, "details_missing", f"第 {event_id} 号事件的详情行不存在（已被删除）", leaf=index))
+    elif details["erased_by"] is not None:
+        if details["content"] or details["salt"] or not _erasure_ok(event_id, details["erased_by"]):
+            add(ChainFinding(event_id, "erasure_unexplained",
+                             f"第 {event_id} 号事件的详情被清除，但没有对应的依法删除事件（第 {details['erased_by']} 号）", leaf=index))
+        else:
+            report.erased += 1
+    elif not details["salt"] or digest_of(details["salt"], details["content"]) != row["details_digest"]:
+        add(ChainFinding(event_id, "details_altered", f"第 {event_id} 号事件的详情与其摘要不符（详情已被改动）", leaf=index))
+    return value
+
+
+def _check_tree(report: LogReport, *, batch_size: int, wanted: set[int]) -> dict[int, bytes]:
+    frontier = merkle.Frontier()
+    roots: dict[int, bytes] = {}
+    if 0 in wanted:
+        roots[0] = merkle.EMPTY_ROOT
+    next_index = 0
     while True:
-        rows = list(Event.objects.filter(seq__gt=last_seq).order_by("seq").values(*fields)[:batch_size])
-        if not rows:
+        leaves = list(Leaf.objects.filter(index__gte=next_index).order_by("index").values_list("index", "event_id")[:batch_size])
+        if not leaves:
             break
-        for row in rows:
-            last_seq = row["seq"]
-            if row["seq"] != expected_seq:
-                findings.append(ChainFinding(row["seq"], "gap", f"序号不连续：应为 {expected_seq}，实为 {row['seq']}（有事件缺失）"))
-            if row["prev_hash"] != expected_prev:
-                findings.append(ChainFinding(row["seq"], "broken_link", f"第 {row['seq']} 号事件的前序哈希与上一事件不符"))
-            if event_hash(row) != row["hash"]:
-                findings.append(ChainFinding(row["seq"], "altered", f"第 {row['seq']} 号事件的内容与其哈希不符（已被改动）"))
-            if findings and stop_at_first:
-                return findings
-            expected_prev, expected_seq = row["hash"], row["seq"] + 1
-    return findings
+        ids = [event_id for _i, event_id in leaves]
+        rows = {r["id"]: r for r in Event.objects.filter(pk__in=ids).values("id", *ENTRY_ROW_FIELDS)}
+        subjects = _subjects(ids)
+        details = {d["event_id"]: d for d in EventDetails.objects.filter(event_id__in=ids).values(
+            "event_id", "content", "salt", "erased_by")}
+        first, last = leaves[0][0], leaves[-1][0]
+        stored_leaves = dict(TreeNode.objects.filter(level=0, index__gte=first, index__lte=last).values_list("index", "hash"))
+        created_all = []
+        for index, event_id in leaves:
+            if index != frontier.size:
+                report.findings.append(ChainFinding(None, "leaf_gap", f"叶子序号不连续：应为 {frontier.size}，实为 {index}（有叶子缺失）", leaf=frontier.size))
+                return roots  # positions after a hole cannot be checked against anything
+            value = _check_leaf(report, index, event_id, rows.get(event_id), subjects.get(event_id, ()),
+                                details.get(event_id), stored_leaves.get(index))
+            if value is None:
+                return roots
+            created_all += frontier.append(value)
+            if frontier.size in wanted:
+                roots[frontier.size] = frontier.root()
+        stored = _stored_nodes([n for n in created_all if n[0] > 0])
+        for level, index, value in created_all:
+            if level == 0:
+                continue
+            if stored.get((level, index)) != value.hex():
+                lo, hi = index << level, ((index + 1) << level) - 1
+                report.findings.append(ChainFinding(None, "node_altered", f"默克尔树节点（第 {lo}–{hi} 号叶子）缺失或与叶子不符", leaf=lo))
+        next_index = last + 1
+    report.leaves = frontier.size
+    report.root_hex = frontier.root().hex()
+    roots.setdefault(frontier.size, frontier.root())
+    return roots
+
+
+# --- checkpoints ----------------------------------------------------------------------------
+
+
+def _parse_external(texts, report: LogReport) -> list[tuple[note.Checkpoint, str]]:
+    out = []
+    for i, text in enumerate(texts, 1):
+        try:
+            out.append((note.parse_checkpoint(text), text))
+        except note.NoteError as exc:
+            report.findings.append(ChainFinding(None, "external_unreadable", f"外部检查点 {i} 无法解析：{exc}"))
+    return out
+
+
+def _check_checkpoints(report: LogReport, stored, external, roots: dict[int, bytes]) -> None:
+    from custody.checkpoints import check_cosignatures_of
+    from custody.keys import verifying_keys
+    from custody.signing import verify_checkpoint
+
+    ed_keys, sm2_keys = verifying_keys()
+    matched = 0  # the largest size known to agree
+    items = [(cp["size"], bytes.fromhex(cp["root"]), cp["note"], f"第 {cp['pk']} 号检查点") for cp in stored]
+    items += [(cp.size, cp.root, text, "外部检查点") for cp, text in external]
+    for size, root, text, label in sorted(items, key=lambda item: item[0]):
+        check = verify_checkpoint(text, ed25519_keys=ed_keys, sm2_keys=sm2_keys)
+        if not check.ok:
+            report.findings.append(ChainFinding(None, "checkpoint_signature",
+                                                f"{label}（树大小 {size}）的签名无效：{'；'.join(check.problems)}"))
+            continue
+        if check.checkpoint.size != size or check.checkpoint.root != root:
+            report.findings.append(ChainFinding(None, "checkpoint_row_altered", f"{label}的记录与其签名内容不符"))
+            continue
+        if size > report.leaves:
+            report.findings.append(ChainFinding(
+                None, "truncated", f"{label}覆盖 {size} 个叶子，树现在只有 {report.leaves} 个（第 {report.leaves} 号叶子起被删除）",
+                leaf=report.leaves))
+        elif roots.get(size) != root:
+            report.findings.append(ChainFinding(
+                None, "checkpoint_mismatch",
+                f"{label}（树大小 {size}）与当前的树不符：第 {matched}–{size - 1} 号叶子之间的事件被改动、删除、插入或调换",
+                leaf=matched))
+        else:
+            matched = max(matched, size)
+    report.checkpoints = len(stored)
+    report.findings += check_cosignatures_of()
+
+
+def _check_unsequenced(report: LogReport) -> None:
+    leafless = Event.objects.filter(~Exists(Leaf.objects.filter(event_id=OuterRef("pk"))))
+    pending = PendingEvent.objects.filter(event_id=OuterRef("pk"))
+    lost = leafless.filter(~Exists(pending)).order_by("pk").values_list("pk", flat=True)[:100]
+    for event_id in lost:
+        report.findings.append(ChainFinding(event_id, "unsequenced", f"第 {event_id} 号事件既不在树中也不在待入树队列中"))
+    report.pending = PendingEvent.objects.count()
+    stalled = leafless.filter(Exists(pending), occurred_at__lt=timezone.now() - STALLED_AFTER).order_by("pk").first()
+    if stalled is not None:
+        report.findings.append(ChainFinding(stalled.pk, "sequencer_stalled",
+                                            f"第 {stalled.pk} 号事件等待入树已超过 10 分钟（排序任务未运行）"))
+
+
+def _check_logged_rows(report: LogReport) -> None:
+    """Rows the log announces must exist: each signed checkpoint, each stored verification."""
+    for model, action, problem, label in (
+        (Checkpoint, EventCode.CHECKPOINT_SIGNED, "checkpoint_missing", "检查点"),
+        (ChainVerification, EventCode.CHAIN_VERIFIED, "verification_missing", "保管链校验结果"),
+    ):
+        exists = model.objects.annotate(pk_text=Cast("pk", CharField())).filter(pk_text=OuterRef("subject_id"))
+        missing = (Event.objects.filter(action=action.value).filter(~Exists(exists))
+                   .order_by("pk").values_list("pk", "subject_id")[:100])
+        for event_id, subject_id in missing:
+            report.findings.append(ChainFinding(event_id, problem,
+                                                f"第 {event_id} 号事件记载的第 {subject_id} 号{label}不存在（已被删除）"))
 
 
 # --- the access register against the log (ACC-2) ------------------------------------------
@@ -70,8 +255,8 @@ def _access_events():
     """Access events with the register entry they name as text (``details->>'access_entry'``)."""
     return Event.objects.filter(action__in=ACCESS_EVENTS).annotate(
         # Cast: a plain text value, so comparisons are text comparisons (not JSON ones).
-        entry_ref=Cast(KeyTextTransform("access_entry", "details"), CharField()),
-        detail_action=Cast(KeyTextTransform("action", "details"), CharField()),
+        entry_ref=Cast(KeyTextTransform("access_entry", "details_row__content"), CharField()),
+        detail_action=Cast(KeyTextTransform("action", "details_row__content"), CharField()),
     )
 
 
@@ -128,7 +313,7 @@ def check_access_register(*, limit: int = DEFAULT_REGISTER_LIMIT) -> list[ChainF
     )
     orphans = (
         _access_events().filter(Q(entry_ref__isnull=True) | ~Exists(entry_exists))
-        .order_by("seq").values_list("seq", "entry_ref")
+        .order_by("pk").values_list("pk", "entry_ref")
     )
     rows = list(orphans[: limit + 1])
     for seq, ref in rows[:limit]:
@@ -151,7 +336,7 @@ def check_access_register(*, limit: int = DEFAULT_REGISTER_LIMIT) -> list[ChainF
     )
     if doubled:
         seen: set[str] = set()
-        for seq, ref in _access_events().filter(entry_ref__in=doubled).order_by("seq").values_list("seq", "entry_ref"):
+        for seq, ref in _access_events().filter(entry_ref__in=doubled).order_by("pk").values_list("pk", "entry_ref"):
             if ref in seen:
                 findings.append(ChainFinding(seq, "register_event_duplicate",
                                              f"第 {seq} 号事件重复登记了第 {ref} 号查阅登记（该登记已有事件）",

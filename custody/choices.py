@@ -44,5 +44,10 @@ class EventCode(models.TextChoices):
     # custody.* — the log checking itself (promise 4: every check leaves a result)
     CHAIN_VERIFIED = "custody.chain_verified", _("校验保管链")
     LOG_KEY_ROTATED = "custody.log_key_rotated", _("轮换日志签名密钥")
+    LOG_MIGRATED = "custody.log_migrated", _("保管链迁入默克尔树")
+    CHECKPOINT_SIGNED = "custody.checkpoint_signed", _("签发检查点")
+    CHECKPOINT_REFUSED = "custody.checkpoint_refused", _("拒绝签发检查点")
+    CHECKPOINT_COSIGNED = "custody.checkpoint_cosigned", _("见证人联署检查点")
+    DETAILS_ERASED = "custody.details_erased", _("依法删除事件详情")
     # audit.* — what the audit administrator takes out of the platform
     REGISTER_EXPORTED = "audit.register_exported", _("导出查阅登记")

@@ -278,3 +278,20 @@ def rotate_key_files(*, now: datetime | None = None) -> list[Rotation]:
         os.replace(staging, path)
         rotations.append(Rotation(path, retired, old_text, text_of(path)))
     return rotations
+
+
+def verifying_keys(*, name: str | None = None) -> tuple[list[note.VerifierKey], list[tuple[str, bytes]]]:
+    """Every log key a stored checkpoint may be signed with: the current files and the retired
+    ones kept beside them by rotation. Returns (Ed25519 verifier keys, SM2 (name, public) pairs)."""
+    name = name or log_origin()
+    ed25519, sm2 = [], []
+    ed_path = ed25519_key_path()
+    for path in [ed_path, *sorted(ed_path.parent.glob(ed_path.name + ".retired-*"))]:
+        if path.exists():
+            ed25519.append(load_ed25519(path, name=name).verifier)
+    sm2_path = sm2_key_path()
+    for path in [sm2_path, *sorted(sm2_path.parent.glob(sm2_path.name + ".retired-*"))]:
+        if path.exists():
+            key = load_sm2(path, name=name)
+            sm2.append((key.name, key.public))
+    return ed25519, sm2

@@ -1,12 +1,13 @@
 """Restricted reads of the custody log: the audit administrator's log browser (ACC-5).
 
 Only the audit administrator reads the whole log (every other role: nothing here, default
-deny). Pages are keyset pages on ``seq`` — never OFFSET, never a COUNT over the table — so a
-page costs the same at ten million events as at ten.
+deny). Pages are keyset pages on the event number (``id``) — never OFFSET, never a COUNT over
+the table — so a page costs the same at ten million events as at ten.
 
-Indexes each filter relies on (ordered by ``seq`` so that ``ORDER BY seq DESC LIMIT n`` is an
-index range scan): ``seq`` (unique), ``(actor, seq)`` and ``(subject_type, subject_id, seq)``
-exist; ``(action, seq)``, ``(actor_name, seq)`` and ``(occurred_at)`` are wanted.
+Indexes each filter relies on (ordered by ``id`` so that ``ORDER BY id DESC LIMIT n`` is an
+index range scan): ``(actor, id)``, ``(action, id)``, ``(actor_name, id)``, ``(occurred_at)``;
+a subject filter goes through the link table's ``(subject_type, subject_id, event)``, so it
+finds every event concerning the subject, not only those naming it first.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from core.bounds import period_q
-from custody.models import ChainVerification, Event
+from custody.models import ChainVerification, Event, EventSubject
 from orgs.choices import Role
 
 # A name typed into the actor filter matches at most this many people (then the exact name).
@@ -106,10 +107,13 @@ def list_events(user, flt: EventFilter | None = None) -> QuerySet[Event]:
     qs = qs.filter(person_q("actor_id", "actor_name", flt.actor_id, flt.actor_text))
     if flt.action:
         qs = qs.filter(action=flt.action)
-    if flt.subject_type:
-        qs = qs.filter(subject_type=flt.subject_type)
-    if flt.subject_id:
-        qs = qs.filter(subject_id=flt.subject_id)
+    if flt.subject_type or flt.subject_id:
+        links = EventSubject.objects.all()
+        if flt.subject_type:
+            links = links.filter(subject_type=flt.subject_type)
+        if flt.subject_id:
+            links = links.filter(subject_id=flt.subject_id)
+        qs = qs.filter(pk__in=links.values("event_id"))
     return qs.filter(period_q("occurred_at", flt.date_from, flt.date_to))
 
 

@@ -1,31 +1,34 @@
-"""record_event(): the only way anything enters the custody log."""
+"""record_event(): the only way anything enters the custody log; erase_details(): the only change.
+
+An event is written inside the caller's transaction (atomic with the change it records) and
+queued for the sequencer, which gives it its leaf after commit (custody.sequencer). Nothing
+here takes a global lock: concurrent appenders do not wait for each other.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.choices import CheckStatus, CheckTrigger
 from core.context import get_request_id
 from core.errors import DomainError
-from custody.checks import check_custody_chain
 from custody.choices import EventCode
-from custody.hashing import event_hash
-from custody.models import GENESIS_HASH, ChainVerification, Event
+from custody.entries import canonical_details, digest_of, new_salt
+from custody.models import ChainVerification, Event, EventDetails, EventSubject, PendingEvent
 
 logger = logging.getLogger(__name__)
 
-# Any fixed 64-bit number: serialises appenders on PostgreSQL.
-_PG_LOCK_KEY = 0x6176725F63757374
 
-
-def _subject_ref(subject: Any) -> tuple[str, str]:
+def subject_ref(subject: Any) -> tuple[str, str]:
     if subject is None:
         return "system", ""
     if isinstance(subject, tuple):
@@ -47,66 +50,103 @@ def record_event(
     subject: Any = None,
     details: dict | None = None,
     actor_name: str | None = None,
+    also: Iterable[Any] = (),
 ) -> Event:
-    """Append one event, chained to the previous one, inside the caller's transaction.
+    """Append one event inside the caller's transaction; the sequencer places it after commit.
 
-    ``subject`` is a model instance or a ``(type, id)`` pair. ``details`` must be
-    JSON-serialisable (dates become ISO strings).
+    ``subject`` is the primary subject, a model instance or a ``(type, id)`` pair; ``also``
+    names further subjects (the event is in each one's history). ``details`` must be
+    JSON-serialisable (dates become ISO strings); they are committed to by a salted digest
+    and kept in their own, erasable row.
     """
+    from custody.sequencer import kick_after_commit
+
     action = EventCode(action)
-    subject_type, subject_id = _subject_ref(subject)
+    subject_type, subject_id = subject_ref(subject)
+    subjects = {(subject_type, subject_id)} | {subject_ref(other) for other in also}
     actor_id, name = _actor_ref(actor, actor_name)
-    clean_details = json.loads(json.dumps(details or {}, cls=DjangoJSONEncoder, ensure_ascii=False))
+    content = canonical_details(json.loads(json.dumps(details or {}, cls=DjangoJSONEncoder, ensure_ascii=False)))
+    salt = new_salt()
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PG_LOCK_KEY])
-        last = Event.objects.order_by("-seq").values("seq", "hash").first()
-        fields = {
-            "seq": (last["seq"] + 1) if last else 1,
-            "occurred_at": timezone.now(),
-            "actor_id": actor_id,
-            "actor_name": name[:100],
-            "action": action.value,
-            "subject_type": subject_type,
-            "subject_id": subject_id,
-            "details": clean_details,
-            "request_id": get_request_id(),
-            "prev_hash": last["hash"] if last else GENESIS_HASH,
-        }
-        fields["hash"] = event_hash(fields)
-        return Event.objects.create(**fields)
+        event = Event.objects.create(
+            event_uid=uuid.uuid4(),
+            occurred_at=timezone.now(),
+            actor_id=actor_id,
+            actor_name=name[:100],
+            action=action.value,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            details_digest=digest_of(salt, content),
+            request_id=get_request_id(),
+        )
+        EventDetails.objects.create(event=event, content=content, salt=salt)
+        EventSubject.objects.bulk_create(
+            [EventSubject(event=event, subject_type=kind, subject_id=ident) for kind, ident in sorted(subjects)]
+        )
+        PendingEvent.objects.create(event=event)
+        kick_after_commit()
+    return event
+
+
+def erase_details(event: Event, *, actor: Any, reason: str, authorization: Any) -> Event:
+    """Lawful erasure of one event's details (RET-6/RET-7): content and salt are replaced by an
+    erasure marker naming the erasing event; the leaf is unchanged, so the log still verifies.
+
+    Only the disposal services call this, with the disposal authorization they hold; the
+    database allows exactly this change and no other (migration 0009).
+    """
+    if authorization is None:
+        raise DomainError(_("没有处置授权，不能删除事件详情。"))
+    with transaction.atomic():
+        row = EventDetails.objects.select_for_update().get(event=event)
+        if row.erased_by is not None:
+            raise DomainError(_("该事件的详情已被删除。"))
+        erasing = record_event(
+            EventCode.DETAILS_ERASED, actor=actor, subject=event,
+            also=[subject_ref(authorization)] if not isinstance(authorization, str) else (),
+            details={"event": event.pk, "reason": reason[:200], "authorization": str(authorization)[:100]},
+        )
+        EventDetails.objects.filter(pk=row.pk).update(
+            content={}, salt="", erased_by=erasing.pk, erased_at=erasing.occurred_at
+        )
+    return erasing
 
 
 MAX_STORED_FINDINGS = 100
 
 
-def verify_custody_chain(*, actor=None, trigger: str = CheckTrigger.COMMAND) -> ChainVerification:
-    """Re-compute the whole chain and store the result, even when the check could not run (promise 4).
+def verify_custody_chain(*, actor=None, trigger: str = CheckTrigger.COMMAND,
+                         external_checkpoints: Iterable[str] = ()) -> ChainVerification:
+    """Re-compute the whole log and store the result, even when the check could not run (promise 4).
 
-    The result is itself appended to the log (``custody.chain_verified``), after the range it checked.
+    Pending events are integrated first, so the check covers everything committed. The result
+    is itself appended to the log (``custody.chain_verified``).
     """
-    last = Event.objects.order_by("-seq").values("seq", "hash").first()
+    from custody.checks import check_custody_log
+    from custody.sequencer import integrate_all
+
+    report = None
     try:
-        findings = check_custody_chain()
+        integrate_all()
+        report = check_custody_log(external_checkpoints=list(external_checkpoints))
+        findings = report.findings
         status = CheckStatus.FAIL if findings else CheckStatus.PASS
-        if findings and findings[0].seq is not None:
-            detail = _("共 %(n)s 处问题，第一个断开的环节为第 %(seq)s 号事件：%(message)s") % {
-                "n": len(findings), "seq": findings[0].seq, "message": findings[0].message,
-            }
-        elif findings:  # a register finding names its entry in the message
-            detail = _("共 %(n)s 处问题，首个：%(message)s") % {
-                "n": len(findings), "message": findings[0].message,
-            }
+        if findings:
+            detail = _("共 %(n)s 处问题，首个：%(message)s") % {"n": len(findings), "message": findings[0].message}
         else:
-            detail = _("哈希链完整，全部事件与其哈希相符。")
+            detail = _("默克尔树完整：%(n)s 个事件均与其叶子相符，%(c)s 个检查点与树一致。") % {
+                "n": report.leaves, "c": report.checkpoints,
+            }
+            if report.erased:
+                detail += _("其中 %(n)s 个事件的详情已依法删除。") % {"n": report.erased}
     except Exception as exc:  # a check that could not run still leaves a result
-        logger.exception("custody chain verification could not run")
+        logger.exception("custody log verification could not run")
         findings, status = [], CheckStatus.NOT_RUN
         # a domain error says why in Chinese; anything else is a library's English: the log has it
         reason = exc.message if isinstance(exc, DomainError) else _("读取保管链时出错，详见系统日志")
         detail = _("校验未能执行：%(reason)s。") % {"reason": reason.rstrip("。")}
     actor_id, actor_name = _actor_ref(actor, None)
+    first = next((f for f in findings if f.seq is not None), None)
     with transaction.atomic():
         verification = ChainVerification.objects.create(
             checked_at=timezone.now(),
@@ -114,13 +154,11 @@ def verify_custody_chain(*, actor=None, trigger: str = CheckTrigger.COMMAND) -> 
             actor_name=actor_name,
             trigger=trigger,
             status=status,
-            events_checked=last["seq"] if last else 0,
-            last_seq=last["seq"] if last else None,
-            last_hash=last["hash"] if last else "",
-            first_broken_seq=findings[0].seq if findings else None,
-            findings=[
-                {"seq": f.seq, "problem": f.problem, "message": f.message} for f in findings[:MAX_STORED_FINDINGS]
-            ],
+            events_checked=report.leaves if report else 0,
+            last_seq=report.leaves if report else None,
+            last_hash=report.root_hex if report else "",
+            first_broken_seq=first.seq if first else None,
+            findings=[f.as_stored() for f in findings[:MAX_STORED_FINDINGS]],
             detail=detail,
         )
         record_event(
@@ -130,8 +168,8 @@ def verify_custody_chain(*, actor=None, trigger: str = CheckTrigger.COMMAND) -> 
             details={
                 "status": status.value,
                 "trigger": trigger,
-                "last_seq": verification.last_seq,
-                "last_hash": verification.last_hash,
+                "tree_size": verification.last_seq,
+                "root": verification.last_hash,
                 "first_broken_seq": verification.first_broken_seq,
                 "findings": len(findings),
             },

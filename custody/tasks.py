@@ -1,14 +1,50 @@
-"""Periodic re-verification of the custody chain (ACC-5, promise 4)."""
+"""Background work of the custody log: integration, checkpoints, daily verification (ACC-5)."""
+
+import time
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
+from huey.contrib.djhuey import HUEY, db_periodic_task, db_task, lock_task
 
 from core.choices import CheckTrigger
 from core.context import correlation
+from custody.checkpoints import checkpoint_due, make_checkpoint
+from custody.sequencer import integrate_all, integrate_pending
 from custody.services import verify_custody_chain
+
+# While events keep arriving, the running task keeps integrating; it stops after this many
+# idle polls (of IDLE_POLL seconds) so one worker thread is not held for ever.
+IDLE_POLLS = 4
+IDLE_POLL = 0.25
+
+
+@db_task()
+@lock_task("custody-integrate")
+def integrate_log():
+    idle = 0
+    while True:
+        if integrate_pending():
+            idle = 0
+            continue
+        if HUEY.immediate or idle >= IDLE_POLLS:
+            return
+        idle += 1
+        time.sleep(IDLE_POLL)
+
+
+@db_periodic_task(crontab(minute="*"))
+def integrate_and_checkpoint():
+    """Every minute: integrate what is left; sign a checkpoint when one is due (every
+    AVR_LOG_CHECKPOINT_MINUTES, default 5)."""
+    with correlation():
+        integrate_all()
+        if checkpoint_due():
+            make_checkpoint(trigger=CheckTrigger.SCHEDULED)
 
 
 @db_periodic_task(crontab(hour="2", minute="30"))
 def verify_custody_chain_daily():
     with correlation():
         verify_custody_chain(actor=None, trigger=CheckTrigger.SCHEDULED)
+
+
+__all__ = ["integrate_log", "integrate_and_checkpoint", "verify_custody_chain_daily"]

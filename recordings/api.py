@@ -203,7 +203,9 @@ class RecordingDetail(Schema):
 
 
 class CustodyEventOut(Schema):
-    seq: int
+    id: int = Field(description="事件编号")
+    event_uid: str = Field(description="事件标识（写入默克尔树的条目中）")
+    leaf_index: int | None = Field(None, description="在默克尔树中的叶子序号；尚未入树时为空")
     occurred_at: datetime
     actor_name: str
     action: str
@@ -211,9 +213,18 @@ class CustodyEventOut(Schema):
     subject_type: str
     subject_id: str
     details: dict[str, Any]
+    details_erased: bool = Field(description="详情是否已依法删除")
+    details_digest: str = Field(description="详情的加盐摘要（条目承诺的就是它）")
     request_id: str
-    hash: str
-    prev_hash: str
+
+    @staticmethod
+    def resolve_event_uid(obj) -> str:
+        return str(obj.event_uid)
+
+    @staticmethod
+    def resolve_leaf_index(obj) -> int | None:
+        leaf = getattr(obj, "leaf", None) if hasattr(obj, "leaf") else None
+        return leaf.index if leaf is not None else None
 
     @staticmethod
     def resolve_action_label(obj) -> str:
@@ -380,6 +391,6 @@ def _register_content_read(request, recording, *, download: bool, purpose: str) 
     summary="记录的保管链事件",
 )
 def recording_custody_events(request, recording_id: Id, page: Query[PageParams]):
-    """该记录自入库以来的全部保管链事件（按序号升序），含哈希与前序哈希，可独立核验。"""
+    """该记录自入库以来的全部保管链事件（按编号升序），含叶子序号与详情摘要；证明可用 /custody/proof/inclusion 或 /custody/bundle 取得。"""
     recording = get_recording(request.auth, recording_id)
     return page_of(custody_history(recording), page)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from core.bounds import period_q
 from core.errors import NotFoundError
 from custody.choices import EventCode
-from custody.models import Event
+from custody.models import Event, EventSubject
 from custody.services import record_event
 from ingest.models import IngestItem
 from recordings.models import Recording
@@ -115,17 +115,20 @@ def _record_denied(user, pk: int, action: str) -> None:
     )
 
 
+def record_subjects(recording: Recording) -> list[tuple[str, str]]:
+    """The subjects whose events make up a record's history: the catalogue entry, its
+    original object, its ingest items and uploads (events written before the record existed)."""
+    items = list(IngestItem.objects.filter(recording=recording).values_list("pk", "upload_id"))
+    subjects = [("recording", str(recording.pk)), ("storedobject", str(recording.original_id))]
+    subjects += [("ingestitem", str(pk)) for pk, _upload in items]
+    subjects += [("upload", str(upload)) for _pk, upload in items if upload is not None]
+    return subjects
+
+
 def custody_history(recording: Recording) -> QuerySet[Event]:
-    """This record's custody events: the catalogue entry, its original object, its ingest."""
-    item_ids = [str(i) for i in IngestItem.objects.filter(recording=recording).values_list("pk", flat=True)]
-    upload_ids = [
-        str(u) for u in IngestItem.objects.filter(recording=recording, upload__isnull=False).values_list("upload_id", flat=True)
-    ]
-    q = Q(subject_type="recording", subject_id=str(recording.pk)) | Q(
-        subject_type="storedobject", subject_id=str(recording.original_id)
-    )
-    if item_ids:
-        q |= Q(subject_type="ingestitem", subject_id__in=item_ids)
-    if upload_ids:
-        q |= Q(subject_type="upload", subject_id__in=upload_ids)
-    return Event.objects.filter(q).order_by("seq")
+    """This record's custody events: every event linked to one of its subjects (link table)."""
+    q = Q()
+    for kind, ident in record_subjects(recording):
+        q |= Q(subject_type=kind, subject_id=ident)
+    linked = EventSubject.objects.filter(q).values("event_id")
+    return Event.objects.filter(pk__in=linked).select_related("details_row", "leaf").order_by("pk")

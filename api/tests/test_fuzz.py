@@ -98,8 +98,10 @@ OPERATIONS = [
 
 
 @pytest.fixture
-def world(db):
-    return build_fuzz_world()
+def world(db, settings):
+    world = build_fuzz_world()
+    settings.LOG_WITNESSES = world.witness_keys
+    return world
 
 
 # --- requests for one operation ------------------------------------------------------------
@@ -190,7 +192,18 @@ def baseline_requests(operation: Operation, world) -> list[FuzzRequest]:
     """Explicit examples that must get past authentication and lookups: the likeliest row
     (the officer's first recording, ingest item …), as each kind of person, no parameters."""
     principals = ("officer:token", "custodian", "department_head:token", "auditor:token", "anonymous")
-    return [FuzzRequest(operation.method, _base_path(operation, world), principal=p) for p in principals]
+    # required query parameters, and those the world has a named pool for, take its first value
+    required = [
+        (p["name"], world.pool_for(p["name"])[0]) for p in _params(operation, "query")
+        if p.get("required") or p["name"] in world.id_pools
+    ]
+    query = encode_pairs([(name, str(value)) for name, value in required]) if required else ""
+    body = world.bodies.get(operation.path)
+    return [
+        FuzzRequest(operation.method, _base_path(operation, world), query, body=body,
+                    content_type="application/json" if body else "", principal=p)
+        for p in principals
+    ]
 
 
 def sweep_requests(operation: Operation, world) -> list[FuzzRequest]:

@@ -151,7 +151,14 @@ FIELDS: dict[str, Field] = {
     "detail": Field(gettext_lazy("说明")),
     "write_verified": Field(gettext_lazy("写入后已复核"), _yes_no),
     "last_seq": Field(gettext_lazy("校验至事件"), _seq),
-    "first_broken_seq": Field(gettext_lazy("首个断开的事件"), _seq),
+    "first_broken_seq": Field(gettext_lazy("首个有问题的事件"), _seq),
+    "tree_size": Field(gettext_lazy("树大小（事件数）"), _count),
+    "witness": Field(gettext_lazy("见证人")),
+    "event": Field(gettext_lazy("所涉事件"), _seq),
+    "authorization": Field(gettext_lazy("处置授权")),
+    "old_head_seq": Field(gettext_lazy("原哈希链最后序号"), _seq),
+    "old_chain_status": Field(gettext_lazy("原哈希链迁移时复核"), _choice(CheckStatus)),
+    "old_first_broken_seq": Field(gettext_lazy("原哈希链首个断开的事件"), _seq),
     "findings": Field(gettext_lazy("发现问题（项）"), _count),
     "rows": Field(gettext_lazy("导出条数"), _count),
     "truncated": Field(gettext_lazy("超出上限被截断"), _yes_no),
@@ -177,6 +184,9 @@ TECHNICAL_KEYS = frozenset(
         "sm3",
         "declared_sha256",
         "last_hash",
+        "root",  # a tree root (hex)
+        "old_head_hash",
+        "last_verification",  # the old chain's last stored verification, as stored
         "key",
         "expected",
         "actual",
@@ -271,12 +281,12 @@ def summary_lines(details) -> list[str]:
 def technical_json(event) -> str:
     """Everything an auditor needs to re-check the event, as stored (keys stay English)."""
     data = {
-        "seq": event.seq,
+        "id": event.pk,
+        "event_uid": str(event.event_uid),
         "action": event.action,
         "subject": f"{event.subject_type}:{event.subject_id}",
         "request_id": event.request_id,
-        "prev_hash": event.prev_hash,
-        "hash": event.hash,
+        "details_digest": event.details_digest,
         "details": event.details,
     }
     return json.dumps(data, ensure_ascii=False, indent=2, default=str)

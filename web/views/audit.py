@@ -226,7 +226,7 @@ def _decorate_events(rows) -> None:
 @audit_page
 def audit_events(request):
     form = EventFilterForm(request.GET or None)
-    invalid, result = _filtered_page(request, form, list_events, "seq", EVENTS_PER_PAGE)
+    invalid, result = _filtered_page(request, form, list_events, "id", EVENTS_PER_PAGE)
     if result:
         _decorate_events(result.rows)
     context = {

@@ -122,7 +122,7 @@ def _audit_overview() -> dict:
     access = (EventCode.VIEWED, EventCode.PLAYED, EventCode.DOWNLOADED)
     return {
         "chain": Event.objects.aggregate(
-            length=Count("pk"), last_seq=Max("seq"), last_at=Max("occurred_at")
+            length=Count("pk"), last_number=Max("pk"), last_at=Max("occurred_at")
         ),
         "events_today": Event.objects.filter(occurred_at__gte=since).count(),
         "access_today": Event.objects.filter(action__in=access, occurred_at__gte=since).count(),

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
@@ -6,27 +8,33 @@ from custody.services import verify_custody_chain
 
 
 class Command(BaseCommand):
-    help = "校验保管链日志的哈希链，指出第一个断开的环节，并保存校验结果 / verify the custody hash chain"
+    help = (
+        "由全部事件重建默克尔树，与保存的节点、检查点、见证联署和查阅登记核对，指出第一个有问题的叶子，"
+        "并保存校验结果 / verify the custody log"
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--checkpoint", action="append", default=[], metavar="FILE",
+            help="另行核对一个外部保存的检查点（见证人或审计人员保存的签名文本），可重复",
+        )
 
     def handle(self, *args, **options):
-        result = verify_custody_chain(actor=None, trigger=CheckTrigger.COMMAND)
+        external = []
+        for name in options["checkpoint"]:
+            try:
+                external.append(Path(name).read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError) as exc:
+                raise CommandError(_("无法读取检查点文件 %(name)s：%(why)s") % {"name": name, "why": exc}) from exc
+        result = verify_custody_chain(actor=None, trigger=CheckTrigger.COMMAND, external_checkpoints=external)
         if result.status == CheckStatus.PASS:
-            self.stdout.write(self.style.SUCCESS(
-                _("保管链完整：共 %(n)s 个事件，哈希链全部相符。") % {"n": result.events_checked}
-            ))
+            self.stdout.write(self.style.SUCCESS(_("保管链完整：%(detail)s") % {"detail": result.detail}))
             return
         if result.status == CheckStatus.NOT_RUN:
             raise CommandError(result.detail)
-        first = result.findings[0]
-        if first.get("seq") is not None:
-            self.stdout.write(self.style.ERROR(
-                _("第一个断开的环节：第 %(seq)s 号事件 — %(message)s") % first
-            ))
-        else:
-            self.stdout.write(self.style.ERROR(_("首个问题：%(message)s") % first))
-        for finding in result.findings[1:20]:
-            if finding.get("seq") is not None:
-                self.stdout.write(_("  另见第 %(seq)s 号事件：%(message)s") % finding)
-            else:
-                self.stdout.write(_("  另见：%(message)s") % finding)
+        leaves = [f["leaf"] for f in result.findings if f.get("leaf") is not None]
+        if leaves:
+            self.stdout.write(self.style.ERROR(_("第一个有问题的叶子：第 %(leaf)s 号") % {"leaf": min(leaves)}))
+        for finding in result.findings[:20]:
+            self.stdout.write(self.style.ERROR("  " + finding["message"]))
         raise CommandError(_("保管链校验失败：%(detail)s") % {"detail": result.detail})
