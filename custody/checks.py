@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 
-from django.db.models import Case, CharField, Count, Exists, OuterRef, Q, Value, When
+from django.db.models import Case, CharField, Count, Exists, OuterRef, Q, Subquery, Value, When
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from custody import merkle
@@ -253,9 +253,14 @@ DEFAULT_REGISTER_LIMIT = 1000
 
 def _access_events():
     """Access events with the register entry they name as text (``details->>'access_entry'``)."""
+    linked = EventSubject.objects.filter(event_id=OuterRef("pk"), subject_type="accessentry").values("subject_id")[:1]
     return Event.objects.filter(action__in=ACCESS_EVENTS).annotate(
-        # Cast: a plain text value, so comparisons are text comparisons (not JSON ones).
-        entry_ref=Cast(KeyTextTransform("access_entry", "details_row__content"), CharField()),
+        # The entry the event is linked to (in its leaf); events from before the link table name
+        # it in their details. Cast: a plain text value, so comparisons are text comparisons.
+        entry_ref=Coalesce(
+            Subquery(linked, output_field=CharField()),
+            Cast(KeyTextTransform("access_entry", "details_row__content"), CharField()),
+        ),
         detail_action=Cast(KeyTextTransform("action", "details_row__content"), CharField()),
     )
 

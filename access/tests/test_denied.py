@@ -35,7 +35,7 @@ def test_missing_and_foreign_records_answer_alike_but_both_are_events(client, ou
     foreign = client.get(reverse("web:recording_content", args=[recording.pk]))
     missing = client.get(reverse("web:recording_content", args=[recording.pk + 10**12]))
     assert foreign.status_code == missing.status_code == 404
-    events = Event.objects.filter(action=EventCode.ACCESS_DENIED).order_by("seq")
+    events = Event.objects.filter(action=EventCode.ACCESS_DENIED).order_by("pk")
     assert [(e.subject_id, e.details["action"]) for e in events] == [
         (str(recording.pk), "play"),
         (str(recording.pk + 10**12), "play"),

@@ -143,7 +143,7 @@ def test_poster_on_the_detail_page_is_one_entry_per_page_view(officer_client, re
         assert _body(officer_client.get(url)) == jpeg
     entry = AccessEntry.objects.get(action="derivative_view")
     assert (entry.derivative_kind, entry.bytes_served) == ("poster", 3 * len(jpeg))
-    event = Event.objects.get(action=EventCode.VIEWED, details__access_entry=entry.pk)
+    event = Event.objects.get(action=EventCode.VIEWED, details_row__content__access_entry=entry.pk)
     assert (event.details["kind"], event.details["action"]) == ("poster", "derivative_view")
 
 

@@ -90,7 +90,7 @@ def test_rotate_keeps_old_key_beside_new_one(key_files):
     if getattr(EventCode, "LOG_KEY_ROTATED", None) is None:
         assert Event.objects.count() == events and "未记入保管链" in out
     else:
-        event = Event.objects.order_by("-seq").first()
+        event = Event.objects.order_by("-pk").first()
         assert event.action == EventCode.LOG_KEY_ROTATED
         assert event.details["keys"][0]["old"] == old_text
 

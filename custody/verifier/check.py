@@ -1,7 +1,8 @@
 """Check a proof bundle: a pure function from the bundle to a list of results.
 
 Printing and the exit status are the caller's job (``cli.py``). Each result is pass,
-fail, not-run or erased, names its part and, for entries, the leaf index.
+fail, not-run, erased or note (informational: a line this verifier has no key for, beside a
+verified log signature), names its part and, for entries, the leaf index.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import asdict, dataclass
 from . import note, tlog
 from .entry import EntryError, decode_entry, details_digest, encode_entry
 
-PASS, FAIL, NOT_RUN, ERASED = "pass", "fail", "not-run", "erased"
+PASS, FAIL, NOT_RUN, ERASED, NOTE = "pass", "fail", "not-run", "erased", "note"
 BUNDLE_FORMAT = "avrecords-custody-bundle/v1"
 
 
@@ -37,12 +38,16 @@ def _keys(texts, results: list[Result], source: str) -> list[note.VerifierKey]:
 
 
 def _check_signatures(cp: note.Checkpoint, keys, label: str, key_source: str) -> list[Result]:
-    results = []
+    """One result per signature line. A line by a key this verifier does not hold is NOT_RUN,
+    except the log's own second line (same name as the origin: the SM2 signature) once its
+    Ed25519 signature verified, which is a NOTE: the log's signature is already proven. An
+    unknown witness stays NOT_RUN, so an unchecked co-signature is never passed off as checked."""
+    results, unknown = [], []
     log_ok = False
     for sig in cp.signatures:
         key = next((k for k in keys if k.name == sig.name and k.key_id == sig.key_id), None)
         if key is None:
-            results.append(Result("signature", NOT_RUN, f"{label}：签名 {sig.name} 的公钥未知，签名未校验"))
+            unknown.append(sig)
             continue
         ok, kind = note.verify_signature(cp.body, sig, key)
         role = "见证人" if key.alg == note.ALG_COSIGNATURE_V1 else "日志"
@@ -52,6 +57,9 @@ def _check_signatures(cp: note.Checkpoint, keys, label: str, key_source: str) ->
             "signature", PASS if ok else FAIL,
             f"{label}：{role}签名 {sig.name}（{kind}，公钥来源：{key_source}）{'有效' if ok else '无效'}",
         ))
+    for sig in unknown:
+        status = NOTE if log_ok and sig.name == cp.origin else NOT_RUN
+        results.append(Result("signature", status, f"{label}：签名 {sig.name}（密钥 {sig.key_id.hex()}）的公钥未知，此行未校验"))
     if not log_ok and not any(r.status == FAIL for r in results):
         results.append(Result("signature", NOT_RUN, f"{label}：没有可用公钥校验的日志签名，签名未校验"))
     return results

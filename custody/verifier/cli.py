@@ -13,7 +13,7 @@ import sys
 from .check import FAIL, NOT_RUN, PASS, check_bundle, first_bad_leaf, overall
 
 EXIT = {PASS: 0, FAIL: 1, NOT_RUN: 2}
-LABEL = {"pass": "通过", "fail": "失败", "not-run": "未校验", "erased": "已删除"}
+LABEL = {"pass": "通过", "fail": "失败", "not-run": "未校验", "erased": "已删除", "note": "说明"}
 
 
 def main(argv: list[str] | None = None) -> int:
