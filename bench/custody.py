@@ -120,9 +120,87 @@ print(json.dumps({"baseline": baseline, "events": events, "lag_p95": p95}))
 """
 
 
-def _run_child(env: dict) -> dict:
+# --tree N: a log of N events written straight into the tables (as record_event writes them,
+# without the business transactions), integrated by the real sequencer, then proofs and a full
+# verification timed against a primary-key lookup and a plain scan of the event rows.
+_TREE_CHILD = r"""
+import json, os, random, secrets, time, uuid
+import django
+django.setup()
+from datetime import timedelta
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.utils import timezone
+
+call_command("migrate", verbosity=0)
+from custody import tree
+from custody.checks import check_custody_log
+from custody.entries import digest_of
+from custody.models import Event, EventDetails, EventSubject, PendingEvent
+from custody.sequencer import integrate_pending
+
+N = int(os.environ["TREE"])
+BATCH = 20000
+start = timezone.now() - timedelta(days=30)
+t0 = time.perf_counter()
+for lo in range(0, N, BATCH):
+    events, details, subjects, pending = [], [], [], []
+    with transaction.atomic():
+        first = (Event.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
+        for i in range(lo, min(N, lo + BATCH)):
+            pk = first + i - lo
+            salt = secrets.token_hex(32)
+            content = {"purpose": "核查", "access_entry": i}
+            events.append(Event(pk=pk, event_uid=uuid.uuid4(), occurred_at=start + timedelta(microseconds=i * 250),
+                                actor_id=None, actor_name="bench", action="access.viewed",
+                                subject_type="recording", subject_id=str(i % 50000),
+                                details_digest=digest_of(salt, content), request_id="bench"))
+            details.append(EventDetails(event_id=pk, content=content, salt=salt))
+            subjects.append(EventSubject(event_id=pk, subject_type="recording", subject_id=str(i % 50000)))
+            pending.append(PendingEvent(event_id=pk))
+        Event.objects.bulk_create(events)
+        EventDetails.objects.bulk_create(details)
+        EventSubject.objects.bulk_create(subjects)
+        PendingEvent.objects.bulk_create(pending)
+write_s = time.perf_counter() - t0
+t0 = time.perf_counter()
+while integrate_pending(20000):
+    pass
+integrate_s = time.perf_counter() - t0
+size = tree.tree_size()
+assert size == N, (size, N)
+
+def p95(samples):
+    samples = sorted(samples)
+    return samples[int(0.95 * (len(samples) - 1))] * 1000
+
+rng = random.Random(7)
+proof, lookup = [], []
+for _ in range(300):
+    i = rng.randrange(N)
+    t = time.perf_counter(); tree.inclusion_proof(i, size); proof.append(time.perf_counter() - t)
+    t = time.perf_counter(); Event.objects.filter(pk=rng.randrange(1, N)).values_list("pk").first(); lookup.append(time.perf_counter() - t)
+t0 = time.perf_counter()
+scanned = 0
+last = 0
+while True:
+    rows = list(Event.objects.filter(pk__gt=last).order_by("pk").values_list("pk", "details_digest")[:5000])
+    if not rows:
+        break
+    scanned += len(rows); last = rows[-1][0]
+scan_s = time.perf_counter() - t0
+t0 = time.perf_counter()
+report = check_custody_log(include_register=False)
+verify_s = time.perf_counter() - t0
+assert not report.findings, report.findings[:3]
+print(json.dumps({"write_s": write_s, "integrate_s": integrate_s, "proof_p95": p95(proof), "lookup_p95": p95(lookup),
+                  "verify_s": verify_s, "scan_s": scan_s}))
+"""
+
+
+def _run_child(env: dict, code: str = _CHILD) -> dict:
     proc = subprocess.run(
-        [sys.executable, "-c", _CHILD], cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=7200
     )
     if proc.returncode != 0:
         raise SystemExit(proc.stderr[-3000:])
@@ -142,6 +220,8 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--writers", type=int, default=8)
     parser.add_argument("--ops", type=int, default=250, help="operations per writer")
+    parser.add_argument("--tree", type=int, default=0, metavar="N",
+                        help="instead: proofs and full verification on a log of N events")
     args = parser.parse_args()
     base_env = {
         **os.environ,
@@ -152,6 +232,9 @@ def main() -> None:
         # sequencer thread integrates, as the worker would
         "AVR_HUEY_IMMEDIATE": "0",
     }
+    if args.tree:
+        _tree(args, base_env)
+        return
     print(f"writers: {args.writers}")
     print(f"ops_per_writer: {args.ops}")
     if args.db in ("sqlite", "both"):
@@ -171,6 +254,31 @@ def main() -> None:
         print(f"custody_events_per_s: {result['events']:.0f}")
         print(f"custody_ratio: {result['events'] / result['baseline']:.3f}")
         print(f"integration_lag_p95_s: {result['lag_p95']:.3f}")
+
+
+def _tree(args, base_env: dict) -> None:
+    print(f"tree_events: {args.tree}")
+    runs = []
+    if args.db in ("sqlite", "both"):
+        with tempfile.TemporaryDirectory(prefix="avr-bench-custody-") as var:
+            env = {**base_env, "AVR_VAR_DIR": var, "TREE": str(args.tree)}
+            env.pop("DATABASE_URL", None)
+            runs.append(("_sqlite", _run_child(env, _TREE_CHILD)))
+    if args.db in ("postgres", "both"):
+        _pg_recreate()
+        with tempfile.TemporaryDirectory(prefix="avr-bench-custody-") as var:
+            env = {**base_env, "AVR_VAR_DIR": var, "DATABASE_URL": PG_BENCH, "TREE": str(args.tree)}
+            runs.append(("", _run_child(env, _TREE_CHILD)))
+    for suffix, r in runs:
+        print(f"write_s{suffix}: {r['write_s']:.1f}")
+        print(f"integrate_s{suffix}: {r['integrate_s']:.1f}")
+        print(f"integrate_events_per_s{suffix}: {args.tree / r['integrate_s']:.0f}")
+        print(f"proof_p95_ms{suffix}: {r['proof_p95']:.2f}")
+        print(f"pk_lookup_p95_ms{suffix}: {r['lookup_p95']:.2f}")
+        print(f"proof_ratio{suffix}: {r['proof_p95'] / r['lookup_p95']:.2f}")
+        print(f"verify_full_s{suffix}: {r['verify_s']:.1f}")
+        print(f"scan_s{suffix}: {r['scan_s']:.1f}")
+        print(f"verify_ratio{suffix}: {r['verify_s'] / r['scan_s']:.1f}")
 
 
 if __name__ == "__main__":

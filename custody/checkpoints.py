@@ -172,7 +172,15 @@ def check_cosignatures_of():
 
     known = {(k.name, k.key_id.hex()) for k in witness_keys()}
     findings = []
-    for cosig in Cosignature.objects.select_related("checkpoint").order_by("pk").iterator():
+    checkpoints = {cp.pk: cp for cp in Checkpoint.objects.filter(
+        pk__in=Cosignature.objects.values("checkpoint_id"))}
+    for cosig in Cosignature.objects.order_by("pk").iterator():
+        checkpoint = checkpoints.get(cosig.checkpoint_id)
+        if checkpoint is None:
+            findings.append(ChainFinding(None, "cosignature_orphaned",
+                                         _("见证人 %(name)s 的联署所属的检查点已不存在（检查点被删除）") % {"name": cosig.witness_name}))
+            continue
+        cosig.checkpoint = checkpoint
         if (cosig.witness_name, cosig.key_id) not in known:
             continue
         problem = check_cosignature(cosig.checkpoint, cosig.line).problem

@@ -80,13 +80,26 @@ def check_custody_log(*, batch_size: int = 5000, include_register: bool = True,
 # --- leaves and tree -----------------------------------------------------------------------
 
 
-def _subjects(ids) -> dict[int, list[tuple[str, str]]]:
-    out: dict[int, list[tuple[str, str]]] = {}
-    for event_id, kind, ident in EventSubject.objects.filter(event_id__in=ids).values_list(
-        "event_id", "subject_type", "subject_id"
-    ):
-        out.setdefault(event_id, []).append((kind, ident))
-    return out
+def _rows_for(ids: list[int]):
+    """Event rows, subject links and details rows of ``ids``, read by id range (a batch of
+    leaves names nearly contiguous events) rather than by a long IN list; a batch whose ids
+    are scattered (reordered, or far apart) falls back to IN."""
+    wanted = set(ids)
+    lo, hi = min(ids), max(ids)
+    if hi - lo < 4 * len(ids):
+        ev, sub, det = (Event.objects.filter(pk__gte=lo, pk__lte=hi),
+                        EventSubject.objects.filter(event_id__gte=lo, event_id__lte=hi),
+                        EventDetails.objects.filter(event_id__gte=lo, event_id__lte=hi))
+    else:
+        ev, sub, det = (Event.objects.filter(pk__in=ids), EventSubject.objects.filter(event_id__in=ids),
+                        EventDetails.objects.filter(event_id__in=ids))
+    rows = {r["id"]: r for r in ev.values("id", *ENTRY_ROW_FIELDS) if r["id"] in wanted}
+    subjects: dict[int, list[tuple[str, str]]] = {}
+    for event_id, kind, ident in sub.values_list("event_id", "subject_type", "subject_id"):
+        if event_id in wanted:
+            subjects.setdefault(event_id, []).append((kind, ident))
+    details = {d["event_id"]: d for d in det.values("event_id", "content", "salt", "erased_by") if d["event_id"] in wanted}
+    return rows, subjects, details
 
 
 def _stored_nodes(created: list[tuple[int, int, bytes]]) -> dict[tuple[int, int], str]:
@@ -127,6 +140,12 @@ def _check_leaf(report: LogReport, index: int, event_id: int, row, subjects, det
     return value
 
 
+def _stop(report: LogReport, frontier: merkle.Frontier, roots: dict[int, bytes]) -> dict[int, bytes]:
+    """The tree as far as it could be rebuilt: checkpoints beyond it are reported against it."""
+    report.leaves, report.root_hex = frontier.size, frontier.root().hex()
+    return roots
+
+
 def _check_tree(report: LogReport, *, batch_size: int, wanted: set[int]) -> dict[int, bytes]:
     frontier = merkle.Frontier()
     roots: dict[int, bytes] = {}
@@ -138,21 +157,18 @@ def _check_tree(report: LogReport, *, batch_size: int, wanted: set[int]) -> dict
         if not leaves:
             break
         ids = [event_id for _i, event_id in leaves]
-        rows = {r["id"]: r for r in Event.objects.filter(pk__in=ids).values("id", *ENTRY_ROW_FIELDS)}
-        subjects = _subjects(ids)
-        details = {d["event_id"]: d for d in EventDetails.objects.filter(event_id__in=ids).values(
-            "event_id", "content", "salt", "erased_by")}
+        rows, subjects, details = _rows_for(ids)
         first, last = leaves[0][0], leaves[-1][0]
         stored_leaves = dict(TreeNode.objects.filter(level=0, index__gte=first, index__lte=last).values_list("index", "hash"))
         created_all = []
         for index, event_id in leaves:
             if index != frontier.size:
                 report.findings.append(ChainFinding(None, "leaf_gap", f"叶子序号不连续：应为 {frontier.size}，实为 {index}（有叶子缺失）", leaf=frontier.size))
-                return roots  # positions after a hole cannot be checked against anything
+                return _stop(report, frontier, roots)  # positions after a hole match nothing
             value = _check_leaf(report, index, event_id, rows.get(event_id), subjects.get(event_id, ()),
                                 details.get(event_id), stored_leaves.get(index))
             if value is None:
-                return roots
+                return _stop(report, frontier, roots)
             created_all += frontier.append(value)
             if frontier.size in wanted:
                 roots[frontier.size] = frontier.root()
@@ -189,7 +205,8 @@ def _check_checkpoints(report: LogReport, stored, external, roots: dict[int, byt
     from custody.signing import verify_checkpoint
 
     ed_keys, sm2_keys = verifying_keys()
-    matched = 0  # the largest size known to agree
+    agreeing: set[int] = set()  # sizes whose (validly signed) checkpoint matches the rebuilt tree
+    signed: dict[int, tuple[bytes, str]] = {}  # size -> a validly signed root, to spot forks
     items = [(cp["size"], bytes.fromhex(cp["root"]), cp["note"], f"第 {cp['pk']} 号检查点") for cp in stored]
     items += [(cp.size, cp.root, text, "外部检查点") for cp, text in external]
     for size, root, text, label in sorted(items, key=lambda item: item[0]):
@@ -201,17 +218,23 @@ def _check_checkpoints(report: LogReport, stored, external, roots: dict[int, byt
         if check.checkpoint.size != size or check.checkpoint.root != root:
             report.findings.append(ChainFinding(None, "checkpoint_row_altered", f"{label}的记录与其签名内容不符"))
             continue
+        other = signed.setdefault(size, (root, label))
+        if other[0] != root:
+            report.findings.append(ChainFinding(
+                None, "checkpoint_fork", f"{label}与{other[1]}的树大小都是 {size}，根哈希却不同：日志有两个版本（分叉）",
+                leaf=max((s for s in agreeing if s < size), default=0)))
         if size > report.leaves:
             report.findings.append(ChainFinding(
                 None, "truncated", f"{label}覆盖 {size} 个叶子，树现在只有 {report.leaves} 个（第 {report.leaves} 号叶子起被删除）",
                 leaf=report.leaves))
         elif roots.get(size) != root:
+            start = max((s for s in agreeing if s < size), default=0)
             report.findings.append(ChainFinding(
                 None, "checkpoint_mismatch",
-                f"{label}（树大小 {size}）与当前的树不符：第 {matched}–{size - 1} 号叶子之间的事件被改动、删除、插入或调换",
-                leaf=matched))
+                f"{label}（树大小 {size}）与当前的树不符：第 {start}–{size - 1} 号叶子之间的事件被改动、删除、插入或调换",
+                leaf=start))
         else:
-            matched = max(matched, size)
+            agreeing.add(size)
     report.checkpoints = len(stored)
     report.findings += check_cosignatures_of()
 
@@ -241,6 +264,37 @@ def _check_logged_rows(report: LogReport) -> None:
         for event_id, subject_id in missing:
             report.findings.append(ChainFinding(event_id, problem,
                                                 f"第 {event_id} 号事件记载的第 {subject_id} 号{label}不存在（已被删除）"))
+    _check_verification_rows(report)
+
+
+def _check_verification_rows(report: LogReport) -> None:
+    """Each stored verification result says what its event says (few rows: one a day or so)."""
+    announced = {
+        subject_id: (event_id, content)
+        for event_id, subject_id, content in Event.objects.filter(action=EventCode.CHAIN_VERIFIED.value)
+        .values_list("pk", "subject_id", "details_row__content")
+    }
+    for row in ChainVerification.objects.order_by("pk").values(
+        "pk", "status", "last_seq", "last_hash", "first_broken_seq", "findings"
+    ).iterator():
+        event_id, content = announced.get(str(row["pk"]), (None, None))
+        if not content:  # no event (reported above) or erased details: nothing to compare
+            continue
+        said = {
+            "status": content.get("status"),
+            "last_seq": content.get("tree_size", content.get("last_seq")),
+            "last_hash": content.get("root", content.get("last_hash")),
+            "first_broken_seq": content.get("first_broken_seq"),
+        }
+        count = content.get("findings")
+        stored_count = len(row["findings"]) if isinstance(row["findings"], list) else None
+        differs = [k for k, v in said.items() if row[k] != v]
+        if isinstance(count, int) and stored_count is not None and stored_count != min(count, 100):
+            differs.append("findings")
+        if differs:
+            report.findings.append(ChainFinding(
+                event_id, "verification_altered",
+                f"第 {row['pk']} 号保管链校验结果与其事件（第 {event_id} 号）的记载不符（{'、'.join(differs)} 被改动）"))
 
 
 # --- the access register against the log (ACC-2) ------------------------------------------
@@ -266,7 +320,8 @@ def _access_events():
 
 
 def _matches_entry():
-    """The access events that are exactly the outer entry's: same entry, action and recording."""
+    """The access events that are exactly the outer entry's: same entry, action, recording and
+    person, and the same purpose (unless the event's details were lawfully erased)."""
     entry_action = Case(
         When(action=EventCode.PLAYED.value, then=Value("play")),
         When(action=EventCode.DOWNLOADED.value, then=Value("download")),
@@ -274,11 +329,14 @@ def _matches_entry():
         default=Value("view"),
         output_field=CharField(),
     )
-    return _access_events().annotate(entry_action=entry_action).filter(
+    purpose = Cast(KeyTextTransform("purpose", "details_row__content"), CharField())
+    return _access_events().annotate(entry_action=entry_action, detail_purpose=purpose).filter(
+        Q(detail_purpose=OuterRef("purpose")) | Q(details_row__erased_by__isnull=False),
         entry_ref=Cast(OuterRef("pk"), CharField()),
         entry_action=OuterRef("action"),
         subject_type="recording",
         subject_id=Cast(OuterRef("recording_id"), CharField()),
+        actor_id=OuterRef("person_id"),
     )
 
 
@@ -304,7 +362,7 @@ def check_access_register(*, limit: int = DEFAULT_REGISTER_LIMIT) -> list[ChainF
     for pk, has_any in rows[:limit]:
         if has_any:
             findings.append(ChainFinding(None, "register_event_mismatch",
-                                         f"第 {pk} 号查阅登记的保管链事件与登记不符（方式或录像不同）", entry=pk))
+                                         f"第 {pk} 号查阅登记的保管链事件与登记不符（方式、录像、人员或事由不同）", entry=pk))
         else:
             findings.append(ChainFinding(None, "register_entry_unlogged",
                                          f"第 {pk} 号查阅登记在保管链中没有对应事件（事件缺失或已被改动）", entry=pk))

@@ -17,7 +17,6 @@ PostgreSQL); a module fixture checks the same once more after the last test's ro
 from __future__ import annotations
 
 import contextlib
-import json
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +35,7 @@ from custody.checkpoints import make_checkpoint
 from custody.checks import check_custody_log
 from custody.choices import EventCode
 from custody.entries import ENTRY_ROW_FIELDS, digest_of, entry_leaf_hash, new_salt
-from custody.keys import ensure_log_keys, log_origin, public_key_texts
+from custody.keys import log_origin
 from custody.merkle import Frontier
 from custody.models import (
     ChainVerification,
@@ -51,7 +50,7 @@ from custody.models import (
 from custody.sequencer import integrate_all
 from custody.services import erase_details, verify_custody_chain
 from custody.signing import sign_checkpoint
-from custody.verifier import note
+from custody.testing import ClientTransport, Witness, registered_witness
 from orgs.services import issue_api_token
 
 pytestmark = [pytest.mark.django_db, pytest.mark.req("ACC-5")]
@@ -135,36 +134,7 @@ def guards_back_after_the_module(django_db_setup, django_db_blocker):
         assert expected_guards() <= guard_triggers()
 
 
-# --- the witness, polling the real API ----------------------------------------------------
-
-
-class ApiTransport:
-    """custody.witness.Transport over the platform's API in this process."""
-
-    def __init__(self, token: str) -> None:
-        self.client = Client()
-        self.headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
-        self.calls: list[str] = []
-
-    def _answer(self, response, what: str):
-        self.calls.append(what)
-        if not 200 <= response.status_code < 300:
-            raise witness.WitnessUnavailable(f"平台返回 HTTP {response.status_code}（{what}）")
-        return response.json()
-
-    def latest_checkpoint(self) -> str:
-        return self._answer(self.client.get("/api/v1/custody/checkpoint", **self.headers), "checkpoint")["checkpoint"]
-
-    def consistency_proof(self, first: int, second: int) -> list[bytes]:
-        data = self._answer(self.client.get("/api/v1/custody/proof/consistency",
-                                            {"first": first, "second": second}, **self.headers),
-                            f"consistency {first} {second}")
-        return [note.b64decode(item) for item in data["proof"]]
-
-    def publish(self, size: int, cosignature_line: str) -> None:
-        self._answer(self.client.post(f"/api/v1/custody/checkpoints/{size}/cosignatures",
-                                      {"cosignature": cosignature_line}, content_type="application/json",
-                                      **self.headers), f"publish {size}")
+# --- the log, witnessed through the real API ------------------------------------------------
 
 
 @dataclass
@@ -176,13 +146,17 @@ class Log:
     cp1: Checkpoint
     cp2: Checkpoint
     verification: ChainVerification
-    state_dir: Path
-    transport: ApiTransport
+    witness: Witness
+    transport: ClientTransport
+
+    @property
+    def state_dir(self) -> Path:
+        return self.witness.state_dir
 
     @property
     def held(self) -> str:
         """The checkpoint the witness holds (its state.json), cosignature line included."""
-        return json.loads((self.state_dir / witness.STATE_FILE).read_text(encoding="utf-8"))["checkpoint"]
+        return self.witness.held_checkpoint()
 
     def state_bytes(self) -> bytes:
         return (self.state_dir / witness.STATE_FILE).read_bytes()
@@ -203,17 +177,15 @@ def order() -> list[int]:
 
 @pytest.fixture
 def log(tmp_path, settings) -> Log:
-    ensure_log_keys()
     auditor = make_person("audit_admin", department=make_department(), full_name="审计管理员")
     _row, token = issue_api_token(auditor, "见证人轮询", actor=None)
     recording = make_recording(case_number="某市监处罚〔2026〕15号", party="某某食品有限公司")
     other = make_recording()
     officer = recording.primary_officer
+    held_by = registered_witness(tmp_path, settings, WITNESS_NAME)  # log keys made here
+    transport = ClientTransport(Client(), {"HTTP_AUTHORIZATION": f"Bearer {token}"})
     cp1 = make_checkpoint()
-    state_dir = tmp_path / "witness"
-    settings.LOG_WITNESSES = [witness.init(state_dir, WITNESS_NAME, public_key_texts()[0])]
-    transport = ApiTransport(token)
-    first = witness.poll(state_dir, transport)
+    first = held_by.poll(transport)
     assert first.status == witness.COSIGNED and first.new_size == cp1.size, first.message
 
     entries = {
@@ -229,16 +201,16 @@ def log(tmp_path, settings) -> Log:
     verification = verify_custody_chain()
     assert verification.status == "pass", verification.findings
     cp2 = make_checkpoint()
-    second = witness.poll(state_dir, transport)
+    second = held_by.poll(transport)
     assert second.status == witness.COSIGNED and second.new_size == cp2.size, second.message
-    assert transport.calls[-2:] == [f"consistency {cp1.size} {cp2.size}", f"publish {cp2.size}"]
+    assert "一致性证明校验通过" in second.message  # from cp1's size, through the proofs API
     assert Cosignature.objects.filter(checkpoint=cp2).count() == 1
     integrate_all()
-    result = Log(recording, other, officer, entries, cp1, cp2, verification, state_dir, transport)
+    result = Log(recording, other, officer, entries, cp1, cp2, verification, held_by, transport)
     # every affected event is covered by the witnessed checkpoint
     assert cp1.size <= leaf_of(event_of(entries["view"])) and leaf_of(Event.objects.get(
         action=EventCode.CHAIN_VERIFIED, subject_id=str(verification.pk))) < cp2.size
-    assert note.parse_checkpoint(result.held).size == cp2.size
+    assert held_by.held_size() == cp2.size
     report = check_custody_log(external_checkpoints=[result.held])
     assert report.findings == [] and report.checkpoints == 2 and report.leaves == tree.tree_size()
     return result
@@ -284,7 +256,10 @@ def forge_view(log: Log, *, with_entry: bool) -> Event:
         actor_name=log.officer.display_name, action=EventCode.VIEWED.value, subject_type="recording",
         subject_id=str(log.recording.pk), details_digest=digest_of(salt, content), request_id="forged")
     EventDetails.objects.create(event=event, content=content, salt=salt)
-    EventSubject.objects.create(event=event, subject_type="recording", subject_id=str(log.recording.pk))
+    EventSubject.objects.bulk_create([  # the subjects register_access gives it: recording and entry
+        EventSubject(event=event, subject_type="accessentry", subject_id=str(entry_pk)),
+        EventSubject(event=event, subject_type="recording", subject_id=str(log.recording.pk)),
+    ])
     return event
 
 
@@ -446,10 +421,6 @@ def test_deleted_event_row_is_missing_at_its_leaf(log):
         assert first_bad_leaf(report) == position
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "custody/checks.py _check_tree returns at a leaf_gap before setting report.leaves, so "
-    "_check_checkpoints sees a tree of 0 leaves and reports every checkpoint as 'truncated' "
-    "at leaf 0: the first bad leaf named is 0, not the missing one"))
 def test_leaf_row_removed_leaves_a_gap_named_at_its_position(log):
     victim = event_of(log.entries["poster"])
     position = leaf_of(victim)
@@ -544,10 +515,6 @@ def test_edited_checkpoint_row(log):
         assert [f.problem for f in report.findings] == ["checkpoint_row_altered"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "custody/checks.py _check_logged_rows only checks that a verification row exists; its "
-    "status, tree size, root and findings are not compared with the custody.chain_verified "
-    "event's details (which the leaf protects), so an edited result goes unnoticed"))
 def test_edited_verification_row(log):
     with tampering("custody_chainverification"):
         ChainVerification.objects.filter(pk=log.verification.pk).update(status="fail", first_broken_seq=1)
@@ -574,11 +541,7 @@ def test_deleted_register_entry(log):
 @pytest.mark.req("ACC-2")
 @pytest.mark.parametrize("change", [
     "recording", "action",
-    pytest.param("person", marks=pytest.mark.xfail(strict=True, reason=(
-        "custody/checks.py _matches_entry compares entry, action and recording only, not the "
-        "person (event actor_id) nor purpose/approval_ref (in the event's details)"))),
-    pytest.param("purpose", marks=pytest.mark.xfail(strict=True, reason=(
-        "custody/checks.py _matches_entry does not compare purpose with details->>'purpose'"))),
+    "person", "purpose",
 ])
 def test_edited_register_entry(log, change):
     entry = log.entries["play"]
@@ -623,17 +586,19 @@ def test_witness_refuses_a_rewritten_history(log, how):
         assert witness.poll(log.state_dir, log.transport).alarm == witness.FORK  # until a person looks
         # the witness's copy convicts the rewrite in the platform's own check as well
         report = check_custody_log(external_checkpoints=[log.held])
-        assert [(f.problem, f.seq) for f in report.findings] == [
-            ("checkpoint_mismatch", None), ("checkpoint_missing", cp2_announced)]
-        assert report.findings[0].message.startswith(f"外部检查点（树大小 {log.cp2.size}）")
+        found = [(f.problem, f.seq) for f in report.findings]
+        if how == "same_size":  # two validly signed trees of one size: a fork, stated as such
+            assert found == [("checkpoint_fork", None), ("checkpoint_mismatch", None),
+                             ("checkpoint_missing", cp2_announced)]
+            assert report.findings[0].leaf == log.cp1.size <= edited
+        else:
+            assert found == [("checkpoint_mismatch", None), ("checkpoint_missing", cp2_announced)]
+        mismatch = next(f for f in report.findings if f.problem == "checkpoint_mismatch")
+        assert mismatch.message.startswith(f"外部检查点（树大小 {log.cp2.size}）")
         if how == "larger":
             assert first_bad_leaf(report) == log.cp1.size <= edited
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "custody/checks.py _check_checkpoints: a stored checkpoint re-signed at the witness's size "
-    "agrees with the rewritten tree and sets matched = that size, so the witness's checkpoint of "
-    "the same size is reported as 'leaves size..size-1' with leaf = size, after the edited leaf"))
 def test_resigned_checkpoint_of_the_same_size_names_the_range_after_the_last_agreeing_one(log):
     edited = leaf_of(event_of(log.entries["download"]))
     with tampering(*EVENT_TABLES, *TREE_TABLES, *CHECKPOINT_TABLES):
@@ -686,7 +651,10 @@ def test_details_edited_by_hand(log):
     with tampering("custody_eventdetails"):
         EventDetails.objects.filter(pk=victim.pk).update(content={**victim.details, "purpose": "随便看看"})
         report, stored = check(log)
-        assert problems(report) == [("details_altered", position)] and report.findings[0].seq == victim.pk
+        # the details no longer match their digest, and the access event no longer states the
+        # register entry's purpose
+        assert problems(report) == [("details_altered", position), ("register_event_mismatch", None)]
+        assert report.findings[0].seq == victim.pk
         assert stored.first_broken_seq == victim.pk
 
 
@@ -703,10 +671,8 @@ def test_details_cleared_without_an_erasure_event(log):
 
 
 @pytest.mark.req("ACC-2")
-@pytest.mark.xfail(strict=True, reason=(
-    "custody/checks.py check_access_register links events to entries by details->>'access_entry', "
-    "which lawful erasure empties: the entry is reported unlogged and the event unlinked"))
 def test_erased_details_of_an_access_event_verify_as_erased(log):
+    """The register link is a subject in the leaf, not only in the erasable details."""
     victim = event_of(log.entries["view"])
     erase_details(victim, actor=None, reason="保存期满依法删除", authorization="处置审批〔2026〕3号")
     integrate_all()
