@@ -23,3 +23,4 @@ class CheckTrigger(models.TextChoices):
     COMMAND = "command", _("管理命令")
     API = "api", _("接口调用")
     WRITE = "write", _("写入后复核")
+    BUNDLE = "bundle", _("生成证明包时")

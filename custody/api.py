@@ -182,4 +182,4 @@ def get_bundle(request, subject_type: Query[Annotated[Text, Field(max_length=32)
                subject_id: Query[Annotated[Text, Field(max_length=64)]]):
     """某个对象（如 recording / 42）的全部事件及其包含证明，可用离线校验程序核对。"""
     _audit_only(request)
-    return subject_bundle(subject_type, subject_id)
+    return subject_bundle(subject_type, subject_id, actor=request.auth)

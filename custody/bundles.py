@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from core.choices import CheckTrigger
 from custody import tree
 from custody.checkpoints import cosigned_note, last_witnessed_checkpoint, make_checkpoint
+from custody.choices import EventCode
 from custody.entries import ENTRY_ROW_FIELDS, entry_fields
 from custody.keys import Ed25519LogKey, signing_keys
 from custody.models import Checkpoint, Event, EventDetails, EventSubject, Leaf
+from custody.services import record_event
 from custody.verifier import note
 from custody.verifier.check import BUNDLE_FORMAT
 
@@ -30,7 +33,7 @@ def bundle_for_events(event_ids: list[int], checkpoint: Checkpoint | None = None
 
     Events that joined the tree after the checkpoint are left out; ``pending`` counts them.
     """
-    checkpoint = checkpoint or make_checkpoint(trigger="bundle")
+    checkpoint = checkpoint or make_checkpoint(trigger=CheckTrigger.BUNDLE)
     size = checkpoint.size
     leaves = dict(Leaf.objects.filter(event_id__in=event_ids, index__lt=size).values_list("event_id", "index"))
     rows = {r["id"]: r for r in Event.objects.filter(pk__in=leaves).values("id", *ENTRY_ROW_FIELDS)}
@@ -79,7 +82,11 @@ def public_keys() -> list[str]:
     return keys + list(settings.LOG_WITNESSES)
 
 
-def subject_bundle(subject_type: str, subject_id: str) -> dict:
-    bundle = bundle_for_events(subject_event_ids(subject_type, subject_id))
+def subject_bundle(subject_type: str, subject_id: str, *, actor) -> dict:
+    """The bundle of one subject's events; taking it out of the platform is itself an event."""
+    checkpoint = make_checkpoint(actor=actor, trigger=CheckTrigger.BUNDLE)
+    bundle = bundle_for_events(subject_event_ids(subject_type, subject_id), checkpoint)
     bundle["subject"] = [subject_type, subject_id]
+    record_event(EventCode.BUNDLE_EXPORTED, actor=actor, subject=(subject_type, subject_id),
+                 details={"tree_size": checkpoint.size, "rows": len(bundle["entries"])})
     return bundle

@@ -73,18 +73,22 @@ def make_checkpoint(*, actor=None, trigger: str = CheckTrigger.MANUAL) -> Checkp
         if last is not None and last.size == size:
             return last
         root = tree.root_at(size)
-        if last is not None:
-            problem = check_against_tree(last, size, root)
-            if problem:
-                record_event(EventCode.CHECKPOINT_REFUSED, actor=actor, subject=("checkpoint", str(size)),
-                             details={"tree_size": size, "root": root.hex(), "reason": problem})
-                raise CheckpointRefused(problem)
-        text = sign_checkpoint(log_origin(), size, root)
-        checkpoint = Checkpoint.objects.create(
-            size=size, root=root.hex(), note=text, created_at=timezone.now(), trigger=trigger
-        )
-        record_event(EventCode.CHECKPOINT_SIGNED, actor=actor, subject=checkpoint,
-                     details={"tree_size": size, "root": root.hex(), "trigger": trigger})
+        problem = check_against_tree(last, size, root) if last is not None else None
+        if problem is None:
+            return _sign(size, root, actor=actor, trigger=trigger)
+    # outside the block above, so the refusal itself is kept (and no checkpoint is)
+    record_event(EventCode.CHECKPOINT_REFUSED, actor=actor, subject=("checkpoint", str(size)),
+                 details={"tree_size": size, "root": root.hex(), "reason": problem})
+    raise CheckpointRefused(problem)
+
+
+def _sign(size: int, root: bytes, *, actor, trigger: str) -> Checkpoint:
+    text = sign_checkpoint(log_origin(), size, root)
+    checkpoint = Checkpoint.objects.create(
+        size=size, root=root.hex(), note=text, created_at=timezone.now(), trigger=trigger
+    )
+    record_event(EventCode.CHECKPOINT_SIGNED, actor=actor, subject=checkpoint,
+                 details={"tree_size": size, "root": root.hex(), "trigger": trigger})
     return checkpoint
 
 

@@ -47,6 +47,19 @@ class ChainFinding:
         return {key: value for key, value in asdict(self).items() if value is not None}
 
 
+# Findings that name a range of leaves (a subtree, the leaves between two checkpoints) by its
+# first leaf; every other finding with a leaf names exactly that leaf.
+RANGE_PROBLEMS = frozenset({"node_altered", "checkpoint_mismatch", "checkpoint_fork"})
+
+
+def first_bad_leaf(findings) -> int | None:
+    """The leaf to look at first: the lowest leaf a finding names exactly, else the lowest start
+    of a range (when the tree was rebuilt, only ranges can be named)."""
+    exact = [f.leaf for f in findings if f.leaf is not None and f.problem not in RANGE_PROBLEMS]
+    ranges = [f.leaf for f in findings if f.leaf is not None and f.problem in RANGE_PROBLEMS]
+    return min(exact) if exact else min(ranges, default=None)
+
+
 @dataclass
 class LogReport:
     findings: list[ChainFinding] = field(default_factory=list)

@@ -51,3 +51,4 @@ class EventCode(models.TextChoices):
     DETAILS_ERASED = "custody.details_erased", _("依法删除事件详情")
     # audit.* — what the audit administrator takes out of the platform
     REGISTER_EXPORTED = "audit.register_exported", _("导出查阅登记")
+    BUNDLE_EXPORTED = "audit.bundle_exported", _("导出证明包")

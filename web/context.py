@@ -69,6 +69,12 @@ def navigation(request):
                 "url": reverse("web:audit_events"),
             },
             {
+                "name": "audit_checkpoints",
+                "label": _("检查点"),
+                "icon": "ti-rosette-discount-check",
+                "url": reverse("web:audit_checkpoints"),
+            },
+            {
                 "name": "audit_verifications",
                 "label": _("校验结果"),
                 "icon": "ti-shield-check",

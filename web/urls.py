@@ -1,7 +1,8 @@
-from django.urls import path, register_converter
+from django.urls import path, re_path, register_converter
 
 from core.bounds import IdConverter
 from web import views
+from web.views import audit as audit_views
 
 register_converter(IdConverter, "id")
 
@@ -34,4 +35,12 @@ urlpatterns = [
     path("audit/verifications/", views.audit_verifications, name="audit_verifications"),
     path("audit/verifications/run", views.audit_verify_now, name="audit_verify_now"),
     path("audit/access/", views.audit_access, name="audit_access"),
+    path("audit/checkpoints/", audit_views.audit_checkpoints, name="audit_checkpoints"),
+    path("audit/checkpoints/sign", audit_views.audit_checkpoint_now, name="audit_checkpoint_now"),
+    re_path(
+        r"^audit/checkpoints/(?P<size>[0-9]{1,18})/note\.txt$",
+        audit_views.audit_checkpoint_note,
+        name="audit_checkpoint_note",
+    ),
+    path("audit/bundle/", audit_views.audit_bundle, name="audit_bundle"),
 ]

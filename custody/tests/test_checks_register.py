@@ -24,12 +24,14 @@ def _drop_guards() -> None:
         if connection.vendor == "sqlite":
             for name in ("custody_event_no_update", "custody_event_no_delete",
                          "custody_eventdetails_no_update", "custody_eventdetails_no_delete",
+                         "custody_eventsubject_no_update", "custody_eventsubject_no_delete",
                          "access_accessentry_no_update", "access_accessentry_no_delete"):
                 cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
         else:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending FK checks: ALTER may run
             cursor.execute("ALTER TABLE custody_event DISABLE TRIGGER custody_event_no_update")
             cursor.execute("ALTER TABLE custody_eventdetails DISABLE TRIGGER custody_eventdetails_no_update")
+            cursor.execute("ALTER TABLE custody_eventsubject DISABLE TRIGGER custody_eventsubject_no_update")
             cursor.execute("ALTER TABLE access_accessentry DISABLE TRIGGER access_accessentry_no_update")
 
 
@@ -54,8 +56,22 @@ def _set_details(event: Event, content: dict) -> None:
                        [json.dumps(content), event.pk])
 
 
+def _set_link(event: Event, entry_ref: str | None) -> None:
+    """Point the event's register link (a subject, in its leaf) elsewhere, or remove it."""
+    with connection.cursor() as cursor:
+        if entry_ref is None:
+            cursor.execute("DELETE FROM custody_eventsubject WHERE event_id = %s AND subject_type = 'accessentry'",
+                           [event.pk])
+        else:
+            cursor.execute("UPDATE custody_eventsubject SET subject_id = %s "
+                           "WHERE event_id = %s AND subject_type = 'accessentry'", [entry_ref, event.pk])
+
+
 def _event_of(entry) -> Event:
-    return Event.objects.get(details_row__content__access_entry=entry.pk)
+    """The entry's event: linked to it as a subject, and naming it in its details."""
+    event = Event.objects.get(subject_links__subject_type="accessentry", subject_links__subject_id=str(entry.pk))
+    assert event.details["access_entry"] == entry.pk
+    return event
 
 
 def test_intact_register_has_no_finding(register):
@@ -83,6 +99,7 @@ def test_event_link_edited_away_is_found_both_ways(register):
     event = _event_of(victim)
     details = {k: v for k, v in event.details.items() if k != "access_entry"}
     _drop_guards()
+    _set_link(event, None)
     _set_details(event, details)
     problems = {(f.problem, f.seq, f.entry) for f in check_access_register()}
     assert problems == {
@@ -90,16 +107,26 @@ def test_event_link_edited_away_is_found_both_ways(register):
         ("register_event_unlinked", event.pk, None),
     }
     chain = check_custody_chain()
-    # the log sees the edit too: the details no longer match the digest in the event's leaf
-    assert (chain[0].problem, chain[0].seq) == ("details_altered", event.pk)
+    # the log sees the edit too: the subjects no longer match the leaf, the details their digest
+    assert [(f.problem, f.seq) for f in chain[:2]] == [("altered", event.pk), ("details_altered", event.pk)]
     assert {f.problem for f in chain} >= {"register_entry_unlogged", "register_event_unlinked"}
+
+
+def test_details_edited_alone_do_not_unlink_the_event(register):
+    """The link is a subject in the leaf: rewriting (or lawfully erasing) the details keeps it."""
+    victim = register[3]
+    event = _event_of(victim)
+    _drop_guards()
+    _set_details(event, {k: v for k, v in event.details.items() if k != "access_entry"})
+    assert check_access_register() == []
+    assert [(f.problem, f.seq) for f in check_custody_chain()] == [("details_altered", event.pk)]
 
 
 def test_event_pointing_at_another_entry_is_found(register):
     view, play = register[0], register[1]
     event = _event_of(view)
     _drop_guards()
-    _set_details(event, {**event.details, "access_entry": play.pk})
+    _set_link(event, str(play.pk))
     problems = {(f.problem, f.entry) for f in check_access_register()}
     assert problems == {("register_entry_unlogged", view.pk), ("register_event_duplicate", play.pk)}
 
@@ -117,7 +144,7 @@ def test_event_with_wrong_action_for_its_entry_is_a_mismatch(register):
 def test_non_numeric_link_is_a_finding_not_a_crash(register):
     event = _event_of(register[0])
     _drop_guards()
-    _set_details(event, {**event.details, "access_entry": "abc"})
+    _set_link(event, "abc")
     problems = {(f.problem, f.seq) for f in check_access_register()}
     assert ("register_entry_missing", event.pk) in problems
 

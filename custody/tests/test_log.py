@@ -387,9 +387,6 @@ def test_edited_event_row_is_named_with_its_leaf():
     assert f"第 {events[2].pk} 号事件（第 2 号叶子）" in out and "已被改动" in out
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "production bug: verify_custody names min(leaf) over all findings, and node_altered carries the "
-    "first leaf of its subtree (0 for node 0–3), so an edit of leaf 2 is reported as leaf 0"))
 def test_verify_custody_names_the_edited_leaf_as_the_first_broken_one():
     events = _append(5)
     _disable_guard()

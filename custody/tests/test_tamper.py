@@ -30,7 +30,7 @@ from access.choices import AccessAction
 from access.models import AccessEntry, ServedRange
 from access.services import Span, record_served, register_access, register_read
 from core.testing import make_department, make_person, make_recording
-from custody import tree, witness
+from custody import checks, tree, witness
 from custody.checkpoints import make_checkpoint
 from custody.checks import check_custody_log
 from custody.choices import EventCode
@@ -308,7 +308,7 @@ def problems(report) -> list[tuple[str, int | None]]:
 
 
 def first_bad_leaf(report) -> int | None:
-    return min((f.leaf for f in report.findings if f.leaf is not None), default=None)
+    return checks.first_bad_leaf(report.findings)
 
 
 def mismatches(*, matched: int) -> list[tuple[str, int]]:
@@ -386,8 +386,8 @@ def test_edited_event(log, rehashed):
                 mismatches(matched=log.cp1.size)
             assert report.findings[0].seq == victim.pk and stored.first_broken_seq == victim.pk
             assert f"第 {victim.pk} 号事件（第 {position} 号叶子）" in report.findings[0].message
-            # the one finding naming a single leaf names the edited one; node ranges start at or before it
-            assert first_bad_leaf(report) == min(nodes + [log.cp1.size]) <= position
+            # the finding naming a single leaf names the edited one; node ranges start at or before it
+            assert first_bad_leaf(report) == position and min(nodes + [log.cp1.size]) <= position
 
 
 # --- 3. delete an event ---------------------------------------------------------------------
@@ -482,7 +482,7 @@ def test_two_events_swapped(log, rehashed):
                 [("node_altered", lo) for lo in nodes] + mismatches(matched=log.cp1.size)
             assert (report.findings[0].seq, report.findings[1].seq) == (ids[high], ids[low])
             assert "调换" in report.findings[0].message
-            assert first_bad_leaf(report) == min(nodes + [log.cp1.size]) <= low
+            assert first_bad_leaf(report) == low and min(nodes + [log.cp1.size]) <= low
 
 
 # --- 6. checkpoint and verification rows ------------------------------------------------------

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -278,11 +279,19 @@ def summary_lines(details) -> list[str]:
     return lines
 
 
+def _leaf_index(event) -> int | None:
+    try:
+        return event.leaf.index
+    except ObjectDoesNotExist:  # not sequenced yet
+        return None
+
+
 def technical_json(event) -> str:
     """Everything an auditor needs to re-check the event, as stored (keys stay English)."""
     data = {
         "id": event.pk,
         "event_uid": str(event.event_uid),
+        "leaf_index": _leaf_index(event),
         "action": event.action,
         "subject": f"{event.subject_type}:{event.subject_id}",
         "request_id": event.request_id,

@@ -37,7 +37,7 @@ SM3 = "66c7f0f4" * 8
 FILE = "DSJ-A0012345_10020301_20260305093000_0001.MP4"
 
 # Data identifiers in the samples below that are not language (accounts, a token name).
-SAMPLE_DATA = {"zhangwei", "dock"}
+SAMPLE_DATA = {"zhangwei", "dock", "audit.example.gov.cn", "witness"}
 
 # Realistic details for every event code, shaped like the record_event(...) calls write them.
 SAMPLE_DETAILS: dict[str, dict] = {
@@ -216,14 +216,44 @@ SAMPLE_DETAILS: dict[str, dict] = {
     EventCode.CHAIN_VERIFIED: {
         "status": "pass",
         "trigger": "command",
-        "last_seq": 1042,
-        "last_hash": SHA,
+        "tree_size": 1042,
+        "root": SHA,
         "first_broken_seq": None,
         "findings": 0,
     },
+    EventCode.LOG_MIGRATED: {
+        "old_head_seq": 1041,
+        "old_head_hash": SHA,
+        "old_chain_status": "pass",
+        "old_first_broken_seq": None,
+        "last_verification": {
+            "id": 12,
+            "status": "pass",
+            "checked_at": "2026-03-05T18:30:00+00:00",
+            "last_seq": 1040,
+            "last_hash": SHA,
+        },
+    },
+    EventCode.CHECKPOINT_SIGNED: {"tree_size": 1043, "root": SHA, "trigger": "scheduled"},
+    EventCode.CHECKPOINT_REFUSED: {
+        "tree_size": 1043,
+        "root": SHA,
+        "reason": "当前树与第 1000 号检查点不一致（历史被改写）",
+    },
+    EventCode.CHECKPOINT_COSIGNED: {"tree_size": 1043, "witness": "audit.example.gov.cn/witness"},
+    EventCode.DETAILS_ERASED: {
+        "event": 812,
+        "reason": "依法删除当事人个人信息",
+        "authorization": "处置审批〔2026〕7号",
+    },
     EventCode.LOG_KEY_ROTATED: {
-        "keys": [{"old": "avrecords.example/D1+0a1b2c3d+AQ==", "new": "avrecords.example/D1+4e5f+AQ==",
-                  "retired_file": "log-ed25519.key.retired-20261201T000000Z"}],
+        "keys": [
+            {
+                "old": "avrecords.example/D1+0a1b2c3d+AQ==",
+                "new": "avrecords.example/D1+4e5f+AQ==",
+                "retired_file": "log-ed25519.key.retired-20261201T000000Z",
+            }
+        ],
     },
     EventCode.REGISTER_EXPORTED: {
         "rows": 1200,
@@ -537,11 +567,10 @@ def test_history_panel_is_chinese_with_a_technical_disclosure(client):
     first = json.loads(
         html.unescape(re.search(r"<pre[^>]*>(.*?)</pre>", technical[0], re.S).group(1))
     )
-    assert set(first) >= {"seq", "action", "request_id", "hash", "details"}
+    assert set(first) >= {"id", "event_uid", "action", "request_id", "details_digest", "details"}
 
 
 # --- the acceptance walk in Chromium --------------------------------------------------------
-
 
 
 @dataclass(frozen=True)

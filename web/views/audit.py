@@ -1,9 +1,11 @@
-"""The audit administrator's pages: the custody log, chain verifications, the access register.
+"""The audit administrator's pages: the custody log, its checkpoints and witnesses, chain
+verifications, proof bundles, the access register.
 
 He reads everything of the log and the register and changes nothing (running a chain
-verification is a check, not a change: it leaves its result, promise 4). Every other role —
-the system and security administrators and every record holder — neither sees these pages in
-the navigation (web.context) nor reaches them: 403.
+verification or signing a checkpoint is a check, not a change of what was recorded: each
+leaves its result, promise 4). Every other role — the system and security administrators and
+every record holder — neither sees these pages in the navigation (web.context) nor reaches
+them: 403.
 """
 
 from __future__ import annotations
@@ -11,14 +13,19 @@ from __future__ import annotations
 import functools
 import io
 import json
+import re
+from dataclasses import dataclass
 from datetime import datetime
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
+from django.core.validators import ProhibitNullCharactersValidator
+from django.db.models import Min, Prefetch, prefetch_related_objects
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import content_disposition_header
+from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -28,8 +35,22 @@ from access.selectors import EXPORT_LIMIT, AccessFilter, export_rows, list_acces
 from access.services import record_register_export
 from core.bounds import parse_id
 from core.choices import CheckStatus, CheckTrigger
+from core.errors import NotFoundError
 from core.forms import BoundedDateField, bound_text_fields, refuse_reversed_period
+from custody import tree
+from custody.bundles import subject_bundle
+from custody.checkpoints import (
+    CheckpointRefused,
+    check_cosignature,
+    cosigned_note,
+    last_witnessed_checkpoint,
+    latest_checkpoint,
+    make_checkpoint,
+    witness_keys,
+)
 from custody.choices import EventCode
+from custody.keys import LogKeyError, public_key_texts, sm2_key_id, verifying_keys
+from custody.models import Checkpoint, Cosignature, Event, EventSubject, Leaf, PendingEvent
 from custody.selectors import (
     SUBJECT_TYPES,
     EventFilter,
@@ -39,11 +60,14 @@ from custody.selectors import (
     list_verifications,
 )
 from custody.services import verify_custody_chain
+from custody.signing import verify_checkpoint
+from custody.verifier import note
 from web.views.common import page
 
 EVENTS_PER_PAGE = 50
 ACCESS_PER_PAGE = 50
 VERIFICATIONS_PER_PAGE = 20
+CHECKPOINTS_PER_PAGE = 20
 
 
 def audit_page(view):
@@ -223,17 +247,31 @@ def _decorate_events(rows) -> None:
         event.subject_shown = _subject_shown(event)
 
 
+def _events_with_details(user, flt):
+    # the details live in their own row (erasable): one join, not one query per event
+    return list_events(user, flt).select_related("details_row", "leaf")
+
+
 @audit_page
 def audit_events(request):
     form = EventFilterForm(request.GET or None)
-    invalid, result = _filtered_page(request, form, list_events, "id", EVENTS_PER_PAGE)
+    invalid, result = _filtered_page(request, form, _events_with_details, "id", EVENTS_PER_PAGE)
     if result:
         _decorate_events(result.rows)
+    bundle_query = ""
+    if form.is_bound and not invalid and form.cleaned_data.get("subject_id"):
+        bundle_query = urlencode(
+            {
+                "subject_type": form.cleaned_data["subject_type"],
+                "subject_id": form.cleaned_data["subject_id"].strip(),
+            }
+        )
     context = {
         "form": form,
         "invalid": invalid,
         "result": result,
         "rows": result.rows if result else [],
+        "bundle_query": bundle_query,
         "subject_labels": SUBJECT_TYPES,
         "filtered": form.is_filtered(),
         "query": _query_without_keys(request),
@@ -277,12 +315,328 @@ def audit_verify_now(request):
     if verification.status == CheckStatus.PASS:
         messages.success(
             request,
-            _("校验完成：哈希链完整，共校验 %(n)s 个事件。")
+            _("校验完成：默克尔树完整，共校验 %(n)s 个事件。")
             % {"n": f"{verification.events_checked:,}"},
         )
     else:
         messages.error(request, _("校验完成：%(detail)s") % {"detail": verification.detail})
     return redirect("web:audit_verifications")
+
+
+# --- checkpoints, witnesses and the exposure window ---------------------------------------
+
+# ``Checkpoint.trigger``: a check trigger, or a bundle that signed the tree to prove against it.
+CHECKPOINT_TRIGGERS = dict(CheckTrigger.choices)
+
+
+@dataclass(frozen=True)
+class ExposureWindow:
+    """What only the database guards protect: the events no witnessed checkpoint covers yet.
+
+    ``events`` = leaves at or after the last witnessed checkpoint's size, plus the events still
+    queued for the tree; ``oldest_at`` = the earliest ``occurred_at`` among them.
+    """
+
+    witnessed: Checkpoint | None  # the last checkpoint a witness co-signed
+    events: int
+    oldest_at: datetime | None
+    tree_size: int
+    pending: int
+
+    @property
+    def covered(self) -> int:
+        return min(self.witnessed.size, self.tree_size) if self.witnessed else 0
+
+
+def exposure_window() -> ExposureWindow:
+    """The exposure window in a few indexed queries (no scan of the log): the tree size is the
+    largest leaf index, leaves are numbered without gaps; the oldest event reads the leaves after
+    the witnessed size (the window itself, normally minutes of events) or, with no witness at
+    all, the ``occurred_at`` index."""
+    size = tree.tree_size()
+    pending = PendingEvent.objects.count()
+    witnessed = last_witnessed_checkpoint()
+    covered = min(witnessed.size, size) if witnessed else 0
+    events = size - covered + pending
+    oldest = None
+    if events and witnessed is None:
+        oldest = Event.objects.aggregate(oldest=Min("occurred_at"))["oldest"]
+    elif events:
+        times = [
+            Leaf.objects.filter(index__gte=covered).aggregate(t=Min("event__occurred_at"))["t"],
+            Event.objects.filter(pk__in=PendingEvent.objects.values("event_id")).aggregate(
+                t=Min("occurred_at")
+            )["t"],
+        ]
+        oldest = min((t for t in times if t is not None), default=None)
+    return ExposureWindow(witnessed, events, oldest, size, pending)
+
+
+@dataclass(frozen=True)
+class LogKeyShown:
+    sm2: bool
+    key_id: str
+    text: str
+
+
+def _log_keys() -> tuple[list[LogKeyShown], str]:
+    """The published verifier keys, or why they cannot be read (no key file yet: the
+    library's words, with the file's path, go to the technical disclosure)."""
+    try:
+        texts = public_key_texts()
+    except LogKeyError as exc:
+        return [], str(exc)
+    shown = []
+    for text in texts:
+        _name, kid, blob = (text.split("+", 2) + ["", ""])[:3]
+        try:
+            kind = note.b64decode(blob)[:1]
+        except note.NoteError:
+            kind = b""
+        shown.append(LogKeyShown(kind == b"\xff", kid, text))
+    return shown, ""
+
+
+def _known_log_key_ids() -> tuple[set[bytes], set[bytes], list, list]:
+    """Key ids of the log's keys, current and retired: (Ed25519 ids, SM2 ids, the keys)."""
+    try:
+        ed_keys, sm2_keys = verifying_keys()
+    except LogKeyError:
+        return set(), set(), [], []
+    return (
+        {k.key_id for k in ed_keys},
+        {sm2_key_id(name, public) for name, public in sm2_keys},
+        ed_keys,
+        sm2_keys,
+    )
+
+
+VALID, INVALID, UNCHECKED = "valid", "invalid", "unchecked"
+
+
+@dataclass(frozen=True)
+class SignatureShown:
+    label: str
+    key_id: str
+    state: str  # VALID / INVALID / UNCHECKED
+
+
+def _note_signatures(checkpoint: Checkpoint, known) -> list[SignatureShown]:
+    """Each signature line of the stored note (the log's own), checked against the log keys."""
+    ed_ids, sm2_ids, ed_keys, sm2_keys = known
+    try:
+        parsed = note.parse_checkpoint(checkpoint.note)
+    except note.NoteError:
+        return [SignatureShown(_("检查点无法解析"), "", INVALID)]
+    sm2_ok = None
+    if sm2_ids and any(sig.key_id in sm2_ids for sig in parsed.signatures):
+        sm2_ok = verify_checkpoint(checkpoint.note, ed25519_keys=[], sm2_keys=sm2_keys).sm2_ok
+    shown = []
+    for sig in parsed.signatures:
+        if sig.key_id in ed_ids:
+            key = next(k for k in ed_keys if k.key_id == sig.key_id)
+            ok = key.name == sig.name and note.verify_signature(parsed.body, sig, key)[0]
+            shown.append(SignatureShown(_("平台签名"), sig.key_id.hex(), VALID if ok else INVALID))
+        elif sig.key_id in sm2_ids:
+            state = UNCHECKED if sm2_ok is None else VALID if sm2_ok else INVALID
+            shown.append(SignatureShown(_("国密 SM2 签名"), sig.key_id.hex(), state))
+        else:
+            shown.append(SignatureShown(_("未知密钥的签名"), sig.key_id.hex(), UNCHECKED))
+    return shown
+
+
+def _cosignature_state(checkpoint: Checkpoint, cosignature: Cosignature, registered) -> str:
+    if (cosignature.witness_name, cosignature.key_id) not in registered:
+        return UNCHECKED  # the witness is no longer listed in AVR_LOG_WITNESSES
+    return INVALID if check_cosignature(checkpoint, cosignature.line).problem else VALID
+
+
+def _decorate_checkpoints(rows) -> None:
+    prefetch_related_objects(
+        rows, Prefetch("cosignatures", queryset=Cosignature.objects.order_by("pk"))
+    )
+    known = _known_log_key_ids()
+    registered = {(k.name, k.key_id.hex()) for k in witness_keys()}
+    for checkpoint in rows:
+        cosignatures = list(checkpoint.cosignatures.all())  # prefetched, in order
+        checkpoint.trigger_label = CHECKPOINT_TRIGGERS.get(checkpoint.trigger, _("其他方式"))
+        checkpoint.signature_rows = _note_signatures(checkpoint, known)
+        checkpoint.cosignature_rows = [
+            (c, _cosignature_state(checkpoint, c, registered)) for c in cosignatures
+        ]
+        # the stored fields, then the note as cosigned_note() gives it (without a query per row)
+        fields = {"size": checkpoint.size, "root": checkpoint.root, "trigger": checkpoint.trigger}
+        checkpoint.technical = (
+            json.dumps(fields, ensure_ascii=False, indent=2)
+            + "\n\n"
+            + checkpoint.note
+            + "".join(c.line + "\n" for c in cosignatures)
+        )
+
+
+WITNESS_SETUP = """\
+# 1. 在另一台机器上（例如审计管理员的工作站）初始化见证人：
+python manage.py witness init --state <见证人状态目录> --name <见证人名称> --log-key '{log_key}'
+# 2. 把上一步打印的见证人公钥加入平台配置 AVR_LOG_WITNESSES（多个用逗号分隔），重启平台。
+# 3. 让见证人定期轮询、校验一致性并联署（访问令牌放在环境变量 AVR_WITNESS_TOKEN 中）：
+python manage.py witness poll --state <见证人状态目录> --url <平台地址> --watch 300
+"""
+
+
+@audit_page
+def audit_checkpoints(request):
+    before, after = _key_param(request, "before"), _key_param(request, "after")
+    result = keyset_page(
+        Checkpoint.objects.all(), "size", before=before, after=after, size=CHECKPOINTS_PER_PAGE
+    )
+    _decorate_checkpoints(result.rows)
+    keys, key_error = _log_keys()
+    witnesses = witness_keys()
+    log_key = next((k.text for k in keys if not k.sm2), "<日志公钥>")
+    context = {
+        "result": result,
+        "rows": result.rows,
+        "paged": bool(before or after),
+        "log_keys": keys,
+        "log_keys_text": "\n".join(k.text for k in keys),
+        "key_error": key_error,
+        "witnesses": witnesses,
+        "witnesses_text": "\n".join(k.text() for k in witnesses),
+        "witnesses_unreadable": len(settings.LOG_WITNESSES) - len(witnesses),
+        "exposure": exposure_window(),
+        "latest": latest_checkpoint(),
+        "witness_setup": WITNESS_SETUP.format(log_key=log_key),
+        "checkpoint_minutes": max(1, settings.LOG_CHECKPOINT_MINUTES),
+        "bundle_form": BundleForm(),
+    }
+    return render(request, "web/audit/checkpoints.html", context)
+
+
+@require_POST
+@audit_page
+def audit_checkpoint_now(request):
+    previous = latest_checkpoint()
+    try:
+        checkpoint = make_checkpoint(actor=request.user, trigger=CheckTrigger.MANUAL)
+    except CheckpointRefused as exc:
+        messages.error(request, _("未签发检查点：%(why)s") % {"why": exc.message})
+    except LogKeyError as exc:
+        messages.error(request, _("未签发检查点：%(why)s") % {"why": str(exc)})
+    else:
+        if previous is not None and checkpoint.pk == previous.pk:
+            messages.info(
+                request,
+                _(
+                    "自上一个检查点以来没有新的事件：最新检查点（树大小 %(n)s）仍是当前的，未重复签发。"
+                )
+                % {"n": f"{checkpoint.size:,}"},
+            )
+        else:
+            messages.success(
+                request,
+                _("已签发检查点：树大小 %(n)s，根哈希 %(root)s…。")
+                % {"n": f"{checkpoint.size:,}", "root": checkpoint.root[:16]},
+            )
+    return redirect("web:audit_checkpoints")
+
+
+@audit_page
+def audit_checkpoint_note(request, size):
+    checkpoint = Checkpoint.objects.filter(size=int(size)).first()
+    if checkpoint is None:
+        raise NotFoundError(_("没有树大小为 %(n)s 的检查点。") % {"n": size})
+    response = HttpResponse(cosigned_note(checkpoint), content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"checkpoint-{checkpoint.size}.txt"
+    )
+    return response
+
+
+# --- proof bundles ---------------------------------------------------------------------------
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+class BundleForm(forms.Form):
+    subject_type = forms.ChoiceField(
+        label=gettext_lazy("对象类型"), choices=[("", "—"), *SUBJECT_TYPES.items()]
+    )
+    subject_id = forms.CharField(label=gettext_lazy("对象编号"), max_length=64, strip=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        bound_text_fields(self)
+        self.fields["subject_type"].error_messages.update(
+            invalid_choice=_("所选对象类型不存在。"), required=_("请选择对象类型。")
+        )
+        self.fields["subject_id"].error_messages["required"] = _("请填写对象编号。")
+        # control characters (NUL included) are refused in clean_subject_id, in Chinese
+        self.fields["subject_id"].validators = [
+            v
+            for v in self.fields["subject_id"].validators
+            if not isinstance(v, ProhibitNullCharactersValidator)
+        ]
+
+    def clean_subject_id(self):
+        value = self.cleaned_data["subject_id"]
+        if _CONTROL.search(value):
+            raise forms.ValidationError(_("对象编号不能包含控制字符。"))
+        value = value.strip()
+        if not value:
+            raise forms.ValidationError(_("请填写对象编号。"))
+        return value
+
+
+def _bundle_filename(subject_type: str, subject_id: str) -> str:
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", subject_id)
+    return f"custody-bundle-{subject_type}-{safe}.json"
+
+
+@audit_page
+def audit_bundle(request):
+    form = BundleForm(request.GET)
+    if not form.is_valid():
+        problems = "；".join(
+            f"{form.fields[name].label}：{error}"
+            for name, errors in form.errors.items()
+            for error in errors
+        )
+        return render(
+            request,
+            "web/error.html",
+            {"message": _("证明包的参数有误，未生成：%(problems)s") % {"problems": problems}},
+            status=400,
+        )
+    kind, ident = form.cleaned_data["subject_type"], form.cleaned_data["subject_id"]
+    label = SUBJECT_TYPES[kind]
+    if not EventSubject.objects.filter(subject_type=kind, subject_id=ident).exists():
+        return render(
+            request,
+            "web/error.html",
+            {
+                "message": _("保管链中没有关于%(label)s %(id)s 的事件，无法生成证明包。")
+                % {"label": label, "id": ident}
+            },
+            status=404,
+        )
+    try:
+        bundle = subject_bundle(kind, ident, actor=request.user)
+    except (CheckpointRefused, LogKeyError) as exc:
+        why = exc.message if isinstance(exc, CheckpointRefused) else str(exc)
+        return render(
+            request,
+            "web/error.html",
+            {"message": _("暂时无法生成证明包：%(why)s") % {"why": why}},
+            status=503,
+        )
+    response = HttpResponse(
+        json.dumps(bundle, ensure_ascii=False, indent=1),
+        content_type="application/json; charset=utf-8",
+    )
+    response["Content-Disposition"] = content_disposition_header(
+        True, _bundle_filename(kind, ident)
+    )
+    return response
 
 
 # --- the access register -------------------------------------------------------------------------

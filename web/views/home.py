@@ -21,6 +21,7 @@ from recordings.selectors import list_recordings
 from storage.choices import FixityStatus, ObjectArea
 from storage.models import FixityCheck, StoredObject
 from web.context import is_media_user
+from web.views.audit import exposure_window
 from web.views.common import page
 from web.views.ingest_items import recent_ingest_items
 
@@ -127,4 +128,5 @@ def _audit_overview() -> dict:
         "events_today": Event.objects.filter(occurred_at__gte=since).count(),
         "access_today": Event.objects.filter(action__in=access, occurred_at__gte=since).count(),
         "last_verification": ChainVerification.objects.first(),
+        "exposure": exposure_window(),
     }

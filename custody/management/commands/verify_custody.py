@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from core.choices import CheckStatus, CheckTrigger
+from custody.checks import ChainFinding, first_bad_leaf
 from custody.services import verify_custody_chain
 
 
@@ -32,9 +33,9 @@ class Command(BaseCommand):
             return
         if result.status == CheckStatus.NOT_RUN:
             raise CommandError(result.detail)
-        leaves = [f["leaf"] for f in result.findings if f.get("leaf") is not None]
-        if leaves:
-            self.stdout.write(self.style.ERROR(_("第一个有问题的叶子：第 %(leaf)s 号") % {"leaf": min(leaves)}))
+        first = first_bad_leaf(ChainFinding(**{"seq": None, **f}) for f in result.findings)
+        if first is not None:
+            self.stdout.write(self.style.ERROR(_("第一个有问题的叶子：第 %(leaf)s 号") % {"leaf": first}))
         for finding in result.findings[:20]:
             self.stdout.write(self.style.ERROR("  " + finding["message"]))
         raise CommandError(_("保管链校验失败：%(detail)s") % {"detail": result.detail})
