@@ -7,6 +7,7 @@ type its text back in (``manage.py verify_custody --checkpoint``) and check the 
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from pathlib import Path
 
@@ -19,6 +20,10 @@ from custody.checkpoints import cosigned_note
 from custody.keys import public_key_texts
 from custody.models import Checkpoint
 from custody.verifier import note
+
+
+# fontTools reports each subsetting step at INFO; the platform's log is not the place for it
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 
 def checkpoint_text(checkpoint: Checkpoint, *, printed_at: datetime | None = None) -> str:

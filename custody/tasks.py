@@ -8,6 +8,7 @@ from huey.contrib.djhuey import HUEY, db_periodic_task, db_task, lock_task
 from core.choices import CheckTrigger
 from core.context import correlation
 from custody.checkpoints import checkpoint_due, make_checkpoint
+from custody.printable import write_daily
 from custody.sequencer import integrate_all, integrate_pending
 from custody.services import verify_custody_chain
 
@@ -39,6 +40,14 @@ def integrate_and_checkpoint():
         integrate_all()
         if checkpoint_due():
             make_checkpoint(trigger=CheckTrigger.SCHEDULED)
+
+
+@db_periodic_task(crontab(hour="0", minute="5"))
+def daily_printable_checkpoint():
+    """Each morning: a checkpoint of the tree as it is, written as text and PDF under
+    $AVR_VAR_DIR/checkpoints/ for printing into the paper file."""
+    with correlation():
+        write_daily(make_checkpoint(trigger=CheckTrigger.SCHEDULED))
 
 
 @db_periodic_task(crontab(hour="2", minute="30"))

@@ -42,5 +42,10 @@ urlpatterns = [
         audit_views.audit_checkpoint_note,
         name="audit_checkpoint_note",
     ),
+    re_path(
+        r"^audit/checkpoints/(?P<size>[0-9]{1,18})/print\.pdf$",
+        audit_views.audit_checkpoint_pdf,
+        name="audit_checkpoint_pdf",
+    ),
     path("audit/bundle/", audit_views.audit_bundle, name="audit_bundle"),
 ]

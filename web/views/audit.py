@@ -35,7 +35,7 @@ from access.selectors import EXPORT_LIMIT, AccessFilter, export_rows, list_acces
 from access.services import record_register_export
 from core.bounds import parse_id
 from core.choices import CheckStatus, CheckTrigger
-from core.errors import NotFoundError
+from core.errors import DomainError, NotFoundError
 from core.forms import BoundedDateField, bound_text_fields, refuse_reversed_period
 from custody import tree
 from custody.bundles import subject_bundle
@@ -51,6 +51,7 @@ from custody.checkpoints import (
 from custody.choices import EventCode
 from custody.keys import LogKeyError, public_key_texts, sm2_key_id, verifying_keys
 from custody.models import Checkpoint, Cosignature, Event, EventSubject, Leaf, PendingEvent
+from custody.printable import checkpoint_pdf
 from custody.selectors import (
     SUBJECT_TYPES,
     EventFilter,
@@ -549,6 +550,21 @@ def audit_checkpoint_note(request, size):
     response["Content-Disposition"] = content_disposition_header(
         True, f"checkpoint-{checkpoint.size}.txt"
     )
+    return response
+
+
+@audit_page
+def audit_checkpoint_pdf(request, size):
+    """The printable checkpoint for the paper file (custody.printable)."""
+    checkpoint = Checkpoint.objects.filter(size=int(size)).first()
+    if checkpoint is None:
+        raise NotFoundError(_("没有树大小为 %(n)s 的检查点。") % {"n": size})
+    try:
+        pdf = checkpoint_pdf(checkpoint)
+    except DomainError as exc:
+        return render(request, "web/error.html", {"message": exc.message}, status=503)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(True, f"checkpoint-{checkpoint.size}.pdf")
     return response
 
 
