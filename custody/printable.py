@@ -21,7 +21,6 @@ from custody.keys import public_key_texts
 from custody.models import Checkpoint
 from custody.verifier import note
 
-
 # fontTools reports each subsetting step at INFO; the platform's log is not the place for it
 logging.getLogger("fontTools").setLevel(logging.WARNING)
 
