@@ -50,6 +50,16 @@ def daily_printable_checkpoint():
         write_daily(make_checkpoint(trigger=CheckTrigger.SCHEDULED))
 
 
+@db_task()
+def verify_custody_chain_task(actor_id: int | None, trigger: str):
+    """A verification asked for on the audit page, run by the worker."""
+    from orgs.models import Person
+
+    with correlation():
+        actor = Person.objects.filter(pk=actor_id).first() if actor_id else None
+        verify_custody_chain(actor=actor, trigger=trigger)
+
+
 @db_periodic_task(crontab(hour="2", minute="30"))
 def verify_custody_chain_daily():
     with correlation():

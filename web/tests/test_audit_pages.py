@@ -775,3 +775,13 @@ def test_bundle_without_a_log_key_says_why(audit_client, officer):
     )
     assert response.status_code == 503
     assert "暂时无法生成证明包" in response.content.decode()
+
+
+def test_verify_now_in_the_worker_says_it_started(audit_client, auditor, monkeypatch):
+    """With a real worker the verification runs later: the page says so instead of waiting."""
+    queued = []
+    monkeypatch.setattr("web.views.audit.verify_custody_chain_task",
+                        lambda actor_id, trigger: queued.append((actor_id, trigger)))
+    response = audit_client.post(reverse("web:audit_verify_now"), follow=True)
+    assert queued == [(auditor.pk, "manual")]
+    assert "已开始校验" in response.content.decode() and not ChainVerification.objects.exists()
