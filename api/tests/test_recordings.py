@@ -330,20 +330,32 @@ class TestRecordingCustodyEvents(RecordingEndpointContract):
         return f"/api/v1/recordings/{recording.pk}/custody-events"
 
     @pytest.mark.req("INT-1", "ACC-5")
-    def test_history_lists_chained_events_in_order(self, client, world):
+    def test_history_lists_logged_events_in_order(self, client, world):
+        from custody.entries import digest_of
+        from custody.sequencer import integrate_all
+
         headers = bearer(world.officer)
         assert client.get(f"/api/v1/recordings/{world.recording.pk}/content", **headers).status_code == 200
         body = ok_json(client.get(self.url(world.recording), **headers))
         actions = [e["action"] for e in body["items"]]
         assert actions == ["storage.stored", "recordings.catalogued", "access.downloaded"]
-        seqs = [e["seq"] for e in body["items"]]
-        assert seqs == sorted(seqs)
+        ids = [e["id"] for e in body["items"]]
+        assert ids == sorted(ids)
+        assert all(e["leaf_index"] is None for e in body["items"])  # not yet integrated (no commit here)
         catalogued = body["items"][1]
         assert catalogued["action_label"] == "编目"
         assert catalogued["actor_name"] == "张伟"
         assert catalogued["details"]["sha256"] == world.recording.original.sha256
-        stored = Event.objects.get(seq=catalogued["seq"])
-        assert (catalogued["hash"], catalogued["prev_hash"]) == (stored.hash, stored.prev_hash)
+        assert catalogued["details_erased"] is False
+        stored = Event.objects.select_related("details_row").get(pk=catalogued["id"])
+        assert (catalogued["event_uid"], catalogued["details_digest"]) == (str(stored.event_uid), stored.details_digest)
+        assert stored.details_digest == digest_of(stored.details_row.salt, catalogued["details"])
+
+        integrate_all()
+        body = ok_json(client.get(self.url(world.recording), **headers))
+        leaves = [e["leaf_index"] for e in body["items"]]
+        assert [e["id"] for e in body["items"]] == ids and leaves == sorted(leaves)
+        assert leaves == [Event.objects.get(pk=pk).leaf.index for pk in ids]
 
     @pytest.mark.req("INT-1")
     def test_other_recordings_events_excluded(self, client, world):

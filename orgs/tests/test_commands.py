@@ -70,7 +70,7 @@ def test_bootstrap_reset_admin_password_prints_new_one():
     new = OTP.search(out).group(1)
     admin = Person.objects.get(username="admin")
     assert new != old and admin.check_password(new) and not admin.check_password(old)
-    assert Event.objects.order_by("-seq").first().action == "auth.password_reset"
+    assert Event.objects.order_by("-pk").first().action == "auth.password_reset"
 
 
 @pytest.mark.django_db

@@ -24,7 +24,7 @@ def _fail(rf, username: str) -> Event:
     request.session = SessionStore()
     with pytest.raises(OrgsError):
         log_in(request, username=username, password="wrong-password")
-    return Event.objects.filter(action=EventCode.LOGIN_FAILED).order_by("-seq").first()
+    return Event.objects.filter(action=EventCode.LOGIN_FAILED).order_by("-pk").first()
 
 
 def _stored_text(event: Event) -> str:

@@ -70,7 +70,7 @@ def test_correcting_the_time_clears_only_the_time_flag_with_before_and_after(off
     assert fixed.flagged and fixed.flag_reason == "媒体流无法解码"
     assert fixed.on_time is True
     assert fixed.upload_deadline < received + timedelta(hours=24)
-    event = Event.objects.filter(action=EventCode.METADATA_CHANGED).latest("seq")
+    event = Event.objects.filter(action=EventCode.METADATA_CHANGED).latest("pk")
     assert [f["code"] for f in event.details["before"]["flags"]] == [CODE_FUTURE, "media"]
     assert [f["code"] for f in event.details["after"]["flags"]] == ["media"]
     assert event.details["after"]["time_source"] == "manual"
