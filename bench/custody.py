@@ -38,23 +38,22 @@ PG_BENCH = "postgres://postgres@127.0.0.1:5432/avr_bench_custody"
 
 # Runs in a child process so each database gets its own settings.
 _CHILD = r"""
-import json, os, sys, threading, time
+import json, multiprocessing, os, sys, threading, time
 import django
 django.setup()
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 call_command("migrate", verbosity=0)
 from core.testing import make_person, make_unit
+from custody.models import Leaf
+from custody.sequencer import integrate_pending
 from custody.services import record_event
 from orgs.models import Person
 
-from custody.models import Leaf
-from custody.sequencer import integrate_pending
-
 WRITERS, OPS = int(os.environ["W"]), int(os.environ["N"])
-committed = {}  # event pk -> commit time (epoch seconds)
+MODE = os.environ.get("MODE", "process")  # process: like gunicorn workers; thread: one process
 stop = threading.Event()
 
 
@@ -67,47 +66,60 @@ def sequencer():
         pass
     connection.close()
 
+
 unit = make_unit()
 people = [make_person("officer", unit=unit).pk for _ in range(WRITERS)]
 
 
-def run(with_event: bool) -> float:
-    barrier = threading.Barrier(WRITERS + 1)
-    errors = []
-
-    def work(pk):
-        try:
-            barrier.wait()
-            for i in range(OPS):
-                with transaction.atomic():
-                    Person.objects.filter(pk=pk).update(last_login=timezone.now())
-                    if with_event:
-                        event = record_event("auth.login", actor=None, actor_name="bench",
-                                             subject=("person", str(pk)), details={"i": i})
+def work(pk, with_event, barrier, results):
+    committed, error = [], None
+    try:
+        barrier.wait()
+        for i in range(OPS):
+            with transaction.atomic():
+                Person.objects.filter(pk=pk).update(last_login=timezone.now())
                 if with_event:
-                    committed[event.pk] = time.time()
-        except Exception as exc:
-            errors.append(repr(exc))
-        finally:
-            connection.close()
+                    event = record_event("auth.login", actor=None, actor_name="bench",
+                                         subject=("person", str(pk)), details={"i": i})
+            if with_event:
+                committed.append((event.pk, time.time()))
+    except Exception as exc:
+        error = repr(exc)
+    finally:
+        connection.close()
+    results.put((committed, error))
 
-    threads = [threading.Thread(target=work, args=(pk,)) for pk in people]
-    for t in threads:
-        t.start()
+
+def run(with_event: bool, after_start=None):
+    if MODE == "process":
+        ctx = multiprocessing.get_context("fork")
+        connections.close_all()  # each child opens its own connection
+        barrier, results = ctx.Barrier(WRITERS + 1), ctx.Queue()
+        workers = [ctx.Process(target=work, args=(pk, with_event, barrier, results)) for pk in people]
+    else:
+        import queue
+        barrier, results = threading.Barrier(WRITERS + 1), queue.Queue()
+        workers = [threading.Thread(target=work, args=(pk, with_event, barrier, results)) for pk in people]
+    for w in workers:
+        w.start()
+    if after_start:  # threads start only after the fork: forking a threaded process can deadlock
+        after_start()
     barrier.wait()
     started = time.perf_counter()
-    for t in threads:
-        t.join()
+    outcomes = [results.get() for _ in workers]
     elapsed = time.perf_counter() - started
+    for w in workers:
+        w.join()
+    errors = [e for _c, e in outcomes if e]
     if errors:
         raise SystemExit("errors: " + "; ".join(errors[:3]))
-    return WRITERS * OPS / elapsed
+    committed = dict(pair for c, _e in outcomes for pair in c)
+    return WRITERS * OPS / elapsed, committed
 
 
-baseline = run(False)
+baseline, _none = run(False)
 seq_thread = threading.Thread(target=sequencer)
-seq_thread.start()
-events = run(True)
+events, committed = run(True, after_start=seq_thread.start)
 stop.set()
 seq_thread.join()
 lags = sorted(
@@ -220,6 +232,7 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--writers", type=int, default=8)
     parser.add_argument("--ops", type=int, default=250, help="operations per writer")
+    parser.add_argument("--threads", action="store_true", help="writers as threads of one process (default: processes)")
     parser.add_argument("--tree", type=int, default=0, metavar="N",
                         help="instead: proofs and full verification on a log of N events")
     args = parser.parse_args()
@@ -228,6 +241,7 @@ def main() -> None:
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "W": str(args.writers),
         "N": str(args.ops),
+        "MODE": "thread" if args.threads else "process",
         # the kick enqueues into a scratch Huey store nobody consumes; the child's own
         # sequencer thread integrates, as the worker would
         "AVR_HUEY_IMMEDIATE": "0",
@@ -235,7 +249,7 @@ def main() -> None:
     if args.tree:
         _tree(args, base_env)
         return
-    print(f"writers: {args.writers}")
+    print(f"writers: {args.writers} ({'threads' if args.threads else 'processes'})")
     print(f"ops_per_writer: {args.ops}")
     if args.db in ("sqlite", "both"):
         with tempfile.TemporaryDirectory(prefix="avr-bench-custody-") as var:

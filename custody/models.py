@@ -40,7 +40,8 @@ class Event(models.Model):
     )
     actor_name = models.CharField(_("操作人姓名"), max_length=100)
     action = models.CharField(_("动作"), max_length=64, choices=EventCode.choices)
-    # the primary subject (lists and filters); every subject is in EventSubject
+    # the primary subject (shown in lists); every subject, with the index that finds a subject's
+    # events, is in EventSubject
     subject_type = models.CharField(_("对象类型"), max_length=32)
     subject_id = models.CharField(_("对象编号"), max_length=64)
     details_digest = models.CharField(_("详情摘要"), max_length=64)
@@ -51,7 +52,6 @@ class Event(models.Model):
         verbose_name_plural = _("保管链事件")
         ordering = ["id"]
         indexes = [
-            models.Index(fields=["subject_type", "subject_id", "id"], name="custody_subject_idx"),
             models.Index(fields=["actor", "id"], name="custody_actor_idx"),
             # the audit log browser pages by id under each filter (keyset paging, 10M events)
             models.Index(fields=["action", "id"], name="custody_action_idx"),
@@ -88,9 +88,7 @@ class EventSubject(models.Model):
     class Meta:
         verbose_name = _("事件对象")
         verbose_name_plural = _("事件对象")
-        constraints = [
-            models.UniqueConstraint(fields=["event", "subject_type", "subject_id"], name="custody_subject_once"),
-        ]
+        # record_event writes each subject once; no unique index to maintain on every append
         indexes = [models.Index(fields=["subject_type", "subject_id", "event"], name="custody_link_subject_idx")]
 
     def __str__(self) -> str:

@@ -340,10 +340,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='event',
-            index=models.Index(fields=['subject_type', 'subject_id', 'id'], name='custody_subject_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='event',
             index=models.Index(fields=['actor', 'id'], name='custody_actor_idx'),
         ),
         migrations.AddIndex(
@@ -365,10 +361,6 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name='eventsubject',
             index=models.Index(fields=['subject_type', 'subject_id', 'event'], name='custody_link_subject_idx'),
-        ),
-        migrations.AddConstraint(
-            model_name='eventsubject',
-            constraint=models.UniqueConstraint(fields=('event', 'subject_type', 'subject_id'), name='custody_subject_once'),
         ),
         append_only_guard(
             ("custody_event", "custody_eventsubject", "custody_leaf", "custody_treenode",
