@@ -12,6 +12,7 @@ import re
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import Q
+from django.urls.converters import IntConverter
 from django.utils import timezone
 
 # SQLite INTEGER and PostgreSQL bigint (every primary key is a BigAutoField).
@@ -68,6 +69,18 @@ def period_q(field: str, date_from: date | None, date_to: date | None) -> Q:
 def today_start() -> datetime:
     """Local midnight today: every "today" on the platform counts from here, not from UTC."""
     return local_day_start(timezone.localdate())
+
+
+class SizeConverter(IntConverter):
+    """``<size:size>``: a tree size or leaf index, 0 to 2**53 − 1, else the URL does not match."""
+
+    regex = "[0-9]{1,16}"
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if number > 2**53 - 1:
+            raise ValueError(value)
+        return number
 
 
 class IdConverter:

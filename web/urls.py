@@ -1,10 +1,11 @@
-from django.urls import path, re_path, register_converter
+from django.urls import path, register_converter
 
-from core.bounds import IdConverter
+from core.bounds import IdConverter, SizeConverter
 from web import views
 from web.views import audit as audit_views
 
 register_converter(IdConverter, "id")
+register_converter(SizeConverter, "size")
 
 app_name = "web"
 
@@ -37,15 +38,7 @@ urlpatterns = [
     path("audit/access/", views.audit_access, name="audit_access"),
     path("audit/checkpoints/", audit_views.audit_checkpoints, name="audit_checkpoints"),
     path("audit/checkpoints/sign", audit_views.audit_checkpoint_now, name="audit_checkpoint_now"),
-    re_path(
-        r"^audit/checkpoints/(?P<size>[0-9]{1,18})/note\.txt$",
-        audit_views.audit_checkpoint_note,
-        name="audit_checkpoint_note",
-    ),
-    re_path(
-        r"^audit/checkpoints/(?P<size>[0-9]{1,18})/print\.pdf$",
-        audit_views.audit_checkpoint_pdf,
-        name="audit_checkpoint_pdf",
-    ),
+    path("audit/checkpoints/<size:size>/note.txt", audit_views.audit_checkpoint_note, name="audit_checkpoint_note"),
+    path("audit/checkpoints/<size:size>/print.pdf", audit_views.audit_checkpoint_pdf, name="audit_checkpoint_pdf"),
     path("audit/bundle/", audit_views.audit_bundle, name="audit_bundle"),
 ]

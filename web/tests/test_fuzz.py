@@ -255,7 +255,7 @@ def baseline_requests(route: str, pattern, world) -> list[FuzzRequest]:
     requests = [FuzzRequest("GET", path, principal=p)
                 for p in ("officer", "department_head", "auditor", "anonymous")]
     requests += [FuzzRequest("POST", path, body=b"", content_type=URLENCODED, principal=p)
-                 for p in ("officer", "custodian")]
+                 for p in ("officer", "custodian", "auditor")]
     return requests
 
 

@@ -255,6 +255,7 @@ SAMPLE_DETAILS: dict[str, dict] = {
             }
         ],
     },
+    EventCode.BUNDLE_EXPORTED: {"tree_size": 812, "rows": 14},
     EventCode.REGISTER_EXPORTED: {
         "rows": 1200,
         "truncated": False,

@@ -20,7 +20,7 @@ def test_administrators_neither_see_nor_reach_record_pages(client, role):
     home = client.get(reverse("web:home"))
     assert home.status_code == 200
     links = {item["name"] for item in home.context["nav_items"]}
-    audit_pages = {"audit_events", "audit_verifications", "audit_access"}
+    audit_pages = {"audit_events", "audit_checkpoints", "audit_verifications", "audit_access"}
     assert links == ({"home"} | audit_pages if role == "audit_admin" else {"home"})
     for name in MEDIA_PAGES:
         response = client.get(reverse(name))
