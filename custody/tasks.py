@@ -3,7 +3,8 @@
 import time
 
 from huey import crontab
-from huey.contrib.djhuey import HUEY, db_periodic_task, db_task, lock_task
+from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
+from huey.exceptions import TaskLockedException
 
 from core.choices import CheckTrigger
 from core.context import correlation
@@ -19,8 +20,15 @@ IDLE_POLL = 0.25
 
 
 @db_task()
-@lock_task("custody-integrate")
 def integrate_log():
+    try:
+        with HUEY.lock_task("custody-integrate"):
+            _integrate_while_busy()
+    except TaskLockedException:
+        return  # another worker thread is integrating, and it picks these events up too
+
+
+def _integrate_while_busy() -> None:
     idle = 0
     while True:
         if integrate_pending():
