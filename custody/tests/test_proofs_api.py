@@ -186,3 +186,23 @@ def test_a_second_integration_while_one_runs_steps_aside_quietly():
         assert PendingEvent.objects.count() == 1 and not Leaf.objects.exists()
     integrate_log()
     assert not PendingEvent.objects.exists() and Leaf.objects.count() == 1
+
+
+def test_details_edited_before_the_sequencer_ran_are_found():
+    """The pure checker needs no leaf to see an edited details row of a queued event."""
+    from django.db import connection
+
+    from custody.checks import check_custody_chain
+
+    event = record_event(EventCode.METADATA_CHANGED, actor=None, subject=("recording", "1"),
+                         details={"before": {"party": "某某公司"}, "after": {"party": "某某有限公司"}})
+    assert check_custody_chain() == []
+    trigger = "custody_eventdetails_no_update"
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ALTER TABLE custody_eventdetails DISABLE TRIGGER {trigger}")
+        else:
+            cursor.execute(f"DROP TRIGGER {trigger}")
+        cursor.execute("UPDATE custody_eventdetails SET content = %s WHERE event_id = %s",
+                       [json.dumps({"before": {"party": "别的公司"}, "after": {"party": "某某有限公司"}}), event.pk])
+    assert [(f.problem, f.seq) for f in check_custody_chain()] == [("details_altered", event.pk)]
