@@ -11,9 +11,10 @@ from core.choices import CheckTrigger
 from custody import tree
 from custody.checkpoints import cosigned_note, last_witnessed_checkpoint, make_checkpoint
 from custody.choices import EventCode
-from custody.entries import ENTRY_ROW_FIELDS, entry_fields
+from custody.entries import entry_fields
 from custody.keys import Ed25519LogKey, signing_keys
-from custody.models import Checkpoint, Event, EventDetails, EventSubject, Leaf
+from custody.models import Checkpoint, EventSubject, Leaf
+from custody.rows import event_rows
 from custody.services import record_event
 from custody.verifier import note
 from custody.verifier.check import BUNDLE_FORMAT
@@ -36,13 +37,7 @@ def bundle_for_events(event_ids: list[int], checkpoint: Checkpoint | None = None
     checkpoint = checkpoint or make_checkpoint(trigger=CheckTrigger.BUNDLE)
     size = checkpoint.size
     leaves = dict(Leaf.objects.filter(event_id__in=event_ids, index__lt=size).values_list("event_id", "index"))
-    rows = {r["id"]: r for r in Event.objects.filter(pk__in=leaves).values("id", *ENTRY_ROW_FIELDS)}
-    subjects: dict[int, list[tuple[str, str]]] = {}
-    for event_id, kind, ident in EventSubject.objects.filter(event_id__in=leaves).values_list(
-        "event_id", "subject_type", "subject_id"
-    ):
-        subjects.setdefault(event_id, []).append((kind, ident))
-    details = {d.event_id: d for d in EventDetails.objects.filter(event_id__in=leaves)}
+    rows, subjects, details = event_rows(leaves)
     entries = []
     for event_id in sorted(leaves, key=leaves.get):
         index = leaves[event_id]
@@ -53,11 +48,11 @@ def bundle_for_events(event_ids: list[int], checkpoint: Checkpoint | None = None
             "inclusion_proof": [note.b64encode(h) for h in tree.inclusion_proof(index, size)],
         }
         row = details.get(event_id)
-        if row is not None and row.erased_by is not None:
-            item["details_erased"] = {"by_event": row.erased_by}
+        if row is not None and row["erased_by"] is not None:
+            item["details_erased"] = {"by_event": row["erased_by"]}
         elif row is not None:
-            item["details"] = row.content
-            item["details_salt"] = note.b64encode(bytes.fromhex(row.salt))
+            item["details"] = row["content"]
+            item["details_salt"] = note.b64encode(bytes.fromhex(row["salt"]))
         entries.append(item)
     consistency = []
     witnessed = last_witnessed_checkpoint()

@@ -18,17 +18,17 @@ from django.utils import timezone
 
 from custody import merkle
 from custody.choices import EventCode
-from custody.entries import ENTRY_ROW_FIELDS, digest_of, entry_leaf_hash
+from custody.entries import digest_of, entry_leaf_hash
 from custody.models import (
     ChainVerification,
     Checkpoint,
     Event,
-    EventDetails,
     EventSubject,
     Leaf,
     PendingEvent,
     TreeNode,
 )
+from custody.rows import event_rows
 from custody.verifier import note
 
 # A queued event older than this means the sequencer is not running (or its queue was edited).
@@ -93,28 +93,6 @@ def check_custody_log(*, batch_size: int = 5000, include_register: bool = True,
 # --- leaves and tree -----------------------------------------------------------------------
 
 
-def _rows_for(ids: list[int]):
-    """Event rows, subject links and details rows of ``ids``, read by id range (a batch of
-    leaves names nearly contiguous events) rather than by a long IN list; a batch whose ids
-    are scattered (reordered, or far apart) falls back to IN."""
-    wanted = set(ids)
-    lo, hi = min(ids), max(ids)
-    if hi - lo < 4 * len(ids):
-        ev, sub, det = (Event.objects.filter(pk__gte=lo, pk__lte=hi),
-                        EventSubject.objects.filter(event_id__gte=lo, event_id__lte=hi),
-                        EventDetails.objects.filter(event_id__gte=lo, event_id__lte=hi))
-    else:
-        ev, sub, det = (Event.objects.filter(pk__in=ids), EventSubject.objects.filter(event_id__in=ids),
-                        EventDetails.objects.filter(event_id__in=ids))
-    rows = {r["id"]: r for r in ev.values("id", *ENTRY_ROW_FIELDS) if r["id"] in wanted}
-    subjects: dict[int, list[tuple[str, str]]] = {}
-    for event_id, kind, ident in sub.values_list("event_id", "subject_type", "subject_id"):
-        if event_id in wanted:
-            subjects.setdefault(event_id, []).append((kind, ident))
-    details = {d["event_id"]: d for d in det.values("event_id", "content", "salt", "erased_by") if d["event_id"] in wanted}
-    return rows, subjects, details
-
-
 def _stored_nodes(created: list[tuple[int, int, bytes]]) -> dict[tuple[int, int], str]:
     spans: dict[int, list[int]] = {}
     for level, index, _value in created:
@@ -170,7 +148,7 @@ def _check_tree(report: LogReport, *, batch_size: int, wanted: set[int]) -> dict
         if not leaves:
             break
         ids = [event_id for _i, event_id in leaves]
-        rows, subjects, details = _rows_for(ids)
+        rows, subjects, details = event_rows(ids)
         first, last = leaves[0][0], leaves[-1][0]
         stored_leaves = dict(TreeNode.objects.filter(level=0, index__gte=first, index__lte=last).values_list("index", "hash"))
         created_all = []
@@ -276,7 +254,7 @@ def _check_pending_details(report: LogReport, batch_size: int = 5000) -> None:
         if not ids:
             return
         last = ids[-1]
-        rows, _subjects, details = _rows_for(ids)
+        rows, _subjects, details = event_rows(ids)
         for event_id in ids:
             row, d = rows.get(event_id), details.get(event_id)
             if row is None or d is None or d["erased_by"] is not None:

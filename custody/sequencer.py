@@ -18,8 +18,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from custody import tree
-from custody.entries import ENTRY_ROW_FIELDS, entry_leaf_hash
-from custody.models import Event, EventSubject, Leaf, PendingEvent
+from custody.entries import entry_leaf_hash
+from custody.models import Leaf, PendingEvent
+from custody.rows import event_rows
 
 logger = logging.getLogger(__name__)
 
@@ -40,20 +41,7 @@ def integrate_pending(batch: int = BATCH) -> int:
         ids = list(PendingEvent.objects.order_by("event_id").values_list("event_id", flat=True)[:batch])
         if not ids:
             return 0
-        # by id range (a batch is contiguous but for events sequenced earlier): no 5,000-item IN lists
-        wanted = set(ids)
-        lo, hi = ids[0], ids[-1]
-        rows = {
-            row["id"]: row
-            for row in Event.objects.filter(pk__gte=lo, pk__lte=hi).values("id", *ENTRY_ROW_FIELDS)
-            if row["id"] in wanted
-        }
-        subjects: dict[int, list[tuple[str, str]]] = {}
-        for event_id, kind, ident in EventSubject.objects.filter(event_id__gte=lo, event_id__lte=hi).values_list(
-            "event_id", "subject_type", "subject_id"
-        ):
-            if event_id in wanted:
-                subjects.setdefault(event_id, []).append((kind, ident))
+        rows, subjects, _details = event_rows(ids, details=False)
         size = tree.tree_size()
         frontier = tree.frontier(size)
         now = Leaf._meta.get_field("integrated_at").get_db_prep_save(timezone.now(), connection)

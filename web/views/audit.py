@@ -555,11 +555,16 @@ def audit_checkpoint_now(request):
     return redirect("web:audit_checkpoints")
 
 
-@audit_page
-def audit_checkpoint_note(request, size):
-    checkpoint = Checkpoint.objects.filter(size=int(size)).first()
+def _checkpoint_of_size(size: int) -> Checkpoint:
+    checkpoint = Checkpoint.objects.filter(size=size).first()
     if checkpoint is None:
         raise NotFoundError(_("没有树大小为 %(n)s 的检查点。") % {"n": size})
+    return checkpoint
+
+
+@audit_page
+def audit_checkpoint_note(request, size):
+    checkpoint = _checkpoint_of_size(size)
     response = HttpResponse(cosigned_note(checkpoint), content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = content_disposition_header(
         True, f"checkpoint-{checkpoint.size}.txt"
@@ -570,9 +575,7 @@ def audit_checkpoint_note(request, size):
 @audit_page
 def audit_checkpoint_pdf(request, size):
     """The printable checkpoint for the paper file (custody.printable)."""
-    checkpoint = Checkpoint.objects.filter(size=int(size)).first()
-    if checkpoint is None:
-        raise NotFoundError(_("没有树大小为 %(n)s 的检查点。") % {"n": size})
+    checkpoint = _checkpoint_of_size(size)
     try:
         pdf = checkpoint_pdf(checkpoint)
     except DomainError as exc:
