@@ -18,13 +18,25 @@ RESULTS_FILE = Path(os.environ.get("AVR_VAR_DIR", Path(__file__).parent / "var")
 
 
 @pytest.fixture(autouse=True)
-def _isolated_vault(tmp_path, settings):
-    """Every test gets its own vault folder; tasks run inline (huey immediate)."""
+def _isolated_vault(request, tmp_path, settings):
+    """Every test gets its own vault (a folder; on S3 a key prefix); tasks run inline.
+
+    With ``AVR_TEST_VAULT=s3`` (bin/test's PostgreSQL pass, Ceph RGW) new objects go to S3, so
+    ingest, playback and fixity run there; tests about the filesystem backend itself are marked
+    ``filesystem_vault`` and keep it.
+    """
     from huey.contrib.djhuey import HUEY
 
     from storage.backends import reset_vault_cache
 
     settings.VAULT_DIR = tmp_path / "vault"
+    if os.environ.get("AVR_TEST_VAULT") == "s3" and request.node.get_closest_marker("filesystem_vault") is None:
+        from storage.tests.s3_testing import s3_config
+
+        settings.VAULT_BACKEND = "s3"
+        settings.S3_VAULT = s3_config()
+    else:
+        settings.VAULT_BACKEND = "filesystem"
     settings.LOG_KEY_FILE = tmp_path / "keys" / "log-ed25519.key"
     settings.LOG_SM2_KEY_FILE = tmp_path / "keys" / "log-sm2.key"
     # cheap password hashing; no WhiteNoise scan of node_modules per test client

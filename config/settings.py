@@ -12,7 +12,22 @@ from config.env import BASE_DIR, env_bool, env_int, env_list, env_str
 VAR_DIR = Path(env_str("AVR_VAR_DIR")).resolve()
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 VAULT_DIR = Path(env_str("AVR_VAULT_DIR") or VAR_DIR / "vault").resolve()
-VAULT_BACKEND = "filesystem"  # where new objects go; existing ones stay where they were written
+VAULT_BACKEND = env_str("AVR_VAULT_BACKEND")  # where new objects go; existing ones stay where they were
+# The S3 object-lock vault (storage/backends/s3.py), used when VAULT_BACKEND = "s3" or when objects
+# written there earlier are read.
+S3_VAULT = {
+    "endpoint": env_str("AVR_S3_ENDPOINT"),
+    "region": env_str("AVR_S3_REGION"),
+    "access_key": env_str("AVR_S3_ACCESS_KEY"),
+    "secret_key": env_str("AVR_S3_SECRET_KEY"),
+    "bucket": env_str("AVR_S3_BUCKET"),
+    "derivative_bucket": env_str("AVR_S3_DERIVATIVE_BUCKET") or f"{env_str('AVR_S3_BUCKET')}-derivatives",
+    "prefix": env_str("AVR_S3_PREFIX"),
+    "addressing": env_str("AVR_S3_ADDRESSING"),
+    "lock_mode": env_str("AVR_S3_LOCK_MODE").upper(),
+    "create_buckets": env_bool("AVR_S3_CREATE_BUCKETS"),
+}
+RETENTION_FLOOR_DAYS = env_int("AVR_RETENTION_FLOOR_DAYS")
 # The custody log's signing keys live in files outside the database (custody/keys.py).
 LOG_ORIGIN = env_str("AVR_LOG_ORIGIN")  # empty: avrecords.example/<root department code>
 LOG_KEY_FILE = Path(env_str("AVR_LOG_KEY_FILE") or VAR_DIR / "keys" / "log-ed25519.key").resolve()

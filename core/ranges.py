@@ -1,12 +1,12 @@
-"""Serve vault bytes with HTTP Range (RFC 9110 §14), repeatedly, via sendfile when possible."""
+"""HTTP Range (RFC 9110 §14): parsing, the span an answer sends, and a sendfile-able file view.
+
+The one function that answers with vault bytes is ``storage.serving.serve_stored_object``.
+"""
 
 from __future__ import annotations
 
-import os
 import re
 from urllib.parse import quote
-
-from django.http import FileResponse, HttpResponse
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -36,7 +36,7 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None | bool:
     return start, min(end, size - 1)
 
 
-class _RangeFile:
+class RangeFile:
     """A read-limited view of an open file that still exposes fileno() for sendfile."""
 
     def __init__(self, handle, start: int, length: int):
@@ -85,38 +85,3 @@ def served_span(wanted, size: int, max_length: int | None = None) -> tuple[int, 
     if wanted and max_length is not None:
         end = min(end, start + max_length - 1)
     return start, end
-
-
-def ranged_file_response(request, path: str, *, content_type: str, filename: str,
-                         attachment: bool = False, etag: str = "",
-                         max_length: int | None = None) -> HttpResponse:
-    """Answer GET/HEAD for a file on disk, honouring Range and If-Range.
-
-    ``max_length`` shortens a ranged answer (RFC 9110 lets a server send less than asked;
-    the Content-Range says what was sent, and players ask again for the rest).
-    """
-    size = os.path.getsize(path)
-    wanted = requested_range(request, size, etag)
-    if wanted is False:
-        response = HttpResponse(status=416)
-        response["Content-Range"] = f"bytes */{size}"
-        response["Accept-Ranges"] = "bytes"
-        return response
-    start, end = served_span(wanted, size, max_length)
-    length = max(0, end - start + 1)
-    if request.method == "HEAD":
-        response = HttpResponse(status=206 if wanted else 200, content_type=content_type)
-    else:
-        handle = open(path, "rb")
-        response = FileResponse(_RangeFile(handle, start, length), status=206 if wanted else 200,
-                                content_type=content_type)
-    response["Content-Length"] = str(length)
-    response["Accept-Ranges"] = "bytes"
-    if wanted:
-        response["Content-Range"] = f"bytes {start}-{end}/{size}"
-    if etag:
-        response["ETag"] = f'"{etag}"'
-    response["Content-Disposition"] = content_disposition(filename, attachment)
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response

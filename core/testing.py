@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import os
 from fractions import Fraction
 
 from django.utils import timezone
@@ -166,3 +167,78 @@ def make_recording(officer=None, *, unit=None, data: bytes | None = None, filena
         metadata=RecordingMetadata(**metadata),
         received_at=received_at or timezone.now(),
     )
+
+
+# --- the vault, whichever backend the pass runs on ------------------------------------------------
+
+
+def staged_names() -> list[str]:
+    """Uploads still in staging in the configured vault (a folder's files, or S3 segment prefixes)."""
+    from storage.backends import get_vault
+
+    vault = get_vault()
+    if vault.local_path(vault.key_for("0" * 64, Area_original())) is not None:
+        return sorted(p.name for p in (vault.root / "staging").iterdir())
+    listing = vault.client.list_objects_v2(Bucket=vault.derivative_bucket, Prefix=f"{vault.prefix}staging/")
+    return sorted({item["Key"][len(vault.prefix) + len("staging/"):].split("/", 1)[0]
+                   for item in listing.get("Contents", [])})
+
+
+def stored_digests(stored_object):
+    """SHA-256, SM3 and size of what the vault holds for ``stored_object``, re-read now."""
+    from core.digests import StreamingDigester
+    from storage.backends import vault_for
+
+    with StreamingDigester() as digester:
+        for chunk in vault_for(stored_object).open_range(stored_object.key):
+            digester.update(chunk)
+        return digester.finish()
+
+
+def Area_original():  # noqa: N802 - a late import, kept out of module import time
+    from storage.backends.base import Area
+
+    return Area.ORIGINAL
+
+
+def tamper_stored(stored_object, position: int = 0) -> None:
+    """Flip one stored byte behind the vault's back (decay, or an intruder with disk or cluster
+    access): a file edited in place, or a RADOS object rewritten under the S3 gateway."""
+    from storage.backends import vault_for
+
+    vault = vault_for(stored_object)
+    path = vault.local_path(stored_object.key)
+    if path is None:
+        from storage.tests.s3_testing import flip_byte_in_rados
+
+        flip_byte_in_rados(vault, stored_object.key, position)
+        return
+    mode = os.stat(path).st_mode
+    os.chmod(path, 0o644)
+    try:
+        with open(path, "r+b") as handle:
+            handle.seek(position)
+            byte = handle.read(1)
+            handle.seek(position)
+            handle.write(bytes([byte[0] ^ 0x01]))
+    finally:
+        os.chmod(path, mode & 0o7777)
+
+
+def refuse_vault_reads(monkeypatch) -> None:
+    """From now on reading any object fails as an unreadable disk or an unreachable store does."""
+    from storage.backends import get_vault
+
+    vault = get_vault()
+    if vault.local_path(vault.key_for("0" * 64, Area_original())) is not None:
+        def refuse(path, *args, **kwargs):
+            raise PermissionError(13, "Permission denied", str(path))
+
+        monkeypatch.setattr("storage.backends.filesystem.digest_file", refuse)
+        return
+    from botocore.exceptions import EndpointConnectionError
+
+    def unreachable(**kwargs):
+        raise EndpointConnectionError(endpoint_url=vault.endpoint)
+
+    monkeypatch.setattr(vault.client, "get_object", unreachable)

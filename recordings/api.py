@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from access.choices import AccessAction
 from access.services import Span, register_read
 from api.schemas import Day, ErrorOut, Id, PageMeta, PageParams, Text, page_of
 from core.clients import client_label
-from core.ranges import ranged_file_response, requested_range, served_span
+from core.ranges import requested_range, served_span
 from custody.choices import EventCode
 from recordings.choices import LateReason, MediaKind, TimeSource
 from recordings.models import DESCRIPTIVE_FIELDS, Recording
@@ -24,8 +23,7 @@ from recordings.selectors import (
     get_recording,
     list_recordings,
 )
-from storage.backends import vault_for
-from storage.backends.base import ObjectMissingError
+from storage.serving import ensure_present, serve_stored_object
 
 router = Router(tags=["执法音像记录"])
 
@@ -347,20 +345,15 @@ def recording_content(
     """
     action = AccessAction.DOWNLOAD if download else AccessAction.PLAY
     recording = get_recording(request.auth, recording_id, action=action.value)
-    obj = recording.original
-    vault = vault_for(obj)
-    path = vault.local_path(obj.key)
-    if path is None or vault.stat(obj.key) is None:
-        raise ObjectMissingError(_("文件库中找不到该记录的原始文件，请联系管理员。"))
+    ensure_present(recording.original)
     if request.method == "GET":
         _register_content_read(request, recording, download=download, purpose=purpose)
-    return ranged_file_response(
+    return serve_stored_object(
         request,
-        path,
+        recording.original,
         content_type=recording.mime_type or "application/octet-stream",
         filename=recording.original_filename,
         attachment=download,
-        etag=obj.sha256,
     )
 
 

@@ -1,11 +1,10 @@
-"""HTTP Range parsing and serving (RFC 9110 §14)."""
+"""HTTP Range parsing (RFC 9110 §14); serving is storage/tests/test_serving.py."""
 
 from __future__ import annotations
 
 import pytest
-from django.test import RequestFactory
 
-from core.ranges import content_disposition, parse_range, ranged_file_response
+from core.ranges import content_disposition, parse_range
 
 SIZE = 1000
 
@@ -42,85 +41,6 @@ def test_parse_range_cases(header, expected):
 def test_parse_range_on_empty_file_is_unsatisfiable():
     assert parse_range("bytes=0-", 0) is False
     assert parse_range("bytes=-1", 0) is False
-
-
-@pytest.fixture
-def media(tmp_path):
-    path = tmp_path / "clip.mp4"
-    data = bytes(range(256)) * 40  # 10240 bytes
-    path.write_bytes(data)
-    return str(path), data
-
-
-def _body(response) -> bytes:
-    return b"".join(response.streaming_content) if response.streaming else response.content
-
-
-def test_range_request_gets_206_with_exact_bytes(media):
-    path, data = media
-    request = RequestFactory().get("/", HTTP_RANGE="bytes=5000-")
-    response = ranged_file_response(request, path, content_type="video/mp4", filename="clip.mp4")
-    assert response.status_code == 206
-    assert response["Content-Range"] == f"bytes 5000-{len(data) - 1}/{len(data)}"
-    assert response["Content-Length"] == str(len(data) - 5000)
-    assert response["Accept-Ranges"] == "bytes"
-    assert _body(response) == data[5000:]
-
-
-def test_no_range_gets_whole_body(media):
-    path, data = media
-    response = ranged_file_response(
-        RequestFactory().get("/"), path, content_type="video/mp4", filename="a.mp4"
-    )
-    assert response.status_code == 200
-    assert _body(response) == data
-    assert "Content-Range" not in response
-
-
-def test_unsatisfiable_range_gets_416(media):
-    path, data = media
-    request = RequestFactory().get("/", HTTP_RANGE=f"bytes={len(data)}-")
-    response = ranged_file_response(request, path, content_type="video/mp4", filename="a.mp4")
-    assert response.status_code == 416
-    assert response["Content-Range"] == f"bytes */{len(data)}"
-
-
-def test_if_range_with_stale_etag_gets_whole_body(media):
-    path, data = media
-    request = RequestFactory().get("/", HTTP_RANGE="bytes=0-9", HTTP_IF_RANGE='"old"')
-    response = ranged_file_response(
-        request, path, content_type="video/mp4", filename="a.mp4", etag="new"
-    )
-    assert response.status_code == 200
-    assert _body(response) == data
-    assert response["ETag"] == '"new"'
-
-
-def test_if_range_with_current_etag_honours_range(media):
-    path, data = media
-    request = RequestFactory().get("/", HTTP_RANGE="bytes=0-9", HTTP_IF_RANGE='"cur"')
-    response = ranged_file_response(
-        request, path, content_type="video/mp4", filename="a.mp4", etag="cur"
-    )
-    assert response.status_code == 206
-    assert _body(response) == data[:10]
-
-
-def test_head_has_headers_but_no_body(media):
-    path, data = media
-    request = RequestFactory().head("/", HTTP_RANGE="bytes=-10")
-    response = ranged_file_response(request, path, content_type="video/mp4", filename="a.mp4")
-    assert response.status_code == 206
-    assert response["Content-Length"] == "10"
-    assert response.content == b""
-
-
-def test_repeated_ranges_serve_same_bytes(media):
-    path, data = media
-    for _ in range(3):
-        request = RequestFactory().get("/", HTTP_RANGE="bytes=100-199")
-        response = ranged_file_response(request, path, content_type="video/mp4", filename="a.mp4")
-        assert _body(response) == data[100:200]
 
 
 def test_content_disposition_keeps_chinese_filename():

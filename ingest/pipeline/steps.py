@@ -40,7 +40,7 @@ class StoreOriginal(Step):
         vault = get_vault()
         staging = vault.staging(ctx.item.staging_name)
         if staging.size() == ctx.digests.size:
-            result = staging.commit(ctx.digests, area=Area.ORIGINAL)
+            result = vault.commit(staging, ctx.digests, area=Area.ORIGINAL)
         else:
             # A repeated run after a crash between commit and registration: the object is there.
             key = vault.key_for(ctx.digests.sha256, Area.ORIGINAL)

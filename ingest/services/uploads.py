@@ -45,7 +45,7 @@ from ingest.metadata import clean_metadata, client_metadata
 from ingest.models import IngestItem, Upload
 from ingest.services.items import receive_item
 from storage.backends import get_vault
-from storage.backends.base import VaultFullError
+from storage.backends.base import VaultError
 
 logger = logging.getLogger(__name__)
 
@@ -318,9 +318,10 @@ def _append_locked(
             _("发送的数据超出声明的文件大小（%(length)s 字节），本次发送的内容已丢弃。")
             % {"length": upload.length}
         ) from None
-    except VaultFullError:
-        # append() cut the file back to its last whole chunk; the digester saw exactly those.
-        _save_offset(upload, staging.size(), extend=True)
+    except VaultError:
+        # The store failed (full, unreachable): what it holds is exactly what the digester saw
+        # (append() keeps only whole, durable chunks), so the upload resumes from there later.
+        _save_offset(upload, offset + state["written"], extend=True)
         raise
     except BaseException:
         roll_back()

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from core.testing import make_audio, make_jpeg, make_video
+from core.testing import make_audio, make_jpeg, make_video, staged_names
 from custody.models import Event
 from ingest import tasks
 from ingest.choices import IngestStatus
@@ -26,6 +26,7 @@ from ingest.pipeline import (
     run_pipeline,
 )
 from ingest.pipeline import steps as pipeline_steps
+from ingest.streams import local_copy
 from recordings.data import MediaInfo
 from recordings.media import local_zone
 from recordings.models import Derivative, Recording
@@ -84,7 +85,8 @@ def test_h265_stored_not_playable_and_proxy_derivative_made(tus):
     assert proxy.stored_object_id != recording.original_id
     from recordings.media import probe_media
 
-    info = probe_media(get_vault().local_path(proxy.stored_object.key))
+    with local_copy(proxy.stored_object) as path:
+        info = probe_media(path)
     assert info.video_codec == "h264" and info.audio_codec == "aac" and info.playable
     assert info.height <= 720
     assert _vault_bytes(recording.original) == data  # the original never changes
@@ -513,7 +515,7 @@ def test_ingest_stream_runs_the_same_pipeline(officer, django_capture_on_commit_
     assert item.sha256 == hashlib.sha256(data).hexdigest()
     assert item.recording.case_number == "演示案"
     assert Derivative.objects.filter(recording=item.recording, kind="proxy").exists()
-    assert list((get_vault().root / "staging").iterdir()) == []
+    assert staged_names() == []
 
 
 @pytest.mark.req("ING-6")
@@ -521,4 +523,4 @@ def test_ingest_stream_refuses_empty_file_and_leaves_nothing(officer):
     with pytest.raises(EmptyUploadError):
         ingest_stream(b"", actor=officer, filename="empty.mp4", metadata={})
     assert not IngestItem.objects.exists()
-    assert list((get_vault().root / "staging").iterdir()) == []
+    assert staged_names() == []

@@ -24,8 +24,17 @@ if TYPE_CHECKING:
 DEFAULT_BACKEND = "filesystem"
 
 # name -> factory; the name is what ``StoredObject.backend`` records.
+def _s3() -> VaultBackend:
+    from storage.backends.s3 import build_from_settings
+
+    backend = build_from_settings()
+    backend.check()  # unreachable, wrong key, no object lock: refuse, never fall back
+    return backend
+
+
 BACKENDS: dict[str, Callable[[], VaultBackend]] = {
     "filesystem": lambda: FilesystemBackend(settings.VAULT_DIR),
+    "s3": _s3,
 }
 
 

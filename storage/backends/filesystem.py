@@ -5,6 +5,7 @@ Layout under the root::
     staging/<name>                     uploads in progress, same filesystem
     originals/ab/cd/<sha256>           write-once originals (mode 0444)
     derivatives/ab/cd/<sha256>         posters, proxies (mode 0444)
+    retention/<key>.json               retain-until and legal hold (enforced by this platform only)
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ from __future__ import annotations
 import ctypes
 import errno
 import functools
+import json
 import os
 import re
 import shutil
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NoReturn
 
 from django.utils.translation import gettext as _
 
@@ -26,11 +29,16 @@ from storage.backends.base import (
     Area,
     ObjectMissingError,
     ObjectStat,
+    Retention,
+    RetentionError,
     StoredResult,
     VaultError,
     VaultFullError,
     VerifyOutcome,
+    compare_digests,
 )
+from storage.disposal import check_disposal
+from storage.retention import retention_floor
 
 _STAGING_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 _KEY = re.compile(r"^(originals|derivatives)/[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{64}$")
@@ -98,6 +106,16 @@ def _read_at_most(handle: BinaryIO, remaining: int) -> Iterator[bytes]:
             return
         remaining -= len(chunk)
         yield chunk
+
+
+def _stream_range(handle: BinaryIO, start: int, length: int | None) -> Iterator[bytes]:
+    with handle:
+        handle.seek(start)
+        if length is None:
+            while chunk := handle.read(CHUNK_SIZE):
+                yield chunk
+        else:
+            yield from _read_at_most(handle, length)
 
 
 def _iter_chunks(source: Iterable[bytes] | BinaryIO) -> Iterator[bytes]:
@@ -174,40 +192,6 @@ class FilesystemStaging:
         with open(self.path, "rb", buffering=0) as handle:
             yield from _read_at_most(handle, size)
 
-    def commit(self, digests: Digests, *, area: Area = Area.ORIGINAL) -> StoredResult:
-        """fsync, then atomically rename to the content address and make read-only.
-
-        If the address already holds an object, the staging copy is discarded
-        and the existing object wins: nothing is ever overwritten.
-        """
-        if not self.path.exists():
-            self.path.touch(0o600)
-        size = self.size()
-        if size != digests.size:
-            raise VaultError(_("暂存文件大小与摘要不符：%(size)s ≠ %(expected)s。") % {"size": size, "expected": digests.size})
-        key = self.backend.key_for(digests.sha256, area)
-        final = self.backend.root / key
-        try:
-            final.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.chmod(self.path, 0o444)
-            try:
-                # link() refuses an existing target, unlike rename(): never overwrite.
-                os.link(self.path, final)
-                created = True
-            except FileExistsError:
-                created = False
-            os.unlink(self.path)
-            _fsync_dir(final.parent)
-            _fsync_dir(self.path.parent)
-        except OSError as exc:
-            _raise_os_error(exc)
-        return StoredResult(key=key, digests=digests, created=created, backend=self.backend.name)
-
     def discard(self) -> None:
         try:
             self.path.unlink()
@@ -238,7 +222,8 @@ class FilesystemBackend:
     def staging(self, name: str) -> FilesystemStaging:
         return FilesystemStaging(self, name)
 
-    def write(self, chunks: Iterable[bytes] | BinaryIO, *, area: Area = Area.ORIGINAL) -> StoredResult:
+    def write(self, chunks: Iterable[bytes] | BinaryIO, *, area: Area = Area.ORIGINAL,
+              retain_until: datetime | None = None) -> StoredResult:
         """Stream to staging while hashing in parallel threads, then commit."""
         staging = self.staging(f"w-{os.urandom(12).hex()}")
         try:
@@ -254,10 +239,51 @@ class FilesystemBackend:
                 else:
                     staging.append(_iter_chunks(chunks), offset=0, on_written=digester.update)
                 digests = digester.finish()
-            return staging.commit(digests, area=area)
+            return self.commit(staging, digests, area=area, retain_until=retain_until)
         except BaseException:
             staging.discard()
             raise
+
+    def commit(self, staged: FilesystemStaging, digests: Digests, *, area: Area = Area.ORIGINAL,
+               retain_until: datetime | None = None) -> StoredResult:
+        """fsync, then atomically link to the content address and make read-only.
+
+        If the address already holds an object, the staging copy is discarded and the existing
+        object wins: nothing is ever overwritten. ``retain_until`` is recorded beside the object
+        (the filesystem itself enforces nothing; this platform's disposal gate reads it).
+        """
+        if not isinstance(staged, FilesystemStaging) or staged.backend is not self:
+            raise VaultError(_("暂存文件不属于该文件库。"))
+        path = staged.path
+        if not path.exists():
+            path.touch(0o600)
+        size = staged.size()
+        if size != digests.size:
+            raise VaultError(_("暂存文件大小与摘要不符：%(size)s ≠ %(expected)s。") % {"size": size, "expected": digests.size})
+        key = self.key_for(digests.sha256, area)
+        final = self.root / key
+        try:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.chmod(path, 0o444)
+            try:
+                # link() refuses an existing target, unlike rename(): never overwrite.
+                os.link(path, final)
+                created = True
+            except FileExistsError:
+                created = False
+            os.unlink(path)
+            _fsync_dir(final.parent)
+            _fsync_dir(path.parent)
+            if created and area == Area.ORIGINAL:
+                self._write_retention(key, Retention(until=retain_until or retention_floor()))
+        except OSError as exc:
+            _raise_os_error(exc)
+        return StoredResult(key=key, digests=digests, created=created, backend=self.name)
 
     def open(self, key: str) -> BinaryIO:
         try:
@@ -265,11 +291,10 @@ class FilesystemBackend:
         except FileNotFoundError as exc:
             raise ObjectMissingError(_("文件库中找不到该对象。")) from exc
 
-    def read_range(self, key: str, start: int, end: int) -> Iterator[bytes]:
-        """Bytes ``start``..``end`` inclusive."""
-        with self.open(key) as handle:
-            handle.seek(start)
-            yield from _read_at_most(handle, end - start + 1)
+    def open_range(self, key: str, start: int = 0, length: int | None = None) -> Iterator[bytes]:
+        """``length`` bytes from ``start`` (to the end when None)."""
+        handle = self.open(key)  # raises before the first chunk is asked for
+        return _stream_range(handle, start, length)
 
     def stat(self, key: str) -> ObjectStat | None:
         try:
@@ -286,16 +311,57 @@ class FilesystemBackend:
             actual = digest_file(path)
         except OSError as exc:
             return VerifyOutcome("not_run", _("无法读取对象：%(error)s") % {"error": exc.strerror or exc})
-        if actual != expected:
-            parts = []
-            if actual.size != expected.size:
-                parts.append(_("大小 %(a)s ≠ 登记的 %(e)s") % {"a": actual.size, "e": expected.size})
-            if actual.sha256 != expected.sha256:
-                parts.append(_("SHA-256 不符"))
-            if actual.sm3 != expected.sm3:
-                parts.append(_("SM3 不符"))
-            return VerifyOutcome("fail", _("内容已改变：") + "；".join(parts), actual)
-        return VerifyOutcome("pass", _("SHA-256、SM3 与大小均与入库时一致。"), actual)
+        return compare_digests(actual, expected)
+
+    # ---- retention: recorded beside the object; the filesystem enforces none of it ------------
+
+    def _retention_path(self, key: str) -> Path:
+        self._path(key)  # validates the key
+        return self.root / "retention" / f"{key}.json"
+
+    def _write_retention(self, key: str, retention: Retention) -> None:
+        path = self._retention_path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        body = {"until": retention.until.isoformat() if retention.until else None,
+                "legal_hold": retention.legal_hold}
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(body))
+        os.replace(tmp, path)
+
+    def _require(self, key: str) -> None:
+        if self.stat(key) is None:
+            raise ObjectMissingError(_("文件库中找不到该对象。"))
+
+    def retention(self, key: str) -> Retention:
+        self._require(key)
+        try:
+            body = json.loads(self._retention_path(key).read_text())
+        except FileNotFoundError:
+            return Retention(until=None)
+        until = datetime.fromisoformat(body["until"]) if body.get("until") else None
+        return Retention(until=until, legal_hold=bool(body.get("legal_hold")))
+
+    def extend_retention(self, key: str, until: datetime) -> Retention:
+        current = self.retention(key)
+        if current.until is not None and until < current.until:
+            raise RetentionError(_("保存期限只能延长，不能缩短。"))
+        updated = Retention(until=until, legal_hold=current.legal_hold)
+        self._write_retention(key, updated)
+        return updated
+
+    def set_legal_hold(self, key: str, on: bool) -> Retention:
+        current = self.retention(key)
+        updated = Retention(until=current.until, legal_hold=on)
+        self._write_retention(key, updated)
+        return updated
+
+    def dispose(self, key: str, *, authorization) -> NoReturn:
+        check_disposal(key, self.retention(key), authorization)
+
+    def check(self) -> None:
+        for sub in ("staging", Area.ORIGINAL.value, Area.DERIVATIVE.value):
+            if not os.access(self.root / sub, os.W_OK | os.X_OK):
+                raise VaultError(_("文件库目录不可写：%(path)s") % {"path": self.root / sub})
 
     def local_path(self, key: str) -> str | None:
         return str(self._path(key))

@@ -20,13 +20,17 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from core.digests import CHUNK_SIZE, Digests, StreamingDigester
 from storage.backends.base import (
     Area,
+    DisposalRefusedError,
     ObjectMissingError,
+    RetentionError,
     Staging,
     StoredResult,
     VaultBackend,
@@ -186,8 +190,36 @@ class VaultContract:
             (CHUNK_SIZE - 5, CHUNK_SIZE + 5),
             (12_345, 12_345),
         ]:
-            got = b"".join(backend.read_range(key, start, end))
+            got = b"".join(backend.open_range(key, start, end - start + 1))
             assert got == data[start : end + 1], (start, end)
+
+    def test_open_range_streams_to_the_end_and_from_the_start(self, backend):
+        data = payload(CHUNK_SIZE * 2 + 77, seed=13)
+        key = backend.write([data]).key
+        assert b"".join(backend.open_range(key)) == data
+        assert b"".join(backend.open_range(key, 1000)) == data[1000:]
+        assert b"".join(backend.open_range(key, len(data) - 3, None)) == data[-3:]
+        assert b"".join(backend.open_range(key, 5, 0)) == b""
+        chunks = list(backend.open_range(key))
+        assert len(chunks) > 1  # streamed in pieces, never the whole object at once
+
+    def test_open_range_of_missing_object_raises_at_once(self, backend):
+        key = backend.write([b"exists"]).key
+        with pytest.raises(ObjectMissingError):
+            backend.open_range(sibling_key(key, "1" * 64), 0, 10)
+
+    def test_open_is_a_seekable_reader(self, backend):
+        data = payload(300_000, seed=14)
+        key = backend.write([data]).key
+        with backend.open(key) as handle:
+            assert handle.seekable()
+            handle.seek(250_000)
+            assert handle.read(10) == data[250_000:250_010]
+            handle.seek(-5, os.SEEK_END)
+            assert handle.read() == data[-5:]
+            handle.seek(0)
+            assert handle.read(3) == data[:3]
+            assert handle.tell() == 3
 
     def test_missing_object_stat_none_open_raises(self, backend):
         key = backend.write([b"exists"]).key
@@ -256,7 +288,7 @@ class VaultContract:
             digester.update(chunk)
         resumed.append([data[60_000:]], offset=60_000, on_written=digester.update)
         digests = digester.finish()
-        result = resumed.commit(digests)
+        result = backend.commit(resumed, digests)
 
         assert digests == expected_digests(data)
         assert result.digests == digests and result.created is True
@@ -278,7 +310,7 @@ class VaultContract:
         staging.append([b"twelve bytes"], offset=0)
         claimed = expected_digests(b"twelve bytes!")
         with pytest.raises(VaultError):
-            staging.commit(claimed)
+            backend.commit(staging, claimed)
         assert backend.stat(sibling_key(backend.write([b"probe"]).key, claimed.sha256)) is None
         assert staging.size() == 12
 
@@ -288,7 +320,7 @@ class VaultContract:
         before = self.object_identity(backend, first.key)
         staging = backend.staging("contract-dupe")
         staging.append([data], offset=0)
-        result = staging.commit(expected_digests(data))
+        result = backend.commit(staging, expected_digests(data))
         assert result.key == first.key and result.created is False
         assert self.object_identity(backend, first.key) == before
 
@@ -299,24 +331,101 @@ class VaultContract:
         assert backend.staging("contract-discard").size() == 0
         staging.discard()  # idempotent
 
+    def test_staged_bytes_that_changed_since_hashing_never_pass(self, backend):
+        # the digests were computed as the upload arrived; a staged byte that changes before the
+        # commit (decay, a bug, an intruder) is refused by the commit (S3 re-hashes as it streams)
+        # or caught by the read-back that follows every commit (storage.services), never passed
+        data = payload(30_000, seed=15)
+        assert data[-1:] != b"\x00"
+        staging = backend.staging("contract-drift")
+        staging.append([data], offset=0)
+        staging.truncate(29_999)
+        staging.append([b"\x00"], offset=29_999)
+        claimed = expected_digests(data)
+        try:
+            result = backend.commit(staging, claimed)
+        except VaultError:
+            assert backend.stat(backend.key_for(claimed.sha256, Area.ORIGINAL)) is None
+        else:
+            assert backend.verify(result.key, claimed).status == "fail"
+
+    # ---- retention, holds, disposal (RET-1, RET-4, RET-6) -------------------------------------
+
+    def test_original_is_retained_at_least_the_floor(self, backend, settings):
+        before = timezone.now()
+        key = backend.write([b"keep me two years"]).key
+        retention = backend.retention(key)
+        floor = before + timedelta(days=settings.RETENTION_FLOOR_DAYS)
+        assert retention.until is not None and retention.until >= floor - timedelta(seconds=1)
+        assert retention.legal_hold is False
+
+    def test_commit_takes_the_given_retain_until(self, backend):
+        until = (timezone.now() + timedelta(days=3000)).replace(microsecond=0)
+        staging = backend.staging("contract-retain")
+        staging.append([b"long-term"], offset=0)
+        key = backend.commit(staging, expected_digests(b"long-term"), retain_until=until).key
+        assert backend.retention(key).until == until
+
+    def test_retention_extends_but_never_shortens(self, backend):
+        key = backend.write([b"extend me"]).key
+        current = backend.retention(key).until
+        later = (current + timedelta(days=365)).replace(microsecond=0)
+        assert backend.extend_retention(key, later).until == later
+        assert backend.retention(key).until == later
+        with pytest.raises(RetentionError):
+            backend.extend_retention(key, later - timedelta(days=1))
+        assert backend.retention(key).until == later
+
+    def test_legal_hold_on_and_off(self, backend):
+        key = backend.write([b"hold me"]).key
+        assert backend.set_legal_hold(key, True).legal_hold is True
+        assert backend.retention(key).legal_hold is True
+        assert backend.set_legal_hold(key, False).legal_hold is False
+
+    def test_retention_of_missing_object_raises(self, backend):
+        key = backend.write([b"exists"]).key
+        with pytest.raises(ObjectMissingError):
+            backend.retention(sibling_key(key, "2" * 64))
+
+    def test_disposal_is_refused_without_a_valid_authorization(self, backend):
+        data = b"an original nobody may destroy"
+        key = backend.write([data]).key
+        for authorization in (None, "approved", object(), {"approved": True}):
+            with pytest.raises(DisposalRefusedError) as caught:
+                backend.dispose(key, authorization=authorization)
+            assert caught.value.message
+        assert read_all(backend, key) == data
+        assert backend.verify(key, expected_digests(data)).status == "pass"
+
+    def test_disposal_of_held_object_names_the_hold(self, backend):
+        key = backend.write([b"held"]).key
+        backend.set_legal_hold(key, True)
+        with pytest.raises(DisposalRefusedError) as caught:
+            backend.dispose(key, authorization=object())
+        assert "保全" in caught.value.message or "冻结" in caught.value.message
+
     # ---- a full disk ---------------------------------------------------------------------------
 
-    def test_disk_full_keeps_last_whole_chunk(self, backend, monkeypatch):
+    def test_disk_full_keeps_exactly_what_the_digests_saw(self, backend, monkeypatch):
         chunks = [payload(40_000, seed=7), payload(40_000, seed=8), payload(40_000, seed=9)]
         staging = backend.staging("contract-full")
+        staging.append(chunks[:1], offset=0)  # an earlier request
         seen: list[bytes] = []
-        self.fill_disk_after(backend, monkeypatch, budget=60_000)  # dies half-way through chunk 2
+        self.fill_disk_after(backend, monkeypatch, budget=20_000)  # dies half-way through chunk 2
         with pytest.raises(VaultFullError) as caught:
-            staging.append(chunks, offset=0, on_written=seen.append)
+            staging.append(chunks[1:], offset=40_000, on_written=seen.append)
         assert caught.value.message  # Chinese, for the uploader
-        assert staging.size() == 40_000
-        assert seen == [chunks[0]]  # digests were fed exactly what is on disk
-        assert b"".join(staging.read_prefix(40_000)) == chunks[0]
+        kept = staging.size()
+        # what is staged is the earlier bytes plus whole chunks the digester was given, no more
+        assert kept == 40_000 + sum(len(c) for c in seen)
+        assert seen == chunks[1 : 1 + len(seen)]
+        assert b"".join(staging.read_prefix(kept)) == b"".join(chunks)[:kept]
 
         monkeypatch.undo()  # space freed: the upload resumes where it stopped
-        staging.append(chunks[1:], offset=40_000)
+        rest = b"".join(chunks)[kept:]
+        staging.append([rest], offset=kept)
         data = b"".join(chunks)
-        assert read_all(backend, staging.commit(expected_digests(data)).key) == data
+        assert read_all(backend, backend.commit(staging, expected_digests(data)).key) == data
 
     def test_disk_full_during_write_stores_nothing(self, backend, monkeypatch):
         data = payload(100_000, seed=10)

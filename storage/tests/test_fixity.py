@@ -10,6 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from core.testing import refuse_vault_reads, tamper_stored
 from custody.checks import check_custody_chain
 from custody.models import Event
 from storage.backends import get_vault
@@ -26,23 +27,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.req("ING-2")]
 def _store(data: bytes) -> StoredObject:
     result = get_vault().write([data])
     return register_stored_object(result, area=Area.ORIGINAL, actor=None)
-
-
-def _path(obj: StoredObject) -> str:
-    return get_vault().local_path(obj.key)
-
-
-def _flip_byte(path: str, offset: int) -> None:
-    mode = os.stat(path).st_mode
-    os.chmod(path, 0o644)
-    try:
-        with open(path, "r+b") as handle:
-            handle.seek(offset)
-            byte = handle.read(1)
-            handle.seek(offset)
-            handle.write(bytes([byte[0] ^ 0x01]))
-    finally:
-        os.chmod(path, mode & 0o7777)
 
 
 def _events(obj: StoredObject, action: str):
@@ -65,7 +49,7 @@ def test_intact_object_passes_and_leaves_result():
 
 def test_flipped_byte_fails_with_custody_event():
     obj = _store(os.urandom(10_000))
-    _flip_byte(_path(obj), 5_000)
+    tamper_stored(obj, 5_000)
 
     check = run_fixity_check(obj)
 
@@ -82,9 +66,10 @@ def test_flipped_byte_fails_with_custody_event():
     assert check_custody_chain() == []
 
 
+@pytest.mark.filesystem_vault  # a locked S3 version cannot vanish through the S3 API
 def test_missing_file_fails_as_missing():
     obj = _store(b"will vanish")
-    os.unlink(_path(obj))
+    os.unlink(get_vault().local_path(obj.key))
 
     check = run_fixity_check(obj)
 
@@ -95,14 +80,9 @@ def test_missing_file_fails_as_missing():
     assert _events(obj, "storage.fixity_failed").count() == 1
 
 
-def _refuse_read(path, *args, **kwargs):
-    """What reading a file we may not read looks like (tests run as root, so chmod cannot)."""
-    raise PermissionError(13, "Permission denied", str(path))
-
-
 def test_unreadable_file_is_not_run(monkeypatch):
     obj = _store(b"cannot be read right now")
-    monkeypatch.setattr("storage.backends.filesystem.digest_file", _refuse_read)
+    refuse_vault_reads(monkeypatch)
     check = run_fixity_check(obj)
 
     obj.refresh_from_db()
@@ -137,7 +117,7 @@ def test_command_all_intact_prints_pass_and_exits_zero():
 
 def test_command_with_tampered_object_names_it_and_exits_nonzero():
     good, bad = _store(b"good one"), _store(b"bad one, soon")
-    _flip_byte(_path(bad), 0)
+    tamper_stored(bad, 0)
     out = StringIO()
     with pytest.raises(CommandError, match="1 个对象"):
         call_command("check_fixity", "--all", stdout=out)
@@ -149,7 +129,7 @@ def test_command_with_tampered_object_names_it_and_exits_nonzero():
 
 def test_command_not_run_exits_nonzero(monkeypatch):
     obj = _store(b"locked away")
-    monkeypatch.setattr("storage.backends.filesystem.digest_file", _refuse_read)
+    refuse_vault_reads(monkeypatch)
     out = StringIO()
     with pytest.raises(CommandError, match="未能执行"):
         call_command("check_fixity", "--key", obj.key, stdout=out)
@@ -178,7 +158,7 @@ def test_periodic_sweep_checks_batch_of_oldest(settings):
     settings.FIXITY_BATCH = 2
     objs = [_store(f"sweep {i}".encode()) for i in range(3)]
     StoredObject.objects.filter(pk=objs[2].pk).update(last_fixity_at=None)
-    _flip_byte(_path(objs[2]), 1)
+    tamper_stored(objs[2], 1)
 
     counts = fixity_sweep_once()
 

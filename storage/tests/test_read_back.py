@@ -8,6 +8,7 @@ import os
 
 import pytest
 
+from core.testing import refuse_vault_reads
 from custody.checks import check_custody_chain
 from custody.models import Event
 from storage.backends import BACKENDS, get_vault
@@ -25,8 +26,8 @@ class BadDiskVault(FilesystemBackend):
 
     name = "bad-disk"
 
-    def write(self, chunks, *, area=Area.ORIGINAL):
-        result = super().write(chunks, area=area)
+    def write(self, chunks, *, area=Area.ORIGINAL, retain_until=None):
+        result = super().write(chunks, area=area, retain_until=retain_until)
         path = self.local_path(result.key)
         mode = os.stat(path).st_mode
         os.chmod(path, 0o644)
@@ -86,11 +87,8 @@ def test_later_fixity_check_agrees_with_the_read_back(bad_disk):
 
 
 def test_read_back_that_cannot_read_is_not_run(monkeypatch):
-    def refuse(path, *args, **kwargs):
-        raise PermissionError(13, "Permission denied", str(path))
-
     result = get_vault().write([b"written, but cannot be read back now"])
-    monkeypatch.setattr("storage.backends.filesystem.digest_file", refuse)
+    refuse_vault_reads(monkeypatch)
 
     obj = register_stored_object(result, area=Area.ORIGINAL, actor=None)
 
@@ -108,7 +106,7 @@ def test_read_back_backend_crash_is_not_run_and_the_object_is_still_catalogued(m
     def crash(self, key, expected):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(FilesystemBackend, "verify", crash)
+    monkeypatch.setattr(type(get_vault()), "verify", crash)
     obj = register_stored_object(result, area=Area.ORIGINAL, actor=None)
 
     assert obj.pk and obj.last_fixity_status == FixityStatus.NOT_RUN

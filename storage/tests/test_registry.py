@@ -35,6 +35,7 @@ def second(tmp_path, monkeypatch):
     return get_vault("second")
 
 
+@pytest.mark.filesystem_vault
 def test_get_vault_default_is_the_configured_backend(settings, second):
     assert get_vault() is get_vault("filesystem")
     assert get_vault().root == settings.VAULT_DIR

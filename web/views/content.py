@@ -17,17 +17,18 @@ writes one ``access.ServedRange`` row with its exact byte span.
 
 from __future__ import annotations
 
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from access.choices import AccessAction
 from access.services import Span, register_read
 from core.clients import client_label
 from core.errors import NotFoundError
-from core.ranges import content_disposition, ranged_file_response, requested_range, served_span
+from core.ranges import requested_range, served_span
 from recordings.choices import DerivativeKind
 from recordings.selectors import get_recording
-from storage.backends import vault_for
+from storage.backends.base import ObjectMissingError
+from storage.serving import ensure_present, serve_stored_object
 from web.views.common import page
 from web.views.tokens import (
     PLAY_CHUNK,
@@ -46,38 +47,24 @@ def _span(wanted, size: int, cap: int | None) -> Span:
     return Span(*served_span(wanted, size, cap), whole=not wanted)
 
 
-def _wanted(request, stored, path):
+def _wanted(request, stored):
     """What the response will be: (start, end), None for the whole body, False for 416."""
-    if path is None:  # a backend without local files answers with the whole body
-        return None
     return requested_range(request, stored.size, stored.sha256)
 
 
-def _serve(request, stored, path, *, content_type: str, filename: str, attachment: bool, max_length=None):
-    if path is not None:
-        return ranged_file_response(
-            request,
-            path,
-            content_type=content_type,
-            filename=filename,
-            attachment=attachment,
-            etag=stored.sha256,
-            max_length=max_length,
-        )
-    # A backend without local files (object storage): whole body, no ranges.
-    response = FileResponse(vault_for(stored).open(stored.key), content_type=content_type)
-    response["Content-Length"] = str(stored.size)
-    response["Content-Disposition"] = content_disposition(filename, attachment)
-    response["Cache-Control"] = "private, no-store"
-    response["ETag"] = f'"{stored.sha256}"'
-    return response
+def _present(stored) -> None:
+    """A missing file is a 404 before anything is registered."""
+    try:
+        ensure_present(stored)
+    except ObjectMissingError as exc:
+        raise Http404(exc.message) from exc
 
 
-def _register_play(request, recording, stored, path, *, derivative_kind: str = "") -> int | None:
+def _register_play(request, recording, stored, *, derivative_kind: str = "") -> int | None:
     """Register (or tie) what this request reads; the most bytes it may be served (None: no limit)."""
     if request.method != "GET":
         return None
-    wanted = _wanted(request, stored, path)
+    wanted = _wanted(request, stored)
     if wanted is False:
         return None
     size = stored.size
@@ -117,10 +104,10 @@ def recording_content(request, pk: int):
     download = request.GET.get("download") == "1"
     recording = _lookup(request, pk, "download" if download else "play")
     stored = recording.original
-    path = vault_for(stored).local_path(stored.key)
+    _present(stored)
     limit = None
     if download:
-        wanted = _wanted(request, stored, path)
+        wanted = _wanted(request, stored)
         if request.method == "GET" and wanted is not False:
             register_read(
                 recording,
@@ -130,11 +117,10 @@ def recording_content(request, pk: int):
                 client=client_label(request, "web"),
             )
     else:
-        limit = _register_play(request, recording, stored, path)
-    return _serve(
+        limit = _register_play(request, recording, stored)
+    return serve_stored_object(
         request,
         stored,
-        path,
         content_type=recording.mime_type or "application/octet-stream",
         filename=recording.original_filename,
         attachment=download,
@@ -171,14 +157,14 @@ def recording_derivative(request, pk: int, kind: str):
     if derivative is None:
         raise Http404
     stored = derivative.stored_object
-    path = vault_for(stored).local_path(stored.key)
+    _present(stored)
     token = request.GET.get("t", "")
     limit = None
     if not is_poster and token and valid_token(request, token, recording.pk):
         # Playing a transcoded copy is still a play of the record (ACC-2).
-        limit = _register_play(request, recording, stored, path, derivative_kind=kind)
+        limit = _register_play(request, recording, stored, derivative_kind=kind)
     elif request.method == "GET":
-        wanted = _wanted(request, stored, path)
+        wanted = _wanted(request, stored)
         if wanted is not False:
             span = _span(wanted, stored.size, None)
             if token and shows_recording(request, token, recording.pk):
@@ -188,10 +174,9 @@ def recording_derivative(request, pk: int, kind: str):
                               client=client_label(request, "web"), derivative_kind=kind)
     stem = recording.original_filename.rsplit(".", 1)[0]
     extension = derivative.mime_type.split("/")[-1].replace("jpeg", "jpg") or "bin"
-    return _serve(
+    return serve_stored_object(
         request,
         stored,
-        path,
         content_type=derivative.mime_type,
         filename=f"{stem}.{kind}.{extension}",
         attachment=False,
