@@ -29,6 +29,7 @@ CATALOG: tuple[Requirement, ...] = (
     Requirement("ACC-5", "防篡改审计：对记录、审批、设备、设置的每个操作追加到可独立校验的哈希链日志", "平台要求"),
     Requirement("ACC-6", "系统管理员、安全管理员、审计管理员三员分立，不得由同一账号兼任", "等级保护通行要求"),
     Requirement("INT-1", "按案件和事项集中存储，提供有文档的数据接口（REST/OpenAPI）", "SAMR 第14、15条"),
+    Requirement("INT-2", "远程同步上传与云存储保障数据安全：兼容 S3 的对象存储，对象锁定使原始文件期满前不能删除", "SAMR 第12条；CC 第14条"),
 )
 
 BY_ID = {r.id: r for r in CATALOG}
