@@ -7,17 +7,13 @@ the caller at the edge (the tus view) enqueues the pipeline for it after commit.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import logging
-import os
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Sum
 from django.template.defaultfilters import filesizeformat
@@ -26,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from core.digests import Digests
 from core.errors import ConflictError
+from core.locks import LockBusy, exclusive
 from custody.choices import EventCode
 from custody.services import record_event
 from ingest import digesters
@@ -57,38 +54,15 @@ UPLOAD_TTL = timedelta(days=3)  # an unfinished upload is kept this long after i
 # --- locking -----------------------------------------------------------------
 
 
-def _lock_dir() -> Path:
-    path = Path(settings.VAR_DIR) / "locks"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 @contextlib.contextmanager
 def upload_write_lock(upload_id: uuid.UUID) -> Iterator[None]:
-    """One writer per upload across threads and processes (flock, released by the kernel on death)."""
-    path = _lock_dir() / f"upload-{upload_id.hex}.lock"
-    for _attempt in range(5):
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise UploadBusyError(_("该上传正在由另一个请求写入，请稍后重试。")) from None
-        try:
-            same = os.fstat(fd).st_ino == os.stat(path).st_ino
-        except FileNotFoundError:
-            same = False
-        if not same:  # the holder before us removed the file: lock the new one instead
-            os.close(fd)
-            continue
-        try:
+    """One writer per upload across threads, processes and nodes (core.locks: released the
+    moment its holder dies, so a client retrying through another node is not locked out)."""
+    try:
+        with exclusive(f"upload-{upload_id.hex}"):
             yield
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
-            os.close(fd)
-        return
-    raise UploadBusyError(_("该上传正在由另一个请求写入，请稍后重试。"))
+    except LockBusy:
+        raise UploadBusyError(_("该上传正在由另一个请求写入，请稍后重试。")) from None
 
 
 # --- uploads -------------------------------------------------------------------

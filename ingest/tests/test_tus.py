@@ -7,6 +7,7 @@ import base64
 import errno
 import hashlib
 import io
+import threading
 from datetime import timedelta
 
 import pytest
@@ -577,8 +578,26 @@ def test_bearer_token_upload_needs_no_csrf_and_is_marked_api(
 def test_busy_upload_answers_423(tus):
     url = tus.create(100, {"filename": "a.bin"})["Location"]
     upload = Upload.objects.get()
-    with services.upload_write_lock(upload.pk):
+    held, done = threading.Event(), threading.Event()
+
+    def other_request():  # another thread: its own database session, as another node has
+        from django.db import connection
+
+        try:
+            with services.upload_write_lock(upload.pk):
+                held.set()
+                done.wait(10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=other_request)
+    holder.start()
+    assert held.wait(10)
+    try:
         response = tus.patch(url, b"x" * 10, 0)
+    finally:
+        done.set()
+        holder.join()
     assert response.status_code == 423
     assert tus.patch(url, b"x" * 10, 0).status_code == 204
 

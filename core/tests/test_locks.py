@@ -1,0 +1,78 @@
+"""Locks shared by every node, released the moment their holder dies (scale-out, INT-2)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import psycopg
+import pytest
+from django.db import connection
+
+from core.locks import _PG_CLASS, LockBusy, _pg_key, exclusive
+
+pytestmark = pytest.mark.django_db
+
+
+def _other_node_connection():
+    """A second database session, as another web node has."""
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    return psycopg.connect(**{k: v for k, v in params.items() if k in ("host", "port", "user", "password", "dbname")})
+
+
+@pytest.mark.postgres
+def test_postgres_lock_is_seen_by_another_node_and_freed_when_it_dies():
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    other = _other_node_connection()
+    other.execute("SELECT pg_advisory_lock(%s, %s)", [_PG_CLASS, _pg_key("upload-x")])
+    with pytest.raises(LockBusy), exclusive("upload-x"):
+        pass
+    other.close()  # the node holding it is gone: its session ends, so does the lock
+    with exclusive("upload-x"):
+        pass
+    with exclusive("upload-x"):  # released after the block
+        pass
+
+
+@pytest.mark.postgres
+def test_postgres_lock_of_another_name_is_independent():
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    with exclusive("upload-a"), exclusive("upload-b"):
+        pass
+
+
+def test_file_lock_is_freed_when_its_holder_is_killed(settings, tmp_path):
+    if connection.vendor == "postgresql":
+        pytest.skip("the file lock is the SQLite (one machine) mode")
+    settings.VAR_DIR = tmp_path
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import fcntl, os, time
+        os.makedirs({str(tmp_path / 'locks')!r}, exist_ok=True)
+        fd = os.open({str(tmp_path / 'locks' / 'upload-y.lock')!r}, os.O_RDWR | os.O_CREAT)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        print("held", flush=True)
+        time.sleep(60)
+    """)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(LockBusy), exclusive("upload-y"):
+            pass
+    finally:
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.wait()
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            with exclusive("upload-y"):
+                break
+        except LockBusy:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
