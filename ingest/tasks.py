@@ -32,10 +32,17 @@ def make_proxy_task(recording_id: int, request_id: str = "") -> None:
 
 
 def process_item(item_id: int) -> PipelineRun:
-    """Run the pipeline for one item now, then enqueue what its steps asked for."""
+    """Run the pipeline for one item now, then enqueue what its steps asked for — or, when the
+    vault was unreachable, the same item again a little later."""
     run = run_pipeline(item_id)
     enqueue_followups(run.followups)
+    if run.retry_after is not None:
+        transaction.on_commit(partial(_retry_later, item_id, run.retry_after))
     return run
+
+
+def _retry_later(item_id: int, delay: int) -> None:
+    run_ingest_item_task.schedule((item_id,), {"request_id": get_request_id()}, delay=delay)
 
 
 def enqueue_pipeline(item_id: int) -> None:
@@ -74,7 +81,7 @@ def expire_stale_uploads_task() -> None:
         services.expire_stale_uploads()
 
 
-@db_periodic_task(crontab(minute="*/10"))
+@db_periodic_task(crontab(minute="*/2"))
 def requeue_stalled_items_task() -> None:
     with correlation():
         requeue_stalled_items()

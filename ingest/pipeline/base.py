@@ -64,6 +64,7 @@ class PipelineRun:
 
     item: IngestItem
     followups: tuple[FollowUp, ...] = ()
+    retry_after: int | None = None  # seconds: the store was unreachable, run the item again then
 
 
 class Step:

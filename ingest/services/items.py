@@ -6,10 +6,13 @@ edge's job: ``ingest.tasks``, ``ingest.local``, ``ingest.views``).
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import threading
 import uuid
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,7 +29,12 @@ from ingest.streams import iter_stream
 from recordings.services import register_recording
 from storage.backends import get_vault
 
-STALLED_AFTER = timedelta(minutes=30)
+logger = logging.getLogger(__name__)
+
+# A running item beats every HEARTBEAT; one that has not beaten for STALLED_AFTER lost its worker
+# (killed, a crashed node) and is run again by the stalled sweep — its steps are idempotent.
+HEARTBEAT = timedelta(seconds=30)
+STALLED_AFTER = timedelta(minutes=3)
 
 
 # --- local files (seed data, dock agent) ----------------------------------------
@@ -196,6 +204,44 @@ def finish_ingest_item(
             record_event(EventCode.INGEST_FLAGGED, actor=actor, subject=subject, details=details)
         elif status == IngestStatus.FAILED:
             record_event(EventCode.INGEST_FAILED, actor=actor, subject=subject, details=details)
+    return item
+
+
+@contextlib.contextmanager
+def heartbeat(item_id: int):
+    """While the block runs, keep ``IngestItem.updated_at`` fresh from a side thread, so a long
+    step (a multi-GB commit, a probe) is never taken for a lost one."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(HEARTBEAT.total_seconds()):
+                try:
+                    _touch(item_id)
+                except Exception:  # a missed beat is no error; several in a row are a stall
+                    logger.warning("ingest item %s: heartbeat failed", item_id, exc_info=True)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=beat, name=f"ingest-heartbeat-{item_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _touch(item_id: int) -> None:
+    IngestItem.objects.filter(pk=item_id, status=IngestStatus.PROCESSING).update(updated_at=timezone.now())
+
+
+def defer_ingest_item(item: IngestItem, *, message: str, steps: list) -> IngestItem:
+    """The vault was unreachable: back to received (not final), to be run again later."""
+    now = timezone.now()
+    item.status, item.status_message, item.steps, item.updated_at = (
+        IngestStatus.RECEIVED, message[:500], steps, now)
+    item.save(update_fields=["status", "status_message", "steps", "updated_at"])
     return item
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 from datetime import timedelta
 
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from core.testing import make_audio, make_jpeg, make_video, staged_names
 from custody.models import Event
-from ingest import tasks
+from ingest import services, tasks
 from ingest.choices import IngestStatus
 from ingest.errors import EmptyUploadError
 from ingest.local import ingest_stream
@@ -26,12 +27,14 @@ from ingest.pipeline import (
     run_pipeline,
 )
 from ingest.pipeline import steps as pipeline_steps
+from ingest.pipeline.runner import RETRY_AFTER_SECONDS
+from ingest.services import items as item_services
 from ingest.streams import local_copy
 from recordings.data import MediaInfo
 from recordings.media import local_zone
 from recordings.models import Derivative, Recording
 from storage.backends import get_vault
-from storage.backends.base import Area
+from storage.backends.base import Area, VaultUnavailableError
 from storage.models import StoredObject
 from storage.services import register_stored_object
 
@@ -524,3 +527,78 @@ def test_ingest_stream_refuses_empty_file_and_leaves_nothing(officer):
         ingest_stream(b"", actor=officer, filename="empty.mp4", metadata={})
     assert not IngestItem.objects.exists()
     assert staged_names() == []
+
+
+# --- the vault unreachable; a worker lost mid-item (scale-out, INT-2) -------------------------------
+
+
+@pytest.mark.req("ING-6", "INT-2")
+def test_vault_unreachable_at_store_defers_the_item_and_a_later_run_stores_it_once(
+    officer, monkeypatch, django_capture_on_commit_callbacks
+):
+    data = make_jpeg()
+    item = services.receive_stream(io.BytesIO(data), actor=officer, filename="a.jpg", metadata={})
+    vault = type(get_vault())
+    real_commit = vault.commit
+
+    def down(self, *args, **kwargs):
+        raise VaultUnavailableError("对象存储暂时无法连接，已保存的部分不受影响，请稍后重试。")
+
+    monkeypatch.setattr(vault, "commit", down)
+    scheduled = []
+    monkeypatch.setattr(tasks.run_ingest_item_task, "schedule",
+                        lambda args, kwargs=None, delay=None: scheduled.append((args, delay)))
+    with django_capture_on_commit_callbacks(execute=True):
+        run = tasks.process_item(item.pk)
+    item.refresh_from_db()
+    assert run.retry_after == RETRY_AFTER_SECONDS and scheduled == [((item.pk,), RETRY_AFTER_SECONDS)]
+    assert item.status == IngestStatus.RECEIVED and not item.is_final  # not failed: bytes are safe
+    assert "稍后自动重试" in item.status_message
+    assert item.steps[0]["name"] == "store" and item.steps[0]["outcome"] == "deferred"
+    assert not StoredObject.objects.exists() and not Recording.objects.exists()
+    assert get_vault().staging(item.staging_name).size() == len(data)
+
+    monkeypatch.setattr(vault, "commit", real_commit)  # the store is back
+    again = tasks.process_item(item.pk).item
+    assert again.status in (IngestStatus.STORED, IngestStatus.FLAGGED) and again.recording_id
+    assert Recording.objects.count() == 1 and StoredObject.objects.filter(area="originals").count() == 1
+
+
+@pytest.mark.req("INT-2")
+def test_a_running_item_beats_while_it_runs_and_stops_after(officer, monkeypatch):
+    """A long step (a multi-GB commit) keeps the item's heartbeat, so the stalled sweep never
+    takes it for one whose worker died; the beats stop with the run."""
+    import time
+
+    monkeypatch.setattr(item_services, "HEARTBEAT", timedelta(seconds=0.05))
+    beats = []
+    monkeypatch.setattr(item_services, "_touch", beats.append)
+    item = _bare_item(officer)
+
+    class Slow(Step):
+        name = "slow"
+
+        def run(self, ctx):
+            time.sleep(0.4)
+
+    run_pipeline(item.pk, steps=[Slow()])
+    during = len(beats)
+    time.sleep(0.2)
+    assert during >= 3 and set(beats) == {item.pk}
+    assert len(beats) == during  # no beat after the run
+
+
+@pytest.mark.req("ING-6", "INT-2")
+def test_an_item_whose_worker_died_after_the_store_step_completes_once_when_requeued(officer):
+    """The worker was SIGKILLed between storing the original and cataloguing it: the item stays
+    "processing" with a stale heartbeat; the sweep runs it again and it is catalogued once."""
+    data = make_jpeg()
+    item = services.receive_stream(io.BytesIO(data), actor=officer, filename="b.jpg", metadata={})
+    run_pipeline(item.pk, steps=[pipeline_steps.StoreOriginal()])  # then the worker died
+    IngestItem.objects.filter(pk=item.pk).update(
+        status=IngestStatus.PROCESSING, updated_at=timezone.now() - timedelta(minutes=10))
+    assert tasks.requeue_stalled_items() == 1  # Huey immediate: the requeued task runs now
+    item.refresh_from_db()
+    assert item.is_final and item.recording_id
+    assert Recording.objects.count() == 1 and StoredObject.objects.filter(area="originals").count() == 1
+    assert tasks.requeue_stalled_items() == 0
