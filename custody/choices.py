@@ -30,6 +30,7 @@ class EventCode(models.TextChoices):
     FIXITY_PASSED = "storage.fixity_passed", _("完整性校验通过")
     FIXITY_FAILED = "storage.fixity_failed", _("完整性校验失败")
     FIXITY_NOT_RUN = "storage.fixity_not_run", _("完整性校验未能执行")
+    MIGRATED = "storage.migrated", _("对象迁移到其他存储后端")
     # recordings.* — the catalogue
     CATALOGUED = "recordings.catalogued", _("编目")
     METADATA_CHANGED = "recordings.metadata_changed", _("修改元数据")

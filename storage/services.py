@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.choices import CheckTrigger
+from core.digests import StreamingDigester
 from core.errors import DomainError
 from custody.choices import EventCode
 from custody.services import record_event
@@ -158,3 +160,61 @@ def run_fixity_check(obj: StoredObject, *, actor=None, trigger: str = CheckTrigg
         )
     return check
 
+
+
+class MigrationRefused(DomainError):
+    code = "vault_migration_refused"
+    status = 409
+
+
+def migrate_stored_object(obj: StoredObject, *, to: str, actor=None) -> StoredObject:
+    """Copy one object to the backend ``to``, prove the copy, then point the catalogue at it.
+
+    The bytes are streamed from the backend the object lives in and re-hashed on the way; the
+    copy is committed with the source's retain-until (and legal hold), verified by a full re-read
+    in the target, and only then does ``StoredObject.backend`` change, with a ``storage.migrated``
+    custody event naming both backends and the digests. The source copy is left where it was:
+    removing it is a disposal, which needs its own authorization (storage.disposal).
+    """
+    if obj.backend == to:
+        return obj
+    source, target = vault_for(obj), get_vault(to)
+    area = Area(obj.area)
+    retention = source.retention(obj.key) if area == Area.ORIGINAL else None
+    staging = target.staging(f"mig-{obj.pk}-{os.urandom(6).hex()}")
+    try:
+        with StreamingDigester() as digester:
+            staging.append(source.open_range(obj.key), offset=0, on_written=digester.update)
+            copied = digester.finish()
+        if copied != obj.digests:
+            raise MigrationRefused(
+                _("源对象的内容与登记的摘要不一致，未迁移（请先查看完整性校验结果）：%(key)s") % {"key": obj.key}
+            )
+        result = target.commit(staging, copied, area=area,
+                               retain_until=retention.until if retention else None)
+    except BaseException:
+        staging.discard()
+        raise
+    outcome = target.verify(result.key, obj.digests)
+    if outcome.status != FixityStatus.PASS:
+        raise MigrationRefused(_("目标存储中的副本复核未通过，未迁移：%(detail)s") % {"detail": outcome.detail})
+    if retention is not None and retention.legal_hold:
+        target.set_legal_hold(result.key, True)
+    previous = {"backend": obj.backend, "key": obj.key}
+    with transaction.atomic():
+        moved = StoredObject.objects.filter(pk=obj.pk, backend=obj.backend).update(
+            backend=target.name, key=result.key
+        )
+        if not moved:
+            raise MigrationRefused(_("该对象刚刚被其他进程迁移。"))
+        record_event(
+            EventCode.MIGRATED,
+            actor=actor,
+            subject=obj,
+            details={"from": previous, "to": {"backend": target.name, "key": result.key},
+                     **obj.digests.as_dict(), "verified": True,
+                     "retain_until": retention.until if retention else None,
+                     "legal_hold": bool(retention and retention.legal_hold)},
+        )
+    obj.backend, obj.key = target.name, result.key
+    return obj
