@@ -687,7 +687,9 @@ def _translate(exc: BaseException) -> VaultError:
         "ServiceUnavailable", "SlowDown", "503", "RequestTimeout",
     ):
         return VaultUnavailableError(_("对象存储暂时无法连接，已保存的部分不受影响，请稍后重试。"))
-    if isinstance(exc, NoCredentialsError) or code in (
+    if isinstance(exc, NoCredentialsError):
+        return VaultUnavailableError(_("未配置对象存储的访问密钥，请设置 AVR_S3_ACCESS_KEY 与 AVR_S3_SECRET_KEY。"))
+    if code in (
         "InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "403",
     ):
         return VaultUnavailableError(_("对象存储拒绝了访问密钥（%(code)s），请检查 AVR_S3_ACCESS_KEY 与 AVR_S3_SECRET_KEY。") % {"code": code or "credentials"})
