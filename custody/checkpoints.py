@@ -75,7 +75,16 @@ def make_checkpoint(*, actor=None, trigger: str = CheckTrigger.MANUAL) -> Checkp
         root = tree.root_at(size)
         problem = check_against_tree(last, size, root) if last is not None else None
         if problem is None:
-            return _sign(size, root, actor=actor, trigger=trigger)
+            try:
+                with transaction.atomic():
+                    return _sign(size, root, actor=actor, trigger=trigger)
+            except IntegrityError:
+                # Another node signed this very size a moment ago (the audit page, the API and
+                # the periodic task may race): the same tree, so the same checkpoint.
+                existing = Checkpoint.objects.filter(size=size).first()
+                if existing is None or existing.root != root.hex():
+                    raise
+                return existing
     # outside the block above, so the refusal itself is kept (and no checkpoint is)
     record_event(EventCode.CHECKPOINT_REFUSED, actor=actor, subject=("checkpoint", str(size)),
                  details={"tree_size": size, "root": root.hex(), "reason": problem})

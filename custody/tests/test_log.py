@@ -546,3 +546,21 @@ def test_concurrent_appends_each_get_exactly_one_leaf(tmp_path):
     finally:
         with psycopg.connect(**params) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.mark.req("ACC-5")
+def test_two_nodes_signing_the_same_size_get_one_checkpoint(monkeypatch):
+    """The audit page on one web node, the API on another and the periodic task may all sign at
+    once: the second signer of a size gets the first one's checkpoint, never an error."""
+    from custody import checkpoints
+
+    ensure_log_keys()
+    record_event(EventCode.LOGIN, actor=None, details={"n": 1})
+    first = make_checkpoint()
+    before = Checkpoint.objects.count()
+    # the race: the second signer looked before the first one's checkpoint (and its event) landed
+    monkeypatch.setattr(checkpoints, "latest_checkpoint", lambda: None)
+    monkeypatch.setattr(checkpoints, "integrate_all", lambda: None)
+    monkeypatch.setattr(checkpoints.tree, "tree_size", lambda: first.size)
+    second = make_checkpoint()
+    assert second.pk == first.pk and Checkpoint.objects.count() == before
