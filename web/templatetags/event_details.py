@@ -114,6 +114,17 @@ def _flags(value) -> str:
     return _text("；".join(m for m in messages if m)) or _("（见技术细节）")
 
 
+_BACKEND_NAMES = {"filesystem": gettext_lazy("本机文件库"), "s3": gettext_lazy("S3 对象存储（对象锁定）")}
+
+
+def _location(value) -> str:
+    """``{"backend": ..., "key": ...}`` of a vault object: the store, in words (the key is technical)."""
+    if not isinstance(value, dict):
+        return _("（取值无法识别，见技术细节）")
+    backend = str(value.get("backend", ""))
+    return str(_BACKEND_NAMES.get(backend, backend or _("未知")))
+
+
 @dataclass(frozen=True)
 class Field:
     label: object  # a lazy translation
@@ -151,6 +162,12 @@ FIELDS: dict[str, Field] = {
     "trigger": Field(gettext_lazy("触发方式"), _choice(CheckTrigger)),
     "detail": Field(gettext_lazy("说明")),
     "write_verified": Field(gettext_lazy("写入后已复核"), _yes_no),
+    # the vault: an object moved between backends (manage.py migrate_vault)
+    "from": Field(gettext_lazy("原存储位置"), _location),
+    "to": Field(gettext_lazy("新存储位置"), _location),
+    "verified": Field(gettext_lazy("迁移后已复核"), _yes_no),
+    "retain_until": Field(gettext_lazy("保存期限至"), local_time_text),
+    "legal_hold": Field(gettext_lazy("法律保全"), _yes_no),
     "last_seq": Field(gettext_lazy("校验至事件"), _seq),
     "first_broken_seq": Field(gettext_lazy("首个有问题的事件"), _seq),
     "tree_size": Field(gettext_lazy("树大小（事件数）"), _count),

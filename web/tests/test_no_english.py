@@ -178,6 +178,16 @@ SAMPLE_DETAILS: dict[str, dict] = {
         "expected": {"sha256": SHA, "sm3": SM3, "size": 28298},
         "actual": None,
     },
+    EventCode.MIGRATED: {
+        "from": {"backend": "filesystem", "key": "originals/ab/cd/" + SHA},
+        "to": {"backend": "s3", "key": "originals/ab/cd/" + SHA},
+        "sha256": SHA,
+        "sm3": SM3,
+        "size": 28298,
+        "verified": True,
+        "retain_until": "2028-12-02T12:00:00+08:00",
+        "legal_hold": False,
+    },
     EventCode.CATALOGUED: {
         "filename": FILE,
         "sha256": SHA,
