@@ -42,6 +42,7 @@ VARIABLES: list[Var] = [
     Var("AVR_DEBUG", "0", "调试模式 / debug mode (1/0)"),
     Var("AVR_ALLOWED_HOSTS", "127.0.0.1,localhost", "允许的主机名，逗号分隔"),
     Var("AVR_CSRF_TRUSTED_ORIGINS", "", "受信任的来源，逗号分隔 / CSRF trusted origins"),
+    Var("AVR_TRUSTED_PROXIES", "", "本平台自己的负载均衡器地址或网段（逗号分隔），来自它们的请求按 X-Forwarded-For 记录客户端地址 / proxies whose X-Forwarded-For is believed"),
     Var("AVR_TIME_ZONE", "Asia/Shanghai", "时区 / time zone"),
     Var("AVR_HUEY_IMMEDIATE", "0", "任务同步执行（测试用）/ run tasks inline (tests)"),
     Var("AVR_HUEY_WORKERS", "2", "后台工作线程数 / worker threads"),

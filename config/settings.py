@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from pathlib import Path
 
@@ -28,6 +29,8 @@ S3_VAULT = {
     "create_buckets": env_bool("AVR_S3_CREATE_BUCKETS"),
 }
 RETENTION_FLOOR_DAYS = env_int("AVR_RETENTION_FLOOR_DAYS")
+# Only the platform's own load balancers may say who the client is (core/clients.py).
+TRUSTED_PROXIES = [ipaddress.ip_network(item, strict=False) for item in env_list("AVR_TRUSTED_PROXIES")]
 # The custody log's signing keys live in files outside the database (custody/keys.py).
 LOG_ORIGIN = env_str("AVR_LOG_ORIGIN")  # empty: avrecords.example/<root department code>
 LOG_KEY_FILE = Path(env_str("AVR_LOG_KEY_FILE") or VAR_DIR / "keys" / "log-ed25519.key").resolve()
