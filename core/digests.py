@@ -95,10 +95,12 @@ class StreamingDigester:
     checksum mismatch, a client that sends past its declared length).
     """
 
-    def __init__(self, states: dict | None = None, size: int = 0):
+    def __init__(self, states: dict | None = None, size: int = 0, algorithms: tuple = ALGORITHMS):
+        """``algorithms`` narrows the work (the read-back after a write needs SHA-256 only); the
+        digests of an algorithm not run are empty strings."""
         states = states or {}
         self.size = size
-        self._workers = [_HashWorker(a, states.get(a)) for a in ALGORITHMS]
+        self._workers = [_HashWorker(a, states.get(a)) for a in algorithms]
         for worker in self._workers:
             worker.start()
         self._closed = False
@@ -143,7 +145,7 @@ class StreamingDigester:
         """Digests of everything fed so far, without closing."""
         self._drain()
         values = {w.hasher.name: w.hasher.hexdigest() for w in self._workers}
-        return Digests(sha256=values["sha256"], sm3=values["sm3"], size=self.size)
+        return Digests(sha256=values.get("sha256", ""), sm3=values.get("sm3", ""), size=self.size)
 
     def finish(self) -> Digests:
         result = self.peek()
@@ -166,9 +168,10 @@ class StreamingDigester:
         self.close()
 
 
-def digest_file(path, chunk_size: int = CHUNK_SIZE, limit: int | None = None) -> Digests:
+def digest_file(path, chunk_size: int = CHUNK_SIZE, limit: int | None = None,
+                algorithms: tuple = ALGORITHMS) -> Digests:
     """Re-read a file (or its first ``limit`` bytes) and return its digests."""
-    with StreamingDigester() as digester, open(path, "rb", buffering=0) as handle:
+    with StreamingDigester(algorithms=algorithms) as digester, open(path, "rb", buffering=0) as handle:
         remaining = limit
         while True:
             want = chunk_size if remaining is None else min(chunk_size, remaining)

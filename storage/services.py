@@ -57,7 +57,7 @@ def register_stored_object(result: StoredResult, *, area: Area, actor) -> Stored
 def _read_back(vault, result: StoredResult) -> VerifyOutcome:
     """Re-read what was just written. Never raises: an error is a read-back that could not run."""
     try:
-        outcome = vault.verify(result.key, result.digests)
+        outcome = vault.verify(result.key, result.digests, read_back=True)
         status = FixityStatus(outcome.status)
     except Exception as exc:
         logger.exception("read-back of %s after the write could not run", result.key)

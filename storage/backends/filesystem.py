@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from core.digests import CHUNK_SIZE, BufferPool, Digests, StreamingDigester, digest_file
 from storage.backends.base import (
+    READ_BACK_ALGORITHMS,
     Area,
     ObjectMissingError,
     ObjectStat,
@@ -303,12 +304,12 @@ class FilesystemBackend:
             return None
         return ObjectStat(key=key, size=st.st_size, read_only=not (st.st_mode & 0o222))
 
-    def verify(self, key: str, expected: Digests) -> VerifyOutcome:
+    def verify(self, key: str, expected: Digests, *, read_back: bool = False) -> VerifyOutcome:
         path = self._path(key)
         if not path.exists():
             return VerifyOutcome("fail", _("文件缺失：文件库中找不到该对象。"))
         try:
-            actual = digest_file(path)
+            actual = digest_file(path, algorithms=READ_BACK_ALGORITHMS) if read_back else digest_file(path)
         except OSError as exc:
             return VerifyOutcome("not_run", _("无法读取对象：%(error)s") % {"error": exc.strerror or exc})
         return compare_digests(actual, expected)

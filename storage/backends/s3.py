@@ -40,8 +40,9 @@ from typing import BinaryIO, NoReturn
 
 from django.utils.translation import gettext as _
 
-from core.digests import CHUNK_SIZE, Digests, StreamingDigester
+from core.digests import ALGORITHMS, CHUNK_SIZE, Digests, StreamingDigester
 from storage.backends.base import (
+    READ_BACK_ALGORITHMS,
     Area,
     CommitChecksumError,
     ObjectMissingError,
@@ -363,7 +364,7 @@ class S3Backend:
         # A version is immutable: S3 has no call that changes its bytes.
         return ObjectStat(key=key, size=head["ContentLength"], read_only=True)
 
-    def verify(self, key: str, expected: Digests) -> VerifyOutcome:
+    def verify(self, key: str, expected: Digests, *, read_back: bool = False) -> VerifyOutcome:
         try:
             args = self._object_args(key)
         except ObjectMissingError:
@@ -371,7 +372,8 @@ class S3Backend:
         except VaultError as exc:
             return VerifyOutcome("not_run", _("无法读取对象：%(error)s") % {"error": exc.message})
         try:
-            with StreamingDigester() as digester:
+            algorithms = READ_BACK_ALGORITHMS if read_back else ALGORITHMS
+            with StreamingDigester(algorithms=algorithms) as digester:
                 for chunk in self._stream(args):
                     digester.update(chunk)
                 actual = digester.finish()

@@ -262,6 +262,15 @@ class VaultContract:
         assert outcome.status == "fail"
         assert outcome.actual is not None and outcome.actual.sha256 != result.digests.sha256
 
+    def test_read_back_checks_sha256_and_size_only_and_still_catches_tampering(self, backend):
+        data = payload(70_000, seed=16)
+        result = backend.write([data])
+        outcome = backend.verify(result.key, result.digests, read_back=True)
+        assert outcome.status == "pass" and "SM3" not in outcome.detail
+        assert outcome.actual.sha256 == result.digests.sha256 and outcome.actual.sm3 == ""
+        self.tamper(backend, result.key)
+        assert backend.verify(result.key, result.digests, read_back=True).status == "fail"
+
     def test_verify_fails_for_missing_object(self, backend):
         result = backend.write([b"here"])
         missing = sibling_key(result.key, "f" * 64)

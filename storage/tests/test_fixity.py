@@ -95,7 +95,7 @@ def test_unreadable_file_is_not_run(monkeypatch):
 def test_backend_crash_is_not_run(monkeypatch):
     obj = _store(b"backend trouble")
 
-    def crash(self, key, expected):
+    def crash(self, key, expected, **kwargs):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(type(get_vault()), "verify", crash)

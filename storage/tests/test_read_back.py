@@ -103,7 +103,7 @@ def test_read_back_that_cannot_read_is_not_run(monkeypatch):
 def test_read_back_backend_crash_is_not_run_and_the_object_is_still_catalogued(monkeypatch):
     result = get_vault().write([b"backend trouble during read-back"])
 
-    def crash(self, key, expected):
+    def crash(self, key, expected, **kwargs):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(type(get_vault()), "verify", crash)

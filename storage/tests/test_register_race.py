@@ -20,12 +20,12 @@ def test_concurrent_registration_of_same_bytes_returns_the_one_object(monkeypatc
     real_verify = type(vault).verify
     competitor = {}
 
-    def verify_while_another_ingest_registers(self, key, expected):
+    def verify_while_another_ingest_registers(self, key, expected, **kwargs):
         # the other ingest wins the race between our existence check and our insert
         if "started" not in competitor:
             competitor["started"] = True
             competitor["obj"] = register_stored_object(result, area=Area.ORIGINAL, actor=None)
-        return real_verify(self, key, expected)
+        return real_verify(self, key, expected, **kwargs)
 
     monkeypatch.setattr(type(vault), "verify", verify_while_another_ingest_registers)
     obj = register_stored_object(result, area=Area.ORIGINAL, actor=None)
