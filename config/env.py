@@ -46,6 +46,7 @@ VARIABLES: list[Var] = [
     Var("AVR_TIME_ZONE", "Asia/Shanghai", "时区 / time zone"),
     Var("AVR_HUEY_IMMEDIATE", "0", "任务同步执行（测试用）/ run tasks inline (tests)"),
     Var("AVR_HUEY_WORKERS", "2", "后台工作线程数 / worker threads"),
+    Var("AVR_INGEST_STALLED_SECONDS", "180", "入库项多久没有心跳即视为后台进程已丢失并重新处理（秒）/ seconds without a heartbeat before an ingest item is run again"),
     Var("AVR_FIXITY_BATCH", "200", "每次定期校验的对象数 / objects per periodic fixity run"),
     Var("AVR_UPLOAD_MAX_BYTES", str(64 * 1024**3), "单个上传文件上限（字节）/ max upload size"),
     Var("AVR_BIND", "127.0.0.1:8000", "Web 服务监听地址 / web server bind address"),

@@ -29,6 +29,7 @@ S3_VAULT = {
     "create_buckets": env_bool("AVR_S3_CREATE_BUCKETS"),
 }
 RETENTION_FLOOR_DAYS = env_int("AVR_RETENTION_FLOOR_DAYS")
+INGEST_STALLED_SECONDS = env_int("AVR_INGEST_STALLED_SECONDS")
 # Only the platform's own load balancers may say who the client is (core/clients.py).
 TRUSTED_PROXIES = [ipaddress.ip_network(item, strict=False) for item in env_list("AVR_TRUSTED_PROXIES")]
 # The custody log's signing keys live in files outside the database (custody/keys.py).

@@ -46,7 +46,8 @@ SIZE = 96 * MiB
 SEND_BEFORE_KILL = 40 * MiB
 SEGMENT = 16 * MiB  # storage/backends/s3.py SEGMENT_SIZE: what a killed node has made durable
 HANG = 300  # seconds: only a stuck cluster, not a slow machine, gets this far
-FINAL = ("stored", "flagged")  # random bytes are kept and catalogued, flagged as not media
+FINAL = ("stored", "flagged")
+STALLED = 6  # seconds without a heartbeat before the sweep runs an item again (default 180)  # random bytes are kept and catalogued, flagged as not media
 
 OFFICER = """
 from core.context import correlation
@@ -77,6 +78,7 @@ class Cluster:
         self.dir = directory
         env = dict(os.environ)
         env["AVR_CLUSTER_PORT"] = str(free_port())  # never the developer's 8080
+        env["AVR_INGEST_STALLED_SECONDS"] = str(STALLED)  # a killed worker's item is soon rerun
         url = env.get("DATABASE_URL", "")
         if url.startswith(("postgres://", "postgresql://")):
             # the server (and login) this pass already uses, not necessarily postgres@ with trust
@@ -311,3 +313,51 @@ def test_both_nodes_serve_the_same_catalogue(cluster):
             assert response.getheader("Content-Range") == f"bytes {first}-{last}/{len(data)}"
             served.append(body)
         assert served == [data[first:last + 1]] * 3
+
+
+def _cpu_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def _busy_worker(cluster) -> str:
+    """The worker process that is running the item now: the one using the CPU (hashing)."""
+    pids = {name: int((cluster.dir / "pids" / f"{name}.pid").read_text().split()[0])
+            for name in ("worker1", "worker2")}
+    before = {name: _cpu_ticks(pid) for name, pid in pids.items()}
+    time.sleep(0.5)
+    used = {name: _cpu_ticks(pid) - before[name] for name, pid in pids.items()}
+    return max(used, key=used.get)
+
+
+@pytest.mark.req("ING-6", "INT-2")
+def test_a_worker_killed_mid_item_leaves_exactly_one_recording(cluster):
+    """SIGKILL the worker running an ingest item; the sweep hands it to the other worker, which
+    completes it once: one stored original, one recording, digests as uploaded."""
+    size = 192 * MiB
+    data = _payload(size, seed=8)
+    sha256 = hashlib.sha256(data).hexdigest()
+    location = cluster.create_upload(size, "后台中断.mp4")
+    done = cluster.patch(location, data, 0)
+    item_id = int(done.getheader("X-Ingest-Item"))
+    _wait_until(lambda: cluster.api(f"/api/v1/ingest-items/{item_id}")["status"] == "processing",
+                "the item never started processing")
+    victim = _busy_worker(cluster)
+    cluster.run("kill", victim, str(cluster.dir))
+    item = cluster.api(f"/api/v1/ingest-items/{item_id}")
+    if item["status"] in FINAL:  # the machine was faster than the kill: nothing to prove here
+        pytest.fail("the item finished before its worker could be killed; make it larger")
+    time.sleep(STALLED + 1)  # no heartbeat from the dead worker
+    requeued = cluster.shell("from ingest.tasks import requeue_stalled_items; print(requeue_stalled_items())")
+    assert requeued.strip().splitlines()[-1] == "1"
+    item = cluster.wait_final(item_id)
+    assert (item["size"], item["sha256"]) == (size, sha256)
+    listed = cluster.api("/api/v1/recordings?limit=200")["items"]
+    assert [r["id"] for r in listed if r["sha256"] == sha256] == [item["recording_id"]]
+    counts = cluster.shell(
+        "from storage.models import StoredObject; from recordings.models import Recording; "
+        f"print(StoredObject.objects.filter(sha256='{sha256}', area='originals').count(), "
+        f"Recording.objects.filter(original__sha256='{sha256}').count())"
+    )
+    assert counts.strip().splitlines()[-1] == "1 1"
+    cluster.run("restart-node", victim, str(cluster.dir))

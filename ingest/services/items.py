@@ -12,6 +12,7 @@ import threading
 import uuid
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,10 +32,11 @@ from storage.backends import get_vault
 
 logger = logging.getLogger(__name__)
 
-# A running item beats every HEARTBEAT; one that has not beaten for STALLED_AFTER lost its worker
-# (killed, a crashed node) and is run again by the stalled sweep — its steps are idempotent.
-HEARTBEAT = timedelta(seconds=30)
-STALLED_AFTER = timedelta(minutes=3)
+# A running item beats every HEARTBEAT; one that has not beaten for STALLED_AFTER
+# (AVR_INGEST_STALLED_SECONDS, default 3 minutes) lost its worker (killed, a crashed node) and is
+# run again by the stalled sweep — its steps are idempotent.
+STALLED_AFTER = timedelta(seconds=settings.INGEST_STALLED_SECONDS)
+HEARTBEAT = min(timedelta(seconds=30), STALLED_AFTER / 6)
 
 
 # --- local files (seed data, dock agent) ----------------------------------------
