@@ -35,6 +35,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from typing import BinaryIO, NoReturn
 
@@ -61,8 +62,8 @@ from storage.retention import retention_floor
 
 logger = logging.getLogger(__name__)
 
-SEGMENT_SIZE = 16 * 1024 * 1024  # staging objects, and the parts of the committed multipart upload
-PART_SIZE = 16 * 1024 * 1024  # the committed multipart upload (S3: every part but the last ≥ 5 MiB)
+SEGMENT_SIZE = 8 * 1024 * 1024  # staging objects; each becomes one part of the committed upload
+MIN_PART = 5 * 1024 * 1024  # S3: every part of a multipart upload but the last is at least this
 LOCK_MODES = ("COMPLIANCE", "GOVERNANCE")
 
 _STAGING_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
@@ -218,7 +219,7 @@ class S3Backend:
         extra = {}
         if until is not None:  # every original is locked, at least until the floor
             extra = {"ObjectLockMode": self.lock_mode, "ObjectLockRetainUntilDate": until}
-        version = self._upload_multipart(bucket, name, staged.read_prefix(size), digests, extra)
+        version = self._upload_multipart(bucket, name, staged, segments, digests, extra)
         with self._versions_lock:
             self._versions[key] = version or ""
         if until is not None:
@@ -242,10 +243,15 @@ class S3Backend:
         if not self.retention(key).mode:
             raise VaultError(_("对象存储未对原始文件加锁（对象锁定未生效），请检查存储桶设置。"))
 
-    def _upload_multipart(self, bucket: str, name: str, source: Iterator[bytes], digests: Digests,
+    def _upload_multipart(self, bucket: str, name: str, staged: S3Staging, segments, digests: Digests,
                           extra: dict) -> str | None:
-        """Stream ``source`` into a multipart upload, part by part, each checksummed by the
-        server; abort unless every byte re-hashes to ``digests``. Returns the new version id."""
+        """Assemble the staged segments into a multipart upload; returns the new version id.
+
+        A segment of at least 5 MiB becomes a part by server-side copy (no byte passes through
+        this process: the full read-back that follows every commit proves the result); shorter
+        ones (the tail of a PATCH) are read, joined and sent with Content-MD5 and
+        x-amz-checksum-sha256. When every part was sent, the bytes sent are re-hashed on the way
+        and must equal ``digests`` before the upload is completed."""
         try:
             upload_id = self.client.create_multipart_upload(
                 Bucket=bucket, Key=name, ChecksumAlgorithm="SHA256", **extra
@@ -254,12 +260,20 @@ class S3Backend:
             raise _translate(exc) from exc
         try:
             parts = []
+            plan = _plan_parts(segments)
+            copies = any(kind == "copy" for kind, _pieces in plan)
             with StreamingDigester() as rehash:
-                for number, part in enumerate(_parts(source, PART_SIZE), start=1):
-                    rehash.update(part)
+                for number, (kind, pieces) in enumerate(plan, start=1):
+                    if kind == "copy":
+                        parts.append(self._copy_part(bucket, name, upload_id, number, staged, pieces[0][0]))
+                        continue
+                    part = b"".join(chunk for offset, length in pieces
+                                    for chunk in staged._read_segment(offset, length))
+                    if not copies:
+                        rehash.update(part)
                     parts.append(self._upload_part(bucket, name, upload_id, number, part))
                 actual = rehash.finish()
-            if actual != digests:
+            if not copies and actual != digests:
                 raise CommitChecksumError(
                     _("提交时重新计算的摘要与上传时不一致（暂存数据已改变），未入库。")
                 )
@@ -279,6 +293,13 @@ class S3Backend:
                 raise _translate(exc) from exc
             raise
         return done.get("VersionId")
+
+    def _copy_part(self, bucket, name, upload_id, number, staged: S3Staging, offset: int) -> dict:
+        answer = self.client.upload_part_copy(
+            Bucket=bucket, Key=name, UploadId=upload_id, PartNumber=number,
+            CopySource={"Bucket": staged.bucket, "Key": staged._segment_key(offset)},
+        )
+        return {"PartNumber": number, "ETag": answer["CopyPartResult"]["ETag"]}
 
     def _upload_part(self, bucket, name, upload_id, number, part) -> dict:
         sha = hashlib.sha256(part).digest()
@@ -486,44 +507,72 @@ class S3Staging:
                 _("暂存文件偏移不一致：期望 %(expected)s，实际 %(actual)s。")
                 % {"expected": offset, "actual": current}
             )
-        written = 0
+        # One segment is PUT in the background while the next one arrives: reading the request
+        # and writing the store overlap. At most two segments are in memory per upload.
+        written = 0  # bytes durable and passed to on_written
+        queued = 0  # bytes handed to a PUT
         buffer: list[bytes] = []
         buffered = 0
+        in_flight: tuple[Future, bytes] | None = None
+
+        def settle() -> None:
+            """Wait for the PUT in flight; once durable, its bytes go to on_written."""
+            nonlocal in_flight, written
+            if in_flight is None:
+                return
+            future, data = in_flight
+            in_flight = None
+            future.result()  # raises the store's error
+            if on_written is not None:
+                on_written(data)
+            written += len(data)
 
         def flush() -> None:
-            nonlocal written, buffered
+            nonlocal buffered, queued, in_flight
             if not buffered:
                 return
-            self._put(offset + written, b"".join(buffer))
-            for chunk in buffer:
-                if on_written is not None:
-                    on_written(chunk)
-            written += buffered
+            data = buffer[0] if len(buffer) == 1 else b"".join(buffer)
             buffer.clear()
             buffered = 0
+            future = pool.submit(self._put, offset + queued, data)
+            queued += len(data)
+            settle()  # the previous segment; this one stays in flight
+            in_flight = (future, data)
 
-        try:
-            for chunk in chunks:
-                if not chunk:
-                    continue
-                buffer.append(bytes(chunk))
-                buffered += len(chunk)
-                if buffered >= SEGMENT_SIZE:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="s3-staging") as pool:
+            try:
+                for chunk in chunks:
+                    if not chunk:
+                        continue
+                    buffer.append(bytes(chunk))
+                    buffered += len(chunk)
+                    if buffered >= SEGMENT_SIZE:
+                        flush()
+            except VaultError:
+                _discard_result(in_flight)
+                raise  # the store failed: only what was settled is durable (and was passed on)
+            except BaseException:
+                try:  # the source stopped (a dropped connection): keep what arrived
                     flush()
-        except VaultError:
-            raise  # the store failed: only what was flushed is durable (and was passed on)
-        except BaseException:
-            flush()  # the source stopped (a dropped connection): keep what arrived
-            raise
-        flush()
+                    settle()
+                finally:
+                    _discard_result(in_flight)
+                raise
+            try:
+                flush()
+                settle()
+            except VaultError:
+                _discard_result(in_flight)
+                raise
         return written
 
     def _put(self, offset: int, data: bytes) -> None:
+        # Content-MD5 guards the transfer (every S3 server checks it); the whole upload's SHA-256
+        # and SM3 are computed as it arrives and checked again by the read-back after commit.
         try:
             self.backend.client.put_object(
                 Bucket=self.bucket, Key=self._segment_key(offset), Body=data,
                 ContentMD5=_b64(hashlib.md5(data).digest()),
-                ChecksumSHA256=_b64(hashlib.sha256(data).digest()),
             )
         except Exception as exc:
             raise _translate(exc) from exc
@@ -705,16 +754,31 @@ def _translate(exc: BaseException) -> VaultError:
     return VaultError(_("对象存储出错：%(code)s") % {"code": code or type(exc).__name__})
 
 
-def _parts(source: Iterator[bytes], size: int) -> Iterator[bytes]:
-    """Re-chunk a byte stream into parts of exactly ``size`` bytes (the last may be shorter)."""
-    buffer = bytearray()
-    for chunk in source:
-        buffer += chunk
-        while len(buffer) >= size:
-            yield bytes(buffer[:size])
-            del buffer[:size]
-    if buffer:
-        yield bytes(buffer)
+def _plan_parts(segments: list[tuple[int, int]]) -> list[tuple[str, list[tuple[int, int]]]]:
+    """The parts of a commit: ("copy", [segment]) for a segment S3 can copy as a part (≥ 5 MiB),
+    ("send", [segments...]) for short ones joined until they are big enough (or are the last)."""
+    plan: list[tuple[str, list[tuple[int, int]]]] = []
+    run: list[tuple[int, int]] = []
+    for segment in segments:
+        if not run and segment[1] >= MIN_PART:
+            plan.append(("copy", [segment]))
+            continue
+        run.append(segment)
+        if sum(length for _offset, length in run) >= MIN_PART:
+            plan.append(("send", run))
+            run = []
+    if run:
+        plan.append(("send", run))
+    return plan
+
+
+def _discard_result(in_flight) -> None:
+    """Wait for a PUT we no longer count (after an error), so its thread is idle again."""
+    if in_flight is not None:
+        try:
+            in_flight[0].result()
+        except Exception:  # noqa: S110 - the first error is the one reported
+            pass
 
 
 def _iter_chunks(source) -> Iterator[bytes]:

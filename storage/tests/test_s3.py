@@ -131,7 +131,6 @@ class TestS3Staging:
         from storage.backends import s3
 
         monkeypatch.setattr(s3, "SEGMENT_SIZE", 5 * 1024 * 1024)
-        monkeypatch.setattr(s3, "PART_SIZE", 5 * 1024 * 1024)
         backend = make_backend()
         data = payload(11 * 1024 * 1024 + 3, seed=24)
         staging = backend.staging("segmented")
