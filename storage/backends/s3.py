@@ -738,6 +738,10 @@ def _translate(exc: BaseException) -> VaultError:
         "ServiceUnavailable", "SlowDown", "503", "RequestTimeout",
     ):
         return VaultUnavailableError(_("对象存储暂时无法连接，已保存的部分不受影响，请稍后重试。"))
+    if code == "RequestTimeTooSkewed":
+        return VaultUnavailableError(
+            _("本节点的时钟与对象存储相差过大（RequestTimeTooSkewed），请求被拒绝：请用 chrony/NTP 校准各节点时间。")
+        )
     if isinstance(exc, NoCredentialsError):
         return VaultUnavailableError(_("未配置对象存储的访问密钥，请设置 AVR_S3_ACCESS_KEY 与 AVR_S3_SECRET_KEY。"))
     if code in (

@@ -37,3 +37,22 @@ def test_every_byte_is_in_exactly_one_part_in_order():
 
 def test_nothing_staged_is_no_part():
     assert _plan_parts([]) == []
+
+
+def test_a_node_whose_clock_is_off_gets_a_clear_error():
+    """S3 signatures carry the node's time; a skewed clock is refused by the server (clock skew)."""
+    import pytest
+    from botocore.exceptions import ClientError
+
+    from storage.backends.base import VaultUnavailableError
+    from storage.backends.s3 import S3Backend
+
+    class Skewed:
+        def head_bucket(self, **kwargs):
+            raise ClientError({"Error": {"Code": "RequestTimeTooSkewed", "Message": "skew"}}, "HeadBucket")
+
+    backend = S3Backend(endpoint="http://s3.invalid", region="us-east-1", access_key="k", secret_key="s",
+                        bucket="b", derivative_bucket="d", client=Skewed())
+    with pytest.raises(VaultUnavailableError) as caught:
+        backend.check()
+    assert "时钟" in caught.value.message and "NTP" in caught.value.message
