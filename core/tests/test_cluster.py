@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from core.testing_cluster import FINAL, HANG, Cluster
+from storage.backends.s3 import SEGMENT_SIZE
 
 ENABLED = os.environ.get("AVR_REQUIRE_S3") == "1" or os.environ.get("AVR_TEST_CLUSTER") == "1"
 
@@ -39,7 +40,7 @@ pytestmark = [
 MiB = 1024 * 1024
 SIZE = 96 * MiB
 SEND_BEFORE_KILL = 40 * MiB
-SEGMENT = 16 * MiB  # storage/backends/s3.py SEGMENT_SIZE: what a killed node has made durable
+SEGMENT = SEGMENT_SIZE  # what a killed node has made durable: whole staging segments
 STALLED = 6  # seconds without a heartbeat before the sweep runs an item again (default 180)
 
 
@@ -96,36 +97,37 @@ def test_upload_survives_its_web_node_being_killed(cluster):
         assert cluster.node_of(response) == first  # the node is alive: no re-routing yet
         return int(response.getheader("Upload-Offset"))
 
-    _wait_until(lambda: staged() >= 2 * SEGMENT, "the first node never staged 32 MiB")
+    _wait_until(lambda: staged() >= 2 * SEGMENT, "the first node never staged two segments")
     cluster.run("kill", first, str(cluster.dir))
-    with contextlib.suppress(OSError, http.client.HTTPException):
-        conn.getresponse().read()  # 502 from nginx, or the connection is cut
-    conn.close()
+    try:
+        with contextlib.suppress(OSError, http.client.HTTPException):
+            conn.getresponse().read()  # 502 from nginx, or the connection is cut
+        conn.close()
 
-    # The dead node is skipped; the other one reports what S3 holds and takes the rest.
-    head = cluster.head(location)
-    assert cluster.node_of(head) == other
-    offset = int(head.getheader("Upload-Offset"))
-    assert 2 * SEGMENT <= offset <= SEND_BEFORE_KILL
-    assert offset % SEGMENT == 0  # exactly the segments the first node flushed
-    done = cluster.patch(location, view[offset:].tobytes(), offset)
-    assert cluster.node_of(done) == other
-    assert int(done.getheader("Upload-Offset")) == SIZE
+        # The dead node is skipped; the other one reports what S3 holds and takes the rest.
+        head = cluster.head(location)
+        assert cluster.node_of(head) == other
+        offset = int(head.getheader("Upload-Offset"))
+        assert 2 * SEGMENT <= offset <= SEND_BEFORE_KILL
+        assert offset % SEGMENT == 0  # exactly the segments the first node flushed
+        done = cluster.patch(location, view[offset:].tobytes(), offset)
+        assert cluster.node_of(done) == other
+        assert int(done.getheader("Upload-Offset")) == SIZE
 
-    item = cluster.wait_final(int(done.getheader("X-Ingest-Item")))
-    assert (item["size"], item["sha256"], item["sm3"]) == (SIZE, sha256, sm3)
-    assert item["filename"] == "集群续传.mp4"
-    recording = cluster.api(f"/api/v1/recordings/{item['recording_id']}")
-    assert recording["digests"]["sha256"] == sha256
-    assert recording["digests"]["sm3"] == sm3
-    # exactly one record for the interrupted upload (any node, same catalogue), and nothing of
-    # the upload left in S3's staging area
-    listed = cluster.api("/api/v1/recordings?limit=200")["items"]
-    assert [r["id"] for r in listed if r["sha256"] == sha256] == [item["recording_id"]]
-    _wait_until(lambda: not cluster.staging_keys(), "staged segments left behind")
-
-    # the killed node comes back and serves again
-    cluster.run("restart-node", first, str(cluster.dir))
+        item = cluster.wait_final(int(done.getheader("X-Ingest-Item")))
+        assert (item["size"], item["sha256"], item["sm3"]) == (SIZE, sha256, sm3)
+        assert item["filename"] == "集群续传.mp4"
+        recording = cluster.api(f"/api/v1/recordings/{item['recording_id']}")
+        assert recording["digests"]["sha256"] == sha256
+        assert recording["digests"]["sm3"] == sm3
+        # exactly one record for the interrupted upload (any node, same catalogue), and nothing of
+        # the upload left in S3's staging area
+        listed = cluster.api("/api/v1/recordings?limit=200")["items"]
+        assert [r["id"] for r in listed if r["sha256"] == sha256] == [item["recording_id"]]
+        _wait_until(lambda: not cluster.staging_keys(), "staged segments left behind")
+    finally:
+        # the killed node comes back and serves again (also for the tests after this one)
+        cluster.run("restart-node", first, str(cluster.dir))
     response, _body = cluster.request("OPTIONS", "/api/v1/uploads/", node=first)
     assert response.status == 204
 
