@@ -333,12 +333,10 @@ ceph_stop() {
 
 # ceph_env DIR: export lines for the cluster in DIR (eval "$(bin/ceph env)").
 ceph_env() {
-    local dir line
+    local dir
     dir="$(_ceph_dir "$1")"
     [ -f "$dir/avr-ceph.env" ] || return 1
-    while IFS= read -r line; do
-        [ -n "$line" ] && printf 'export %s=%q\n' "${line%%=*}" "${line#*=}"
-    done <"$dir/avr-ceph.env"
+    print_exports "$dir/avr-ceph.env"
 }
 
 # ceph_status DIR: the daemons and the S3 gateway; non-zero unless everything is up.

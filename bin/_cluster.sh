@@ -689,12 +689,10 @@ cluster_status() {
 # cluster_env DIR: export lines (eval "$(bin/cluster env DIR)"): the shared environment, with
 # AVR_VAR_DIR = DIR/setup, for manage.py commands against the cluster.
 cluster_env() {
-    local dir line
+    local dir
     dir="$(_cluster_dir "$1")"
     [ -f "$dir/cluster.env" ] || return 1
-    while IFS= read -r line; do
-        [ -n "$line" ] && [ "${line:0:1}" != "#" ] && printf 'export %s=%q\n' "${line%%=*}" "${line#*=}"
-    done <"$dir/cluster.env"
+    print_exports "$dir/cluster.env"
     printf 'export %s=%q\n' AVR_VAR_DIR "$dir/setup"
 }
 

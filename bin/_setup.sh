@@ -128,3 +128,12 @@ setup_node() {
     )
     _hash "$AVR_ROOT/package.json" "$AVR_ROOT/package-lock.json" >"$AVR_ROOT/node_modules/.avr-stamp"
 }
+
+# print_exports FILE: a KEY=VALUE file (no quoting; # comments) as shell export lines, for
+# eval "$(bin/ceph env)" and eval "$(bin/cluster env)".
+print_exports() {
+    local line
+    while IFS= read -r line; do
+        [ -n "$line" ] && [ "${line:0:1}" != "#" ] && printf 'export %s=%q\n' "${line%%=*}" "${line#*=}"
+    done <"$1"
+}
