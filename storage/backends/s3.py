@@ -95,6 +95,7 @@ class S3Backend:
         self.client = client or _make_client(endpoint=endpoint, region=region, access_key=access_key,
                                              secret_key=secret_key, addressing=addressing)
         self._versions: OrderedDict[str, str] = OrderedDict()
+        self._stats: dict[str, ObjectStat] = {}  # locked originals only (serving asks every request)
         self._versions_lock = threading.Lock()
 
     # ---- start-up ---------------------------------------------------------------------------
@@ -370,6 +371,9 @@ class S3Backend:
         return io.BufferedReader(_RangeReader(self, args, stat.size), buffer_size=1024 * 1024)
 
     def stat(self, key: str) -> ObjectStat | None:
+        cached = self._stats.get(key)
+        if cached is not None:  # a locked original's first version cannot change or go away
+            return cached
         try:
             args = self._object_args(key)
         except ObjectMissingError:
@@ -383,7 +387,13 @@ class S3Backend:
                 return None
             raise _translate(exc) from exc
         # A version is immutable: S3 has no call that changes its bytes.
-        return ObjectStat(key=key, size=head["ContentLength"], read_only=True)
+        stat = ObjectStat(key=key, size=head["ContentLength"], read_only=True)
+        if key.startswith(Area.ORIGINAL.value + "/") and head.get("ObjectLockMode"):
+            with self._versions_lock:
+                self._stats[key] = stat
+                while len(self._stats) > 100_000:
+                    self._stats.pop(next(iter(self._stats)))
+        return stat
 
     def verify(self, key: str, expected: Digests, *, read_back: bool = False) -> VerifyOutcome:
         try:
