@@ -23,13 +23,16 @@ No backend has a method that deletes, overwrites or moves a stored object.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import BinaryIO, Protocol, runtime_checkable
 
-from core.digests import Digests
+from django.utils.translation import gettext as _
+
+from core.digests import CHUNK_SIZE, Digests
 from core.errors import DomainError
 
 
@@ -79,6 +82,34 @@ class RetentionError(VaultError):
 class DisposalRefusedError(VaultError):
     code = "disposal_refused"
     status = 403
+
+
+# The layout every backend shares: one content address per area, and what a staging name may be.
+KEY_PATTERN = re.compile(r"^(originals|derivatives)/[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{64}$")
+STAGING_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+
+
+def content_key(sha256: str, area: Area) -> str:
+    """The content address of bytes with ``sha256`` in ``area`` (``originals/ab/cd/<sha256>``)."""
+    return f"{area.value}/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
+def is_valid_key(key) -> bool:
+    return isinstance(key, str) and KEY_PATTERN.match(key) is not None
+
+
+def check_staging_name(name: str) -> None:
+    if not isinstance(name, str) or not STAGING_NAME_PATTERN.match(name):
+        raise VaultError(_("非法的暂存文件名。"))
+
+
+def iter_chunks(source: Iterable[bytes] | BinaryIO) -> Iterator[bytes]:
+    """Chunks of a file object (read in CHUNK_SIZE pieces) or of an iterable of bytes."""
+    if hasattr(source, "read"):
+        while chunk := source.read(CHUNK_SIZE):
+            yield chunk
+    else:
+        yield from source
 
 
 @dataclass(frozen=True)
@@ -188,8 +219,6 @@ READ_BACK_ALGORITHMS = ("sha256",)
 def compare_digests(actual: Digests, expected: Digests) -> VerifyOutcome:
     """The outcome of a re-hash: pass, or fail naming what differs (shared by every backend).
     An algorithm that was not run (an empty digest, the read-back's SM3) is not compared."""
-    from django.utils.translation import gettext as _
-
     sm3_run = bool(actual.sm3)
     if actual.size == expected.size and actual.sha256 == expected.sha256 and (
         not sm3_run or actual.sm3 == expected.sm3

@@ -15,7 +15,6 @@ import errno
 import functools
 import json
 import os
-import re
 import shutil
 from collections.abc import Iterable, Iterator
 from datetime import datetime
@@ -36,13 +35,14 @@ from storage.backends.base import (
     VaultError,
     VaultFullError,
     VerifyOutcome,
+    check_staging_name,
     compare_digests,
+    content_key,
+    is_valid_key,
+    iter_chunks,
 )
 from storage.disposal import check_disposal
 from storage.retention import retention_floor
-
-_STAGING_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
-_KEY = re.compile(r"^(originals|derivatives)/[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{64}$")
 
 
 def _raise_os_error(exc: OSError) -> None:
@@ -119,21 +119,9 @@ def _stream_range(handle: BinaryIO, start: int, length: int | None) -> Iterator[
             yield from _read_at_most(handle, length)
 
 
-def _iter_chunks(source: Iterable[bytes] | BinaryIO) -> Iterator[bytes]:
-    if hasattr(source, "read"):
-        while True:
-            chunk = source.read(CHUNK_SIZE)
-            if not chunk:
-                return
-            yield chunk
-    else:
-        yield from source
-
-
 class FilesystemStaging:
     def __init__(self, backend: FilesystemBackend, name: str):
-        if not _STAGING_NAME.match(name):
-            raise VaultError(_("非法的暂存文件名。"))
+        check_staging_name(name)
         self.backend = backend
         self.name = name
         self.path = backend.root / "staging" / name
@@ -211,12 +199,10 @@ class FilesystemBackend:
     # A seam for tests that simulate a full disk (ING-6).
     os_write = staticmethod(os.write)
 
-    @staticmethod
-    def key_for(sha256: str, area: Area) -> str:
-        return f"{area.value}/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+    key_for = staticmethod(content_key)
 
     def _path(self, key: str) -> Path:
-        if not _KEY.match(key):
+        if not is_valid_key(key):
             raise ObjectMissingError(_("非法的对象键。"))
         return self.root / key
 
@@ -238,7 +224,7 @@ class FilesystemBackend:
 
                     staging.append(_read_pooled(chunks, pool), offset=0, on_written=lend)
                 else:
-                    staging.append(_iter_chunks(chunks), offset=0, on_written=digester.update)
+                    staging.append(iter_chunks(chunks), offset=0, on_written=digester.update)
                 digests = digester.finish()
             return self.commit(staging, digests, area=area, retain_until=retain_until)
         except BaseException:

@@ -31,6 +31,7 @@ import base64
 import hashlib
 import io
 import logging
+import os
 import re
 import threading
 from collections import OrderedDict
@@ -55,7 +56,11 @@ from storage.backends.base import (
     VaultFullError,
     VaultUnavailableError,
     VerifyOutcome,
+    check_staging_name,
     compare_digests,
+    content_key,
+    is_valid_key,
+    iter_chunks,
 )
 from storage.disposal import check_disposal
 from storage.retention import retention_floor
@@ -66,8 +71,6 @@ SEGMENT_SIZE = 8 * 1024 * 1024  # staging objects; each becomes one part of the 
 MIN_PART = 5 * 1024 * 1024  # S3: every part of a multipart upload but the last is at least this
 LOCK_MODES = ("COMPLIANCE", "GOVERNANCE")
 
-_STAGING_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
-_KEY = re.compile(r"^(originals|derivatives)/[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{64}$")
 _SEGMENT = re.compile(r"^(\d{20})$")
 
 
@@ -152,13 +155,11 @@ class S3Backend:
 
     # ---- keys ---------------------------------------------------------------------------------
 
-    @staticmethod
-    def key_for(sha256: str, area: Area) -> str:
-        return f"{area.value}/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+    key_for = staticmethod(content_key)
 
     def _locate(self, key: str) -> tuple[str, str]:
         """(bucket, object key) of a vault key; a malformed key does not exist."""
-        if not isinstance(key, str) or not _KEY.match(key):
+        if not is_valid_key(key):
             raise ObjectMissingError(_("非法的对象键。"))
         bucket = self.bucket if key.startswith(Area.ORIGINAL.value + "/") else self.derivative_bucket
         return bucket, self.prefix + key
@@ -327,10 +328,10 @@ class S3Backend:
 
     def write(self, chunks: Iterable[bytes] | BinaryIO, *, area: Area = Area.ORIGINAL,
               retain_until: datetime | None = None) -> StoredResult:
-        staging = self.staging(f"w-{_random_hex()}")
+        staging = self.staging(f"w-{os.urandom(12).hex()}")
         try:
             with StreamingDigester() as digester:
-                staging.append(_iter_chunks(chunks), offset=0, on_written=digester.update)
+                staging.append(iter_chunks(chunks), offset=0, on_written=digester.update)
                 digests = digester.finish()
             return self.commit(staging, digests, area=area, retain_until=retain_until)
         except BaseException:
@@ -377,7 +378,7 @@ class S3Backend:
         try:
             args = self._object_args(key)
         except ObjectMissingError:
-            if not _KEY.match(key or ""):
+            if not is_valid_key(key):
                 raise
             return None
         try:
@@ -468,8 +469,7 @@ class S3Staging:
     """An upload in progress as segment objects ``staging/<name>/<offset>`` in the unlocked bucket."""
 
     def __init__(self, backend: S3Backend, name: str):
-        if not _STAGING_NAME.match(name):
-            raise VaultError(_("非法的暂存文件名。"))
+        check_staging_name(name)
         self.backend = backend
         self.name = name
         self.bucket = backend.derivative_bucket
@@ -793,20 +793,6 @@ def _discard_result(in_flight) -> None:
             in_flight[0].result()
         except Exception:  # noqa: S110 - the first error is the one reported
             pass
-
-
-def _iter_chunks(source) -> Iterator[bytes]:
-    if hasattr(source, "read"):
-        while chunk := source.read(CHUNK_SIZE):
-            yield chunk
-    else:
-        yield from source
-
-
-def _random_hex() -> str:
-    import os
-
-    return os.urandom(12).hex()
 
 
 def build_from_settings() -> S3Backend:
