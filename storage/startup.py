@@ -14,7 +14,7 @@ logger = logging.getLogger(__name__)
 def check_configured_vault() -> None:
     """Reach the backend new originals are written to; on failure say why and raise SystemExit."""
     try:
-        get_vault().check()
+        get_vault()  # built and checked once per process (storage.backends._backend)
     except VaultError as exc:
         message = f"文件库（{configured_backend()}）不可用，平台拒绝启动：{exc.message}"
         logger.critical(message)

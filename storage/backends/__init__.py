@@ -27,9 +27,7 @@ DEFAULT_BACKEND = "filesystem"
 def _s3() -> VaultBackend:
     from storage.backends.s3 import build_from_settings
 
-    backend = build_from_settings()
-    backend.check()  # unreachable, wrong key, no object lock: refuse, never fall back
-    return backend
+    return build_from_settings()
 
 
 BACKENDS: dict[str, Callable[[], VaultBackend]] = {
@@ -71,6 +69,10 @@ def _backend(name: str) -> VaultBackend:
             _("存储后端登记有误：“%(name)s”对应的后端自称“%(actual)s”。")
             % {"name": name, "actual": backend.name}
         )
+    # Once per process, before first use: an unusable store (unreachable, a wrong key, a bucket
+    # without Object Lock, a read-only folder) is refused, never fallen back from. Not cached
+    # on failure, so the next use tries again.
+    backend.check()
     return backend
 
 

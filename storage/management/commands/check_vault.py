@@ -15,7 +15,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         name = configured_backend()
         try:
-            get_vault().check()
+            get_vault()  # a new process: the backend is built and checked now
         except VaultError as exc:
             raise CommandError(_("文件库（%(name)s）不可用：%(error)s") % {"name": name, "error": exc.message}) from exc
         self.stdout.write(_("文件库（%(name)s）可用。") % {"name": name})
