@@ -175,9 +175,10 @@ def make_recording(officer=None, *, unit=None, data: bytes | None = None, filena
 def staged_names() -> list[str]:
     """Uploads still in staging in the configured vault (a folder's files, or S3 segment prefixes)."""
     from storage.backends import get_vault
+    from storage.backends.filesystem import FilesystemBackend
 
     vault = get_vault()
-    if vault.local_path(vault.key_for("0" * 64, Area_original())) is not None:
+    if isinstance(vault, FilesystemBackend):
         return sorted(p.name for p in (vault.root / "staging").iterdir())
     listing = vault.client.list_objects_v2(Bucket=vault.derivative_bucket, Prefix=f"{vault.prefix}staging/")
     return sorted({item["Key"][len(vault.prefix) + len("staging/"):].split("/", 1)[0]
@@ -193,12 +194,6 @@ def stored_digests(stored_object):
         for chunk in vault_for(stored_object).open_range(stored_object.key):
             digester.update(chunk)
         return digester.finish()
-
-
-def Area_original():  # noqa: N802 - a late import, kept out of module import time
-    from storage.backends.base import Area
-
-    return Area.ORIGINAL
 
 
 def tamper_stored(stored_object, position: int = 0) -> None:
@@ -228,9 +223,10 @@ def tamper_stored(stored_object, position: int = 0) -> None:
 def refuse_vault_reads(monkeypatch) -> None:
     """From now on reading any object fails as an unreadable disk or an unreachable store does."""
     from storage.backends import get_vault
+    from storage.backends.filesystem import FilesystemBackend
 
     vault = get_vault()
-    if vault.local_path(vault.key_for("0" * 64, Area_original())) is not None:
+    if isinstance(vault, FilesystemBackend):
         def refuse(path, *args, **kwargs):
             raise PermissionError(13, "Permission denied", str(path))
 
