@@ -43,9 +43,12 @@ class Platform:
             "DJANGO_SETTINGS_MODULE": "config.settings",
             **(extra_env or {}),
         }
-        for name in ("DATABASE_URL", "REDIS_URL", "AVR_VAULT_DIR"):
+        # the embedded default: SQLite, vault and queue under var_dir — also when the calling
+        # shell points at a store (eval "$(bin/ceph env)" exports AVR_VAULT_BACKEND and AVR_S3_*)
+        inherited = [n for n in self.env if n.startswith("AVR_S3_")]
+        for name in ("DATABASE_URL", "REDIS_URL", "AVR_VAULT_DIR", "AVR_VAULT_BACKEND", *inherited):
             if name not in (extra_env or {}):
-                self.env.pop(name, None)  # the embedded default: SQLite, vault and queue under var_dir
+                self.env.pop(name, None)
         self.web: subprocess.Popen | None = None
         self.consumer: subprocess.Popen | None = None
         self.log = self.var_dir / "platform.log"
