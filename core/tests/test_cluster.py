@@ -22,7 +22,10 @@ from pathlib import Path
 
 import pytest
 
+from core.testing import make_video
+from core.testing_browser import launch_chromium, needs_chromium
 from core.testing_cluster import FINAL, HANG, Cluster
+from core.testing_server import ROOT
 from storage.backends.s3 import SEGMENT_SIZE
 
 ENABLED = os.environ.get("AVR_REQUIRE_S3") == "1" or os.environ.get("AVR_TEST_CLUSTER") == "1"
@@ -197,3 +200,60 @@ def test_a_worker_killed_mid_item_leaves_exactly_one_recording(cluster):
     )
     assert counts.strip().splitlines()[-1] == "1 1"
     cluster.run("restart-node", victim, str(cluster.dir))
+
+
+@needs_chromium
+@pytest.mark.browser
+@pytest.mark.req("INT-2", "ACC-2")
+def test_playback_with_seeking_from_s3_through_the_load_balancer(cluster, tmp_path):
+    """A clip uploaded into the cluster plays and seeks in Chromium through nginx: the player's
+    Range requests are answered from the S3 original (206), and the play is registered."""
+    from playwright.sync_api import expect, sync_playwright
+
+    clip = make_video(10.0, width=640, height=360, fps=15, variant=11)
+    location = cluster.create_upload(len(clip), "DSJA0099999_000001_20261201093000_0001.MP4")
+    done = cluster.patch(location, clip, 0)
+    item = cluster.wait_final(int(done.getheader("X-Ingest-Item")))
+    recording_id = item["recording_id"]
+    backend = cluster.shell(
+        "from recordings.models import Recording; "
+        f"print(Recording.objects.get(pk={recording_id}).original.backend)"
+    )
+    assert backend.strip().splitlines()[-1] == "s3"
+
+    base = f"http://127.0.0.1:{cluster.port()}"
+    with sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        page = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN").new_page()
+        page.set_default_timeout(30_000)
+        ranged = []
+        page.on("response", lambda r: ranged.append(r.status) if "/content" in r.url else None)
+        page.goto(f"{base}/login/")
+        page.fill("input[name=username]", "cluster_officer")
+        page.fill("input[name=password]", "Test-pass-2026")
+        page.click("button[type=submit]")
+        page.wait_for_load_state("load")
+        page.goto(f"{base}/recordings/{recording_id}/")
+        expect(page.locator("video.player")).to_be_visible()
+        page.wait_for_function("() => document.querySelector('video.player').readyState >= 1")
+        duration = page.evaluate("() => document.querySelector('video.player').duration")
+        assert 9.5 <= duration <= 10.5, duration
+        page.evaluate("() => { const v = document.querySelector('video.player'); v.muted = true; return v.play(); }")
+        page.wait_for_function("() => document.querySelector('video.player').currentTime > 0.3")
+        position = page.evaluate(
+            "() => new Promise(done => { const v = document.querySelector('video.player');"
+            " v.addEventListener('seeked', () => done(v.currentTime), {once: true}); v.currentTime = 8.0; })"
+        )
+        assert position >= 7.9, f"seek did not move the playhead: currentTime={position}"
+        page.wait_for_function("() => document.querySelector('video.player').currentTime > 8.2")
+        page.evaluate("() => document.querySelector('video.player').pause()")
+        shots = Path(os.environ.get("AVR_SCREENSHOTS", ROOT / "var" / "screenshots"))
+        shots.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=shots / "cluster-s3-playing.png")
+        browser.close()
+    assert 206 in ranged, ranged
+    plays = cluster.shell(
+        "from access.models import AccessEntry; "
+        f"print(AccessEntry.objects.filter(action='play', recording_id={recording_id}).count())"
+    )
+    assert int(plays.strip().splitlines()[-1]) >= 1
