@@ -215,11 +215,11 @@ _cluster_spawn_node() {
             ;;
         worker1)
             # the one consumer that enqueues the periodic tasks (deploy/systemd/avr-scheduler.service)
-            _cluster_spawn "$dir" "$node" "$PY" manage.py run_huey --extra-locks custody-integrate
+            _cluster_spawn "$dir" "$node" "$PY" manage.py run_huey
             ;;
         worker2)
             # deploy/systemd/avr-worker@.service
-            _cluster_spawn "$dir" "$node" "$PY" manage.py run_huey --no-periodic --extra-locks custody-integrate
+            _cluster_spawn "$dir" "$node" "$PY" manage.py run_huey --no-periodic
             ;;
         *) warn "未知节点 / unknown node: $node (${CLUSTER_NODES[*]})"; return 1 ;;
     esac

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import itertools
 import os
@@ -238,3 +239,36 @@ def refuse_vault_reads(monkeypatch) -> None:
         raise EndpointConnectionError(endpoint_url=vault.endpoint)
 
     monkeypatch.setattr(vault.client, "get_object", unreachable)
+
+
+def other_session():
+    """A second PostgreSQL session on the test database, as another node or worker has."""
+    import psycopg
+    from django.db import connection
+
+    params = connection.get_connection_params()
+    keep = ("host", "port", "user", "password", "dbname")
+    return psycopg.connect(**{k: v for k, v in params.items() if k in keep}, autocommit=True)
+
+
+@contextlib.contextmanager
+def lock_held_elsewhere(name: str):
+    """Hold the ``core.locks`` lock ``name`` as another process would for the block.
+
+    PostgreSQL: from a second session (this session would re-enter its own advisory lock).
+    SQLite: an flock on a file description of its own, which this process cannot take twice.
+    """
+    from django.db import connection
+
+    from core import locks
+
+    if connection.vendor != "postgresql":
+        with locks.exclusive(name):
+            yield
+        return
+    session = other_session()
+    try:
+        session.execute("SELECT pg_advisory_lock(%s, %s)", [locks._PG_CLASS, locks._pg_key(name)])
+        yield
+    finally:
+        session.close()

@@ -4,10 +4,10 @@ import time
 
 from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
-from huey.exceptions import TaskLockedException
 
 from core.choices import CheckTrigger
 from core.context import correlation
+from core.locks import LockBusy, exclusive
 from custody.checkpoints import checkpoint_due, make_checkpoint
 from custody.printable import write_daily
 from custody.sequencer import integrate_all, integrate_pending
@@ -19,12 +19,18 @@ IDLE_POLLS = 4
 IDLE_POLL = 0.25
 
 
+# One integrating task at a time across the cluster. A lock of core.locks (PostgreSQL advisory
+# lock / flock), not Huey's lock_task: it goes with its holder, so a worker killed mid-task does
+# not leave every later kick a no-op (Huey's Redis lock has no expiry).
+INTEGRATE_LOCK = "custody-integrate"
+
+
 @db_task()
 def integrate_log():
     try:
-        with HUEY.lock_task("custody-integrate"):
+        with exclusive(INTEGRATE_LOCK):
             _integrate_while_busy()
-    except TaskLockedException:
+    except LockBusy:
         return  # another worker thread is integrating, and it picks these events up too
 
 

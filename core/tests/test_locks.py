@@ -9,28 +9,20 @@ import sys
 import textwrap
 import time
 
-import psycopg
 import pytest
 from django.db import connection
 
 from core.locks import _PG_CLASS, LockBusy, _pg_key, exclusive
+from core.testing import other_session
 
 pytestmark = pytest.mark.django_db
-
-
-def _other_node_connection():
-    """A second database session, as another web node has."""
-    params = connection.get_connection_params()
-    params.pop("cursor_factory", None)
-    params.pop("context", None)
-    return psycopg.connect(**{k: v for k, v in params.items() if k in ("host", "port", "user", "password", "dbname")})
 
 
 @pytest.mark.postgres
 def test_postgres_lock_is_seen_by_another_node_and_freed_when_it_dies():
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL only")
-    other = _other_node_connection()
+    other = other_session()
     other.execute("SELECT pg_advisory_lock(%s, %s)", [_PG_CLASS, _pg_key("upload-x")])
     with pytest.raises(LockBusy), exclusive("upload-x"):
         pass

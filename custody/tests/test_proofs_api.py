@@ -176,12 +176,11 @@ def test_a_rolled_back_change_leaves_no_event_and_no_leaf():
 def test_a_second_integration_while_one_runs_steps_aside_quietly():
     """Kicks that overlap a running integration return at once (no error, no warning); the
     running one, or the next kick, integrates their events."""
-    from huey.contrib.djhuey import HUEY
-
-    from custody.tasks import integrate_log
+    from core.testing import lock_held_elsewhere
+    from custody.tasks import INTEGRATE_LOCK, integrate_log
 
     record_event(EventCode.VIEWED, actor=None, subject=("recording", "1"))
-    with HUEY.lock_task("custody-integrate"):
+    with lock_held_elsewhere(INTEGRATE_LOCK):
         integrate_log()
         assert PendingEvent.objects.count() == 1 and not Leaf.objects.exists()
     integrate_log()
