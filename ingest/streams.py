@@ -6,8 +6,8 @@ No state changes here, and no imports of other ingest modules: every layer may u
 from __future__ import annotations
 
 import contextlib
-import tempfile
 from collections.abc import Iterator
+from typing import BinaryIO
 
 from core.digests import CHUNK_SIZE
 from storage.backends import vault_for
@@ -28,19 +28,14 @@ def iter_stream(stream) -> Iterator[bytes]:
 
 
 @contextlib.contextmanager
-def local_copy(stored_object) -> Iterator[str]:
-    """A local path for a stored object, read from the backend it lives in (the object itself
-    on the filesystem backend, a temporary copy elsewhere)."""
+def media_source(stored_object) -> Iterator[str | BinaryIO]:
+    """What the probe, the poster and the proxy read a stored object through: its own path on
+    the filesystem backend; elsewhere (S3) a seekable reader that fetches only the byte ranges
+    the demuxer asks for, so a 4 GB original is never copied to local disk to be probed."""
     vault = vault_for(stored_object)
     path = vault.local_path(stored_object.key)
     if path is not None:
         yield path
         return
-    with (
-        tempfile.NamedTemporaryFile(prefix="avr-media-") as tmp,
-        vault.open(stored_object.key) as source,
-    ):
-        while chunk := source.read(CHUNK_SIZE):
-            tmp.write(chunk)
-        tmp.flush()
-        yield tmp.name
+    with vault.open(stored_object.key) as reader:
+        yield reader

@@ -11,12 +11,14 @@ the library's own English stays in ``MediaInfo.raw["error"]`` (技术细节).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import os
 import struct
 from datetime import datetime
 from fractions import Fraction
+from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -96,17 +98,35 @@ def is_playable(kind: str, container: str, video_codec: str, audio_codec: str) -
     return False
 
 
-def probe_media(path: str | os.PathLike, *, filename: str = "") -> MediaInfo:
+# What the functions below read: a local path, or a seekable binary reader (an object in S3).
+MediaSource = str | os.PathLike | BinaryIO
+
+
+def _rewound(source: MediaSource):
+    """The source ready to be read from its first byte (a path as ``str`` for PyAV)."""
+    if hasattr(source, "read"):
+        source.seek(0)
+        return source
+    return str(source)
+
+
+def _source_size(source: MediaSource) -> int:
+    if hasattr(source, "read"):
+        return source.seek(0, os.SEEK_END)
+    return os.path.getsize(source)
+
+
+def probe_media(path: MediaSource, *, filename: str = "") -> MediaInfo:
     """Describe one file. Never raises: unreadable input gives kind="unknown" + a Chinese problem."""
     try:
-        if os.path.getsize(path) == 0:
+        if _source_size(path) == 0:
             return MediaInfo(problem=_("文件为空（0 字节）。"))
         photo = _probe_photo(path)
         if photo is not None:
             return photo
         return _probe_av(path, filename)
     except Exception as exc:  # a probe that crashes must not lose the file
-        logger.exception("probe failed for %s", path)
+        logger.exception("probe failed for %s", filename or path)
         failure = describe_media_error(exc)
         return MediaInfo(
             problem=_("无法识别为音视频或照片：探测程序出错（%(reason)s）。")
@@ -119,7 +139,7 @@ def _probe_photo(path) -> MediaInfo | None:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        image = Image.open(path)
+        image = Image.open(_rewound(path))
     except (UnidentifiedImageError, OSError, ValueError):
         return None
     with image:
@@ -176,8 +196,8 @@ def _exif_time(image) -> tuple[datetime | None, str]:
 def _mp4_missing_moov(path) -> bool:
     """Top-level MP4/MOV boxes: an ``ftyp`` without ``moov`` means the index was never written."""
     try:
-        with open(path, "rb") as handle:
-            size_total = os.fstat(handle.fileno()).st_size
+        size_total = _source_size(path)
+        with contextlib.nullcontext(path) if hasattr(path, "read") else open(path, "rb") as handle:
             pos, seen = 0, set()
             while pos + 8 <= size_total and len(seen) < 64:
                 handle.seek(pos)
@@ -230,7 +250,7 @@ def _probe_av(path, filename: str) -> MediaInfo:
     import av
 
     try:
-        container = av.open(str(path), metadata_errors="replace")
+        container = av.open(_rewound(path), metadata_errors="replace")
     except Exception as exc:
         failure = describe_media_error(exc)
         if _mp4_missing_moov(path):
@@ -333,7 +353,7 @@ def _decode_failure(container, stream):
 
 
 def make_poster(
-    path: str | os.PathLike, kind: str, *, width: int = POSTER_WIDTH, at_s: float = 1.0
+    path: MediaSource, kind: str, *, width: int = POSTER_WIDTH, at_s: float = 1.0
 ) -> tuple[bytes, int, int]:
     """A JPEG about ``width`` px wide: a frame near ``at_s`` seconds, or the photo itself."""
     from PIL import Image, ImageOps
@@ -342,7 +362,7 @@ def make_poster(
         raise ValueError(f"no poster for kind {kind!r}")  # a caller's mistake, not bad media
     try:
         if kind == "photo":
-            with Image.open(path) as source:
+            with Image.open(_rewound(path)) as source:
                 image = ImageOps.exif_transpose(source).convert("RGB")
         else:
             image = _video_frame(path, at_s)
@@ -371,7 +391,7 @@ def _main_video_stream(container):
 def _video_frame(path, at_s: float):
     import av
 
-    with av.open(str(path)) as container:
+    with av.open(_rewound(path)) as container:
         stream = _main_video_stream(container)
         stream.thread_type = "AUTO"
         duration = container.duration / av.time_base if container.duration else None
@@ -403,7 +423,7 @@ def _proxy_size(width: int, height: int, max_height: int) -> tuple[int, int]:
 
 
 def transcode_proxy(
-    src: str | os.PathLike,
+    src: MediaSource,
     dst: str | os.PathLike,
     *,
     max_height: int = PROXY_MAX_HEIGHT,
@@ -422,7 +442,7 @@ def transcode_proxy(
 def _transcode(src, dst, *, max_height: int, preset: str) -> tuple[int, int]:
     import av
 
-    with av.open(str(src)) as source:
+    with av.open(_rewound(src)) as source:
         vin = _main_video_stream(source)
         vin.thread_type = "AUTO"
         ain = source.streams.audio[0] if source.streams.audio else None

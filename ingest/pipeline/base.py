@@ -48,7 +48,7 @@ class PipelineContext:
     actor: Any
     digests: Digests
     stored_object: Any = None  # storage.models.StoredObject
-    local_path: str | None = None
+    media_source: Any = None  # a local path or a seekable reader (ingest.streams.media_source)
     media: MediaInfo | None = None
     metadata: RecordingMetadata | None = None
     recording: Any = None  # recordings.models.Recording

@@ -14,7 +14,7 @@ from ingest.choices import IngestStatus
 from ingest.filenames import parse_device_filename
 from ingest.metadata import build_recording_metadata
 from ingest.pipeline.base import FollowUp, FollowUpKind, PipelineContext, Step, StopPipeline
-from ingest.streams import local_copy
+from ingest.streams import media_source
 from recordings import media
 from recordings.choices import DerivativeKind
 from recordings.data import MediaInfo
@@ -109,10 +109,10 @@ class Probe(Step):
         return ctx.stored_object is not None
 
     def run(self, ctx):
-        copy = local_copy(ctx.stored_object)
-        ctx.local_path = copy.__enter__()
-        ctx.resources.append(copy)
-        ctx.media = media.probe_media(ctx.local_path, filename=ctx.item.filename)
+        source = media_source(ctx.stored_object)
+        ctx.media_source = source.__enter__()
+        ctx.resources.append(source)
+        ctx.media = media.probe_media(ctx.media_source, filename=ctx.item.filename)
         if ctx.media.problem:
             ctx.notes[self.name] = ctx.media.problem
         else:
@@ -182,13 +182,13 @@ class Poster(Step):
     def can_run(self, ctx):
         return (
             ctx.recording is not None
-            and ctx.local_path is not None
+            and ctx.media_source is not None
             and ctx.media is not None
             and ctx.media.kind in ("video", "photo")
         )
 
     def run(self, ctx):
-        jpeg, width, height = media.make_poster(ctx.local_path, ctx.media.kind)
+        jpeg, width, height = media.make_poster(ctx.media_source, ctx.media.kind)
         services.store_derivative_bytes(
             ctx.recording,
             actor=ctx.actor,

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from custody.choices import EventCode
 from custody.services import record_event
-from ingest.streams import iter_stream, local_copy
+from ingest.streams import iter_stream, media_source
 from recordings.choices import DerivativeKind
 from recordings.media import transcode_proxy
 from recordings.models import Derivative, Recording
@@ -89,7 +89,7 @@ def create_proxy(recording_id: int, *, actor=None):
         return existing
     with (
         tempfile.TemporaryDirectory(prefix="avr-proxy-") as tmp,
-        local_copy(recording.original) as src,
+        media_source(recording.original) as src,
     ):
         target = Path(tmp) / "proxy.mp4"
         width, height = transcode_proxy(src, target)

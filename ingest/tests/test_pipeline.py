@@ -29,7 +29,7 @@ from ingest.pipeline import (
 from ingest.pipeline import steps as pipeline_steps
 from ingest.pipeline.runner import RETRY_AFTER_SECONDS
 from ingest.services import items as item_services
-from ingest.streams import local_copy
+from ingest.streams import media_source
 from recordings.data import MediaInfo
 from recordings.media import local_zone
 from recordings.models import Derivative, Recording
@@ -88,8 +88,8 @@ def test_h265_stored_not_playable_and_proxy_derivative_made(tus):
     assert proxy.stored_object_id != recording.original_id
     from recordings.media import probe_media
 
-    with local_copy(proxy.stored_object) as path:
-        info = probe_media(path)
+    with media_source(proxy.stored_object) as source:
+        info = probe_media(source)
     assert info.video_codec == "h264" and info.audio_codec == "aac" and info.playable
     assert info.height <= 720
     assert _vault_bytes(recording.original) == data  # the original never changes
