@@ -193,6 +193,19 @@ def verify_custody_chain(*, actor=None, trigger: str = CheckTrigger.COMMAND,
         # a domain error says why in Chinese; anything else is a library's English: the log has it
         reason = exc.message if isinstance(exc, DomainError) else _("读取保管链时出错，详见系统日志")
         detail = _("校验未能执行：%(reason)s。") % {"reason": reason.rstrip("。")}
+    return _store_verification(actor=actor, trigger=trigger, status=status, detail=detail,
+                               findings=findings, report=report)
+
+
+def verification_not_started(*, actor, trigger: str, reason: str) -> ChainVerification:
+    """A verification that could not even be handed to a worker (the queue is unreachable)
+    is a result too (promise 4): stored as not run, with the reason."""
+    detail = _("校验未能执行：%(reason)s。") % {"reason": reason.rstrip("。")}
+    return _store_verification(actor=actor, trigger=trigger, status=CheckStatus.NOT_RUN,
+                               detail=detail, findings=[], report=None)
+
+
+def _store_verification(*, actor, trigger, status, detail, findings, report) -> ChainVerification:
     actor_id, actor_name = _actor_ref(actor, None)
     first = next((f for f in findings if f.seq is not None), None)
     with transaction.atomic():

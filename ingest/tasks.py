@@ -7,6 +7,7 @@ after the transaction that made it commits.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from functools import partial
 
@@ -17,6 +18,8 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 from core.context import correlation, get_request_id
 from ingest import services
 from ingest.pipeline import FollowUp, FollowUpKind, PipelineRun, run_pipeline
+
+logger = logging.getLogger(__name__)
 
 
 @db_task()
@@ -41,12 +44,25 @@ def process_item(item_id: int) -> PipelineRun:
     return run
 
 
+def _submit(what: str, send) -> None:
+    """Put work on the queue; a queue that cannot be reached (Redis down) is logged, never
+    raised: the state change it follows has committed, and the request that made it must not
+    answer 500. An ingest item left waiting is run by the stalled-item sweep once the queue is
+    back (``requeue_stalled_items``)."""
+    try:
+        send()
+    except Exception:
+        logger.exception("could not enqueue %s; the periodic sweep will pick it up", what)
+
+
 def _retry_later(item_id: int, delay: int) -> None:
-    run_ingest_item_task.schedule((item_id,), {"request_id": get_request_id()}, delay=delay)
+    _submit(f"ingest item {item_id} (retry)", lambda: run_ingest_item_task.schedule(
+        (item_id,), {"request_id": get_request_id()}, delay=delay))
 
 
 def enqueue_pipeline(item_id: int) -> None:
-    run_ingest_item_task(item_id, request_id=get_request_id())
+    _submit(f"ingest item {item_id}",
+            lambda: run_ingest_item_task(item_id, request_id=get_request_id()))
 
 
 def enqueue_pipeline_on_commit(item_id: int) -> None:
@@ -55,7 +71,8 @@ def enqueue_pipeline_on_commit(item_id: int) -> None:
 
 
 def enqueue_proxy(recording_id: int) -> None:
-    make_proxy_task(recording_id, request_id=get_request_id())
+    _submit(f"proxy of recording {recording_id}",
+            lambda: make_proxy_task(recording_id, request_id=get_request_id()))
 
 
 _ENQUEUE = {FollowUpKind.PROXY: enqueue_proxy}  # every FollowUpKind has its task here

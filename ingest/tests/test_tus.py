@@ -16,9 +16,10 @@ from django.utils import timezone
 
 from core.testing import staged_names, stored_digests
 from custody.models import Event
-from ingest import digesters, services, streams
+from ingest import digesters, services, streams, tasks
 from ingest.choices import IngestStatus, UploadStatus
 from ingest.models import IngestItem, Upload
+from ingest.services.items import STALLED_AFTER
 from ingest.tasks import expire_stale_uploads_task
 from ingest.tests.conftest import OCTET, TUS, encode_metadata, sha256_b64
 from recordings.models import Recording
@@ -613,3 +614,34 @@ def test_item_status_flow_ends_in_final_state(tus):
     assert [s["outcome"] for s in item.steps][:5] == ["ok"] * 5
     assert item.recording is not None and item.recording.flagged
     assert Event.objects.filter(action="ingest.flagged", subject_id=str(item.recording_id)).exists()
+
+
+@pytest.mark.req("ING-6")
+def test_queue_down_at_the_last_patch_still_acknowledges_and_the_sweep_runs_the_item(
+    tus, monkeypatch, caplog
+):
+    """Redis unreachable when the finished upload is handed to the workers: the upload is
+    complete, so the client is told so (204, never 500); the item waits as received and the
+    stalled-item sweep runs it once the queue is back."""
+    import redis
+
+    real_task = tasks.run_ingest_item_task
+
+    def queue_down(*args, **kwargs):
+        raise redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6379")
+
+    monkeypatch.setattr(tasks, "run_ingest_item_task", queue_down)
+    data = _payload(200_000)
+    url = tus.create(len(data), {"filename": "队列中断.bin"})["Location"]
+    response = tus.patch(url, data, 0)
+    assert response.status_code == 204
+    assert response["Upload-Offset"] == str(len(data))
+    item = IngestItem.objects.get(pk=int(response["X-Ingest-Item"]))
+    assert item.status == IngestStatus.RECEIVED and item.recording_id is None
+    assert "could not enqueue ingest item" in caplog.text
+
+    monkeypatch.setattr(tasks, "run_ingest_item_task", real_task)  # the queue is back
+    assert tasks.requeue_stalled_items(now=timezone.now() + STALLED_AFTER * 2) == 1
+    item.refresh_from_db()
+    # catalogued (flagged: random bytes are no media, and are kept as an original all the same)
+    assert item.status == IngestStatus.FLAGGED and item.recording_id is not None

@@ -350,6 +350,9 @@ class FilesystemBackend:
             if not os.access(self.root / sub, os.W_OK | os.X_OK):
                 raise VaultError(_("文件库目录不可写：%(path)s") % {"path": self.root / sub})
 
+    def ping(self) -> None:
+        self.check()
+
     def local_path(self, key: str) -> str | None:
         return str(self._path(key))
 

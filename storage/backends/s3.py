@@ -103,6 +103,13 @@ class S3Backend:
 
     # ---- start-up ---------------------------------------------------------------------------
 
+    def ping(self) -> None:
+        for bucket in (self.bucket, self.derivative_bucket):
+            try:
+                self.client.head_bucket(Bucket=bucket)
+            except Exception as exc:
+                raise _translate(exc) from exc
+
     def check(self) -> None:
         """Both buckets exist (created if allowed); the originals bucket has versioning and Object
         Lock. Anything else is a VaultError that stops the platform from starting in S3 mode."""

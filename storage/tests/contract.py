@@ -112,6 +112,9 @@ class VaultContract:
             assert not hasattr(VaultBackend, name), name
             assert not hasattr(backend, name), name
 
+    def test_ping_is_quiet_while_the_store_answers(self, backend):
+        assert backend.ping() is None
+
     def test_free_bytes_is_a_count_or_unknown(self, backend):
         free = backend.free_bytes()
         assert free is None or (isinstance(free, int) and free >= 0)

@@ -172,18 +172,20 @@ class TestS3Faults:
         from storage.tests.s3_testing import s3_config
 
         backend = S3Backend(**s3_config(endpoint="http://127.0.0.1:9"))
-        with pytest.raises(VaultUnavailableError) as caught:
-            backend.check()
-        assert "无法连接" in caught.value.message
+        for probe in (backend.check, backend.ping):  # at start, and the health endpoint
+            with pytest.raises(VaultUnavailableError) as caught:
+                probe()
+            assert "无法连接" in caught.value.message
 
     def test_wrong_key_is_a_clear_error(self):
         from storage.backends.s3 import S3Backend
         from storage.tests.s3_testing import s3_config
 
         backend = S3Backend(**s3_config(secret_key="not-the-secret"))
-        with pytest.raises(VaultUnavailableError) as caught:
-            backend.check()
-        assert "密钥" in caught.value.message
+        for probe in (backend.check, backend.ping):
+            with pytest.raises(VaultUnavailableError) as caught:
+                probe()
+            assert "密钥" in caught.value.message
 
     def test_bucket_without_object_lock_is_refused(self):
         import uuid

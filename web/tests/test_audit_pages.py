@@ -785,3 +785,22 @@ def test_verify_now_in_the_worker_says_it_started(audit_client, auditor, monkeyp
     response = audit_client.post(reverse("web:audit_verify_now"), follow=True)
     assert queued == [(auditor.pk, "manual")]
     assert "已开始校验" in response.content.decode() and not ChainVerification.objects.exists()
+
+
+@pytest.mark.req("ACC-5")
+def test_verify_now_with_the_queue_down_says_so_and_keeps_a_not_run_result(audit_client, monkeypatch):
+    """Redis unreachable: no 500 — the page says the verification could not start, and that
+    is a stored result (not run) with its own custody event (promise 4)."""
+    import redis
+
+    def queue_down(actor_id, trigger):
+        raise redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6379")
+
+    monkeypatch.setattr("web.views.audit.verify_custody_chain_task", queue_down)
+    response = audit_client.post(reverse("web:audit_verify_now"), follow=True)
+    assert response.status_code == 200
+    verification = ChainVerification.objects.get()
+    assert verification.status == "not_run" and verification.trigger == "manual"
+    assert "后台任务队列暂时无法连接" in verification.detail
+    assert "后台任务队列暂时无法连接" in response.content.decode()
+    assert Event.objects.filter(action="custody.chain_verified").exists()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import io
 import json
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -68,10 +69,13 @@ from custody.selectors import (
     list_events,
     list_verifications,
 )
+from custody.services import verification_not_started
 from custody.signing import verify_checkpoint
 from custody.tasks import verify_custody_chain_task
 from custody.verifier import note
 from web.views.common import page
+
+logger = logging.getLogger(__name__)
 
 EVENTS_PER_PAGE = 50
 ACCESS_PER_PAGE = 50
@@ -323,7 +327,12 @@ def audit_verify_now(request):
     """A full verification reads every event (minutes at ten million): it runs in the worker
     and its result appears in the list; run inline (tests, AVR_HUEY_IMMEDIATE) it is there at once."""
     before = ChainVerification.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-    verify_custody_chain_task(request.user.pk, CheckTrigger.MANUAL)
+    try:
+        verify_custody_chain_task(request.user.pk, CheckTrigger.MANUAL)
+    except Exception:  # the queue (Redis) is unreachable: say so, and keep it as a result
+        logger.exception("could not enqueue the custody verification")
+        verification_not_started(actor=request.user, trigger=CheckTrigger.MANUAL,
+                                 reason=_("后台任务队列暂时无法连接，请稍后重试"))
     verification = ChainVerification.objects.filter(pk__gt=before, actor=request.user).order_by("-pk").first()
     if verification is None:
         messages.info(request, _("已开始校验，完成后结果会出现在下方列表中（事件多时需要几分钟）。"))
