@@ -50,7 +50,7 @@ VARIABLES: list[Var] = [
     Var("AVR_FIXITY_BATCH", "200", "每次定期校验的对象数 / objects per periodic fixity run"),
     Var("AVR_UPLOAD_MAX_BYTES", str(64 * 1024**3), "单个上传文件上限（字节）/ max upload size"),
     Var("AVR_BIND", "127.0.0.1:8000", "Web 服务监听地址 / web server bind address"),
-    Var("AVR_WEB_WORKERS", "1", "Web 进程数 / gunicorn worker processes"),
+    Var("AVR_WEB_WORKERS", "0", "Web 进程数，0 为本机 CPU 核数 / gunicorn worker processes (0: one per core)"),
     Var("AVR_ACCESS_LOG", "-", "Web 访问日志：- 为标准输出，留空不记录 / gunicorn access log (- stdout, empty off)"),
     Var("AVR_WEB_THREADS", "16", "每个 Web 进程的线程数 / threads per worker"),
     Var("AVR_LOG_ORIGIN", "", "保管日志检查点的来源名，默认 avrecords.example/<根部门机构代码>；上线前应设为本单位域名加路径 / checkpoint origin line"),
