@@ -23,6 +23,15 @@ needs_chromium = pytest.mark.skipif(
 )
 
 
+def screenshot_dir(sub: str = "") -> Path:
+    """Where browser tests leave screenshots for people to look at: $AVR_SCREENSHOTS, by
+    default ./var/screenshots (a sub-folder per journey where given)."""
+    root = Path(__file__).resolve().parent.parent
+    folder = Path(os.environ.get("AVR_SCREENSHOTS", root / "var" / "screenshots")) / sub
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def launch_chromium(playwright):
     # Chromium draws date and time pickers in the process's UI language, which --lang alone
     # does not set on Linux: LANGUAGE does (with chromium-l10n's zh-CN pack installed).

@@ -23,9 +23,8 @@ from pathlib import Path
 import pytest
 
 from core.testing import make_video
-from core.testing_browser import launch_chromium, needs_chromium
+from core.testing_browser import launch_chromium, needs_chromium, screenshot_dir
 from core.testing_cluster import FINAL, HANG, Cluster
-from core.testing_server import ROOT
 from storage.backends.s3 import SEGMENT_SIZE
 
 ENABLED = os.environ.get("AVR_REQUIRE_S3") == "1" or os.environ.get("AVR_TEST_CLUSTER") == "1"
@@ -205,7 +204,7 @@ def test_a_worker_killed_mid_item_leaves_exactly_one_recording(cluster):
 @needs_chromium
 @pytest.mark.browser
 @pytest.mark.req("INT-2", "ACC-2")
-def test_playback_with_seeking_from_s3_through_the_load_balancer(cluster, tmp_path):
+def test_playback_with_seeking_from_s3_through_the_load_balancer(cluster):
     """A clip uploaded into the cluster plays and seeks in Chromium through nginx: the player's
     Range requests are answered from the S3 original (206), and the play is registered."""
     from playwright.sync_api import expect, sync_playwright
@@ -247,9 +246,7 @@ def test_playback_with_seeking_from_s3_through_the_load_balancer(cluster, tmp_pa
         assert position >= 7.9, f"seek did not move the playhead: currentTime={position}"
         page.wait_for_function("() => document.querySelector('video.player').currentTime > 8.2")
         page.evaluate("() => document.querySelector('video.player').pause()")
-        shots = Path(os.environ.get("AVR_SCREENSHOTS", ROOT / "var" / "screenshots"))
-        shots.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=shots / "cluster-s3-playing.png")
+        page.screenshot(path=screenshot_dir() / "cluster-s3-playing.png")
         browser.close()
     assert 206 in ranged, ranged
     plays = cluster.shell(

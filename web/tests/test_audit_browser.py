@@ -7,14 +7,12 @@ Screenshots land in $AVR_SCREENSHOTS/audit (default ./var/screenshots/audit) for
 from __future__ import annotations
 
 import json
-import os
 import re
-from pathlib import Path
 
 import pytest
 
-from core.testing_browser import launch_chromium, needs_chromium
-from core.testing_server import ROOT, Platform
+from core.testing_browser import launch_chromium, needs_chromium, screenshot_dir
+from core.testing_server import Platform
 from web.tests.english import english_words, in_context
 
 pytestmark = [pytest.mark.browser, needs_chromium]
@@ -27,9 +25,7 @@ DATA_WORDS = {"audit.example.gov.cn", "witness"}
 
 @pytest.fixture
 def shots():
-    folder = Path(os.environ.get("AVR_SCREENSHOTS", ROOT / "var" / "screenshots")) / "audit"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return screenshot_dir("audit")
 
 
 @pytest.fixture

@@ -7,16 +7,14 @@ Screenshots land in $AVR_SCREENSHOTS (default ./var/screenshots) for people to l
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from core.testing import make_video
-from core.testing_browser import launch_chromium, needs_chromium
-from core.testing_server import ROOT, Platform
+from core.testing_browser import launch_chromium, needs_chromium, screenshot_dir
+from core.testing_server import Platform
 
 PASSWORD = "Journey-pass-2026"
 
@@ -35,9 +33,7 @@ pytestmark = [
 
 @pytest.fixture
 def shots():
-    folder = Path(os.environ.get("AVR_SCREENSHOTS", ROOT / "var" / "screenshots"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return screenshot_dir()
 
 
 @pytest.fixture
