@@ -84,8 +84,16 @@ class Recording(models.Model):
         verbose_name = _("执法音像记录")
         verbose_name_plural = _("执法音像记录")
         indexes = [
-            models.Index(fields=["unit", "-start_time"], name="rec_unit_start_idx"),
-            models.Index(fields=["department", "-start_time"], name="rec_dept_start_idx"),
+            # a unit's / a department's catalogue page in its order, with the list's yes/no and
+            # kind filters in the key: the capped count is an index-only scan (migration 0004)
+            models.Index(
+                fields=["unit", "-start_time", "-id", "media_kind", "flagged", "on_time"],
+                name="rec_unit_page_idx",
+            ),
+            models.Index(
+                fields=["department", "-start_time", "-id", "media_kind", "flagged", "on_time"],
+                name="rec_dept_page_idx",
+            ),
             models.Index(fields=["primary_officer", "-start_time"], name="rec_officer_start_idx"),
             models.Index(fields=["uploaded_by", "-start_time"], name="rec_uploader_start_idx"),
             models.Index(fields=["-start_time", "-id"], name="rec_start_idx"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from core.bounds import period_q
@@ -14,7 +14,9 @@ from custody.choices import EventCode
 from custody.models import Event, EventSubject
 from custody.services import record_event
 from ingest.models import IngestItem
-from recordings.models import Recording
+from orgs.models import Person
+from recordings.choices import DerivativeKind
+from recordings.models import Derivative, Recording
 
 # Longest value each text filter accepts (web form and API alike); longer is refused, never ignored.
 FILTER_TEXT_LIMITS = {"q": 100, "device_serial": 64, "case_number": 100, "party": 200}
@@ -81,6 +83,18 @@ def list_recordings(user, filters: RecordingFilter | None = None, *, action: str
         )
     order = SORTS.get(f.sort, SORTS["-start_time"])
     return qs.select_related("unit", "primary_officer", "original").order_by(*order)
+
+
+def with_list_extras(qs: QuerySet[Recording]) -> QuerySet[Recording]:
+    """What a catalogue page shows beside each row: its poster (``posters``) and its officers."""
+    return qs.prefetch_related(
+        Prefetch(
+            "derivatives",
+            queryset=Derivative.objects.filter(kind=DerivativeKind.POSTER).only("pk", "kind", "recording_id"),
+            to_attr="posters",
+        ),
+        Prefetch("officers", queryset=Person.objects.only("pk", "full_name", "username")),
+    )
 
 
 def get_recording(user, pk: int, *, action: str = "view") -> Recording:

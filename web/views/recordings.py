@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import Prefetch
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -18,8 +17,8 @@ from core.querysets import count_capped
 from orgs.choices import Role
 from orgs.models import Person, Unit
 from recordings.choices import DerivativeKind
-from recordings.models import Derivative, Recording
-from recordings.selectors import custody_history, get_recording, list_recordings
+from recordings.models import Recording
+from recordings.selectors import custody_history, get_recording, list_recordings, with_list_extras
 from recordings.services import give_late_reason, update_recording_metadata
 from web.forms import LateReasonForm, RecordingFilterForm, RecordingMetadataForm
 from web.views.common import is_htmx, media_page, page
@@ -69,18 +68,7 @@ def recording_list(request):
     if not capped:
         number = min(number, last_page)
     offset = (number - 1) * PER_PAGE
-    rows = list(
-        qs.prefetch_related(
-            Prefetch(
-                "derivatives",
-                queryset=Derivative.objects.filter(kind=DerivativeKind.POSTER).only(
-                    "pk", "kind", "recording_id"
-                ),
-                to_attr="posters",
-            ),
-            Prefetch("officers", queryset=Person.objects.only("pk", "full_name", "username")),
-        )[offset : offset + PER_PAGE + 1]
-    )
+    rows = list(with_list_extras(qs)[offset : offset + PER_PAGE + 1])
     has_next = len(rows) > PER_PAGE
     rows = rows[:PER_PAGE]
     # posters shown on this page are registered once per page view (ACC-2)
