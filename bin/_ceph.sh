@@ -6,7 +6,12 @@
 # picks free ports in 6800-7300 itself; there is no manager daemon and no other listener).
 #
 # Settings (environment):
-#   AVR_CEPH_RGW_PORT        S3 gateway port (default 7480)
+#   AVR_CEPH_RGW_PORT        S3 gateway port (default 7480), or "auto": a free port chosen here,
+#                            and another one if something takes it before the gateway binds it
+#                            (the gateway starts seconds after the check); DIR/avr-ceph.env
+#                            names the port it got
+#   AVR_CEPH_AVOID_PORTS     with "auto": ports (space-separated) not to choose, e.g. ones the
+#                            caller has chosen for other daemons but not bound yet
 #   AVR_CEPH_MON_PORT        monitor port (default 3300)
 #   AVR_CEPH_ACCESS_KEY      S3 access key of the user created at start (default avrdev)
 #   AVR_CEPH_SECRET_KEY      its secret (default avrdev-secret)
@@ -140,6 +145,11 @@ ceph_start() {
     dir="$(_ceph_dir "$1")"
     rgw_port="${AVR_CEPH_RGW_PORT:-7480}"
     mon_port="${AVR_CEPH_MON_PORT:-3300}"
+    local rgw_auto=0
+    if [ "$rgw_port" = "auto" ]; then
+        rgw_auto=1
+        rgw_port="$(ceph_free_port "$mon_port" ${AVR_CEPH_AVOID_PORTS:-})" || { warn "找不到空闲端口 / no free port for the S3 gateway"; return 1; }
+    fi
     access="${AVR_CEPH_ACCESS_KEY:-avrdev}"
     secret="${AVR_CEPH_SECRET_KEY:-avrdev-secret}"
     store="${AVR_CEPH_OBJECTSTORE:-memstore}"
@@ -257,10 +267,26 @@ CONF
     _ceph_wait "$dir" ceph-osd 120 _ceph_osd_up "$dir" ||
         { _ceph_fail "$dir" "OSD 未上线 / the OSD did not come up" "$dir/log/osd.$osd.log"; return 1; }
 
-    radosgw -c "$conf" -n client.rgw.a >>"$log" 2>&1 ||
-        { _ceph_fail "$dir" "radosgw 未能启动 / radosgw did not start" "$dir/log/client.rgw.a.log"; return 1; }
-    _ceph_wait "$dir" radosgw 240 _ceph_s3_answers "$endpoint/" ||
-        { _ceph_fail "$dir" "S3 网关无响应 / the S3 gateway at $endpoint does not answer" "$dir/log/client.rgw.a.log"; return 1; }
+    local rgw_log="$dir/log/client.rgw.a.log" attempt
+    for attempt in 1 2 3; do
+        radosgw -c "$conf" -n client.rgw.a >>"$log" 2>&1 ||
+            { _ceph_fail "$dir" "radosgw 未能启动 / radosgw did not start" "$rgw_log"; return 1; }
+        _ceph_wait "$dir" radosgw 240 _ceph_s3_answers "$endpoint/" && break
+        # taken since it was checked free: with "auto", move to another port (the gateway has
+        # exited; nothing else of the cluster knows its port yet)
+        if [ "$rgw_auto" -eq 1 ] && [ "$attempt" -lt 3 ] && ! _ceph_daemon_alive "$dir" radosgw &&
+            grep -q "failed to bind address 127.0.0.1:$rgw_port" "$rgw_log" 2>/dev/null; then
+            local taken="$rgw_port"
+            rgw_port="$(ceph_free_port "$mon_port" "$taken" ${AVR_CEPH_AVOID_PORTS:-})" || { _ceph_fail "$dir" "找不到空闲端口 / no free port for the S3 gateway"; return 1; }
+            endpoint="http://127.0.0.1:$rgw_port"
+            warn "端口 $taken 已被占用，S3 网关改用 $rgw_port / port $taken was taken, the S3 gateway moves to $rgw_port"
+            sed -i "s|^rgw frontends = beast endpoint=127.0.0.1:$taken |rgw frontends = beast endpoint=127.0.0.1:$rgw_port |" "$conf"
+            mv "$rgw_log" "$rgw_log.$taken"
+            continue
+        fi
+        _ceph_fail "$dir" "S3 网关无响应 / the S3 gateway at $endpoint does not answer" "$rgw_log"
+        return 1
+    done
     timeout 60 radosgw-admin -c "$conf" user create --uid=avr --display-name="AVR platform" \
         --access-key="$access" --secret="$secret" >>"$log" 2>&1 ||
         { _ceph_fail "$dir" "无法创建 S3 用户 / radosgw-admin user create failed" "$log"; return 1; }

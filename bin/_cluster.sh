@@ -420,7 +420,7 @@ cluster_start() {
     trap '_cluster_abort "$CLUSTER_DIR" "启动被中断 / start interrupted"' INT TERM
 
     # --- ports -------------------------------------------------------------------------------
-    local public a b redis rgw mon used=()
+    local public a b redis mon used=()
     public="${AVR_CLUSTER_PORT:-8080}"
     [[ "$public" =~ ^[0-9]+$ ]] || die "AVR_CLUSTER_PORT 不是数字 / is not a number: $public"
     if ! ceph_port_free "$public"; then
@@ -432,9 +432,11 @@ cluster_start() {
     a="$(ceph_free_port "${used[@]}")" && used+=("$a")
     b="$(ceph_free_port "${used[@]}")" && used+=("$b")
     redis="$(ceph_free_port "${used[@]}")" && used+=("$redis")
-    rgw="$(ceph_free_port "${used[@]}")" && used+=("$rgw")
     mon="$(ceph_free_port "${used[@]}")" && used+=("$mon")
-    [ ${#used[@]} -eq 6 ] || die "找不到空闲端口 / no free ports"
+    [ ${#used[@]} -eq 5 ] || die "找不到空闲端口 / no free ports"
+    # the S3 gateway's port is chosen by ceph_start ("auto"): it binds it ~15 s after the
+    # check, and moves to another if something took it meanwhile; cluster.env gets the port
+    # it bound once Ceph is up
 
     # --- PostgreSQL: a fresh database of this directory's own ---------------------------------
     local admin db db_url
@@ -451,7 +453,6 @@ PORT=$public
 WEBA_PORT=$a
 WEBB_PORT=$b
 REDIS_PORT=$redis
-RGW_PORT=$rgw
 MON_PORT=$mon
 DATABASE=$db
 ADMIN_URL=$admin
@@ -471,7 +472,7 @@ META
 
     # --- Ceph, while the database is migrated --------------------------------------------------
     say "启动 Ceph（后台，日志 logs/ceph.log）/ starting Ceph in the background (logs/ceph.log)"
-    (AVR_CEPH_RGW_PORT="$rgw" AVR_CEPH_MON_PORT="$mon" ceph_start "$dir/ceph") >"$dir/logs/ceph.log" 2>&1 </dev/null 9>&- &
+    (AVR_CEPH_RGW_PORT=auto AVR_CEPH_AVOID_PORTS="${used[*]}" AVR_CEPH_MON_PORT="$mon" ceph_start "$dir/ceph") >"$dir/logs/ceph.log" 2>&1 </dev/null 9>&- &
     CLUSTER_CEPH_JOB=$!
 
     # --- the shared environment ---------------------------------------------------------------
@@ -489,7 +490,6 @@ META
         echo "REDIS_URL=redis://127.0.0.1:$redis/0"
         echo "AVR_HUEY_IMMEDIATE=0"
         echo "AVR_VAULT_BACKEND=s3"
-        echo "AVR_S3_ENDPOINT=http://127.0.0.1:$rgw"
         echo "AVR_S3_ACCESS_KEY=$access"
         echo "AVR_S3_SECRET_KEY=$secret_s3"
         echo "AVR_S3_BUCKET=avr-originals"
@@ -528,6 +528,12 @@ META
         _cluster_abort "$dir" "Ceph 未能启动 / Ceph did not start"
     fi
     CLUSTER_CEPH_JOB=""
+    local rgw_endpoint
+    rgw_endpoint="$(_cluster_get "$dir/ceph/avr-ceph.env" AVR_S3_ENDPOINT)"
+    [[ "$rgw_endpoint" =~ ^http://127\.0\.0\.1:[0-9]+$ ]] ||
+        _cluster_abort "$dir" "Ceph 未给出 S3 地址 / Ceph wrote no S3 endpoint ($dir/ceph/avr-ceph.env)"
+    echo "AVR_S3_ENDPOINT=$rgw_endpoint" >>"$dir/cluster.env"
+    echo "RGW_PORT=${rgw_endpoint##*:}" >>"$dir/cluster.meta"
     grep -h "Ceph 已启动" "$dir/logs/ceph.log" | sed 's/\x1b\[[0-9;]*m//g; s/^==> //' | while IFS= read -r line; do say "$line"; done
 
     # demo data first (its province becomes the root), then bootstrap: as bin/up does
@@ -580,7 +586,7 @@ META
   worker2 (--no-periodic):       pid $(_cluster_pid "$dir" worker2)
   nginx pid $(_cluster_pid "$dir" nginx), Redis 127.0.0.1:$redis pid $(_cluster_pid "$dir" redis)
   PostgreSQL:        $db_url
-  S3 (Ceph RGW):     http://127.0.0.1:$rgw
+  S3 (Ceph RGW):     $rgw_endpoint
   目录 / directory:  $dir  (logs/ 日志, cluster.env 环境变量)
 
   上方打印了管理员账号及一次性密码（登录后须修改）/ the administrator's
