@@ -12,14 +12,20 @@ Prints ``name: value`` lines:
   concurrent_ratio      concurrent_MBps / (min(cores, N) × sm3_single_MBps)      (target ≥ 0.6)
   concurrent_speedup    concurrent_MBps / single_MBps
   peak_rss_mb           largest RSS of any platform process meanwhile
+  cpu_ms_per_MB_<who>   CPU time (user + system) per MB uploaded during the concurrent phase:
+                        web (the gunicorn processes), worker (Huey), client (this script's
+                        sendfile), machine (all of it, kernel threads included, from /proc/stat)
 
 Usage: .venv/bin/python bench/concurrent.py [--files 8] [--size-mib 512] [--web-workers N]
+       [--profile "perf record -a -g -o /tmp/perf.data"]   (run during the concurrent phase,
+                                                            stopped with SIGINT)
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -46,6 +52,7 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=8)
     parser.add_argument("--size-mib", type=int, default=512)
     parser.add_argument("--web-workers", type=int, default=0, help="AVR_WEB_WORKERS (0: the default)")
+    parser.add_argument("--profile", default="", help="a profiler command run during the concurrent phase")
     args = parser.parse_args()
     size = args.size_mib * 1024 * 1024
     cores = os.cpu_count() or 1
@@ -88,12 +95,18 @@ def main() -> None:
 
             threads = [threading.Thread(target=one, args=(p,)) for p in files[1:] + files[:1]]
             # files[0] again too: a duplicate of bytes already stored is still a full upload
+            profiler = subprocess.Popen(shlex.split(args.profile)) if args.profile else None
+            before = cpu_times(platform.pid)
             start = time.perf_counter()
             for t in threads:
                 t.start()
             for t in threads:
                 t.join()
             wall = time.perf_counter() - start
+            after = cpu_times(platform.pid)
+            if profiler is not None:
+                profiler.send_signal(signal.SIGINT)
+                profiler.wait(timeout=120)
             if errors:
                 raise SystemExit(f"an upload failed: {errors[0]}")
         finally:
@@ -111,6 +124,30 @@ def main() -> None:
         print(f"concurrent_ratio: {aggregate / (min(cores, len(files)) * sm3):.2f}")
         print(f"concurrent_speedup: {aggregate / single:.2f}")
         print(f"peak_rss_mb: {peak[0]:.0f}")
+        megabytes = size * len(files) / 1e6
+        for who in after:
+            print(f"cpu_ms_per_MB_{who}: {(after[who] - before[who]) * 1000 / megabytes:.2f}")
+
+
+def cpu_times(platform_pid: int) -> dict[str, float]:
+    """CPU seconds so far: the platform's web and worker processes, this client, the machine."""
+    tick = os.sysconf("SC_CLK_TCK")
+    times = {"web": 0.0, "worker": 0.0}
+    for pid in _descendants(platform_pid):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        who = "web" if b"gunicorn" in cmdline else "worker" if b"run_huey" in cmdline else None
+        if who:
+            times[who] += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    usage = os.times()
+    times["client"] = usage.user + usage.system
+    with open("/proc/stat") as stat:
+        jiffies = [int(v) for v in stat.readline().split()[1:]]
+    times["machine"] = (sum(jiffies) - jiffies[3] - jiffies[4]) / tick  # all but idle, iowait
+    return times
 
 
 if __name__ == "__main__":

@@ -8,9 +8,11 @@ algorithm (SM3, ~0.3 GB/s) sets the pace, not the sum of all three stages.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import queue
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 ALGORITHMS = ("sha256", "sm3")
@@ -67,24 +69,58 @@ class _Lent:
             self.release()
 
 
-class BufferPool:
-    """Reusable read buffers for :meth:`StreamingDigester.update` with ``release=``.
+class PooledReader:
+    """Chunks read by ``readinto`` into a few reused buffers, to be lent on without a copy.
 
-    Reading into a few long-lived buffers instead of a fresh 4 MiB ``bytes`` per
-    chunk saves the page faults and zeroing of new allocations, and the hashers
-    read the very bytes that were written (no copy). ``acquire()`` blocks while
-    every buffer is still being hashed, which bounds memory at ``count * size``.
+    Iterating yields ``memoryview`` chunks. A buffer goes back to the pool once the consumer
+    has asked for the next chunk *and* every :meth:`lend` of it has been released: a consumer
+    that copies the chunk (S3 staging) frees the buffer at once, one that hands it to
+    :meth:`StreamingDigester.update` (filesystem staging) frees it once both digests have
+    consumed it. Reading blocks while every buffer is still held, which bounds memory at
+    ``count * size`` and lets the slowest digest pace the reading. Fresh ``bytes`` per chunk
+    would cost an allocation, page faults and zeroing each time, and — from a WSGI server's
+    stream — several copies of every byte.
     """
 
-    def __init__(self, count: int = 6, size: int = CHUNK_SIZE):
+    def __init__(self, readinto, *, count: int = 8, size: int = 1024 * 1024):
+        self._readinto = readinto
         self._free: queue.SimpleQueue = queue.SimpleQueue()
         for _ in range(count):
             self._free.put(bytearray(size))
+        self._holds: dict[int, int] = {}  # id(buffer) -> holders (the consumer, each lend)
+        self._lock = threading.Lock()
 
-    def acquire(self) -> bytearray:
-        return self._free.get()
+    def __iter__(self):
+        while True:
+            buffer = self._free.get()
+            with self._lock:
+                self._holds[id(buffer)] = 1
+            try:
+                n = self._readinto(buffer)
+                if not n:
+                    return
+                yield memoryview(buffer)[:n]
+            finally:
+                self._drop(buffer)  # the consumer has moved on (or stopped)
 
-    def release(self, buffer: bytearray) -> None:
+    def lend(self, chunk) -> Callable[[], None] | None:
+        """For a chunk this reader yielded: a release callback for
+        ``StreamingDigester.update(chunk, release=...)``; ``None`` for any other chunk (then
+        the digester copies it, as it must)."""
+        buffer = chunk.obj if isinstance(chunk, memoryview) else None
+        with self._lock:
+            if buffer is None or id(buffer) not in self._holds:
+                return None
+            self._holds[id(buffer)] += 1
+        return functools.partial(self._drop, buffer)
+
+    def _drop(self, buffer: bytearray) -> None:
+        with self._lock:
+            left = self._holds[id(buffer)] - 1
+            if left:
+                self._holds[id(buffer)] = left
+                return
+            del self._holds[id(buffer)]
         self._free.put(buffer)
 
 

@@ -26,6 +26,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from api.auth import authenticate_token
 from core.errors import DomainError
+from core.request_body import direct_body
 from ingest import services, streams, tasks
 from ingest.choices import IngestSource, UploadStatus
 from ingest.errors import (
@@ -151,7 +152,18 @@ def _content_length(request) -> int | None:
 
 
 def _body_chunks(request):
-    """The request body as 4 MiB chunks, straight from the WSGI stream."""
+    """The request body in chunks: from gunicorn's socket into pooled buffers where it can be
+    (``core.request_body``: no copies; the service lends them to the digests), else 4 MiB
+    chunks from the WSGI stream."""
+    length = _content_length(request)
+    if length:
+        direct = direct_body(request.META, length)
+        if direct is not None:
+            return direct
+    return _stream_chunks(request)
+
+
+def _stream_chunks(request):
     if request.META.get("CONTENT_LENGTH"):
         stream = request  # Django's LimitedStream over wsgi.input, bounded by Content-Length
     elif "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():

@@ -106,22 +106,47 @@ def test_as_dict_carries_algorithm_names_and_size():
     assert d.as_dict() == {"sha256": d.sha256, "sm3": d.sm3, "size": 1}
 
 
-def test_lent_buffer_is_hashed_in_place_and_released_once():
-    from core.digests import BufferPool
+def test_pooled_chunks_lent_to_the_digester_are_hashed_before_their_buffer_is_reused():
+    import io
 
-    pool = BufferPool(count=2, size=1024)
-    released: list[bytearray] = []
-    data = [os.urandom(1024) for _ in range(10)]
+    from core.digests import PooledReader
+
+    data = os.urandom(10 * 1024 + 17)
+    reader = PooledReader(io.BytesIO(data).readinto, count=2, size=1024)  # 11 chunks, 2 buffers
+    seen = []
     with StreamingDigester() as digester:
-        for piece in data:
-            buffer = pool.acquire()  # blocks until a lent buffer has been hashed by both
-            buffer[:] = piece
-            digester.update(
-                memoryview(buffer), release=lambda b=buffer: (released.append(b), pool.release(b))
-            )
+        for chunk in reader:
+            seen.append(bytes(chunk))
+            # hashed later, by two threads, in the very buffer the next reads would overwrite
+            digester.update(chunk, release=reader.lend(chunk))
         result = digester.finish()
-    assert result == _reference(b"".join(data))
-    assert len(released) == 10  # every lent chunk handed back exactly once
+    assert b"".join(seen) == data
+    assert result == _reference(data)
+
+
+def test_a_consumer_that_copies_frees_each_buffer_when_it_asks_for_the_next():
+    import io
+
+    from core.digests import PooledReader
+
+    data = os.urandom(5000)
+    reader = PooledReader(io.BytesIO(data).readinto, count=1, size=512)  # one buffer only
+    assert b"".join(bytes(chunk) for chunk in reader) == data  # never blocks
+
+
+def test_only_the_readers_own_chunks_are_lent():
+    import io
+
+    from core.digests import PooledReader
+
+    reader = PooledReader(io.BytesIO(b"abc").readinto, count=1, size=8)
+    assert reader.lend(b"abc") is None
+    assert reader.lend(memoryview(bytearray(b"abc"))) is None
+    chunks = iter(reader)
+    chunk = next(chunks)
+    release = reader.lend(chunk)
+    assert callable(release)
+    release()
 
 
 def test_empty_lent_chunk_is_released_at_once():

@@ -253,9 +253,11 @@ def _append_locked(
     point = digester.checkpoint()
     body_hash = hashlib.new(checksum[0]) if checksum else None
     state = {"written": 0, "persisted": offset, "received": 0}
+    # chunks from pooled buffers (core.request_body) are lent to the digests, not copied
+    lend = getattr(chunks, "lend", lambda chunk: None)
 
     def on_written(chunk: bytes) -> None:
-        digester.update(chunk)
+        digester.update(chunk, release=lend(chunk))
         if body_hash is not None:
             body_hash.update(chunk)
         state["written"] += len(chunk)

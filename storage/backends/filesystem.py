@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ctypes
 import errno
-import functools
 import json
 import os
 import shutil
@@ -23,7 +22,7 @@ from typing import BinaryIO, NoReturn
 
 from django.utils.translation import gettext as _
 
-from core.digests import CHUNK_SIZE, BufferPool, Digests, StreamingDigester, digest_file
+from core.digests import CHUNK_SIZE, Digests, PooledReader, StreamingDigester, digest_file
 from storage.backends.base import (
     READ_BACK_ALGORITHMS,
     Area,
@@ -86,17 +85,6 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _read_pooled(source: BinaryIO, pool: BufferPool) -> Iterator[memoryview]:
-    """Chunks of ``source`` read into pooled buffers, lent to the digester by ``write()``."""
-    while True:
-        buffer = pool.acquire()
-        n = source.readinto(buffer)
-        if not n:
-            pool.release(buffer)
-            return
-        yield memoryview(buffer)[:n]
 
 
 def _read_at_most(handle: BinaryIO, remaining: int) -> Iterator[bytes]:
@@ -216,13 +204,10 @@ class FilesystemBackend:
         try:
             with StreamingDigester() as digester:
                 if hasattr(chunks, "readinto"):
-                    pool = BufferPool()
-
-                    def lend(view: memoryview) -> None:
-                        # written to disk: hash the same buffer, back to the pool when hashed
-                        digester.update(view, release=functools.partial(pool.release, view.obj))
-
-                    staging.append(_read_pooled(chunks, pool), offset=0, on_written=lend)
+                    # read into pooled buffers; each is written, then hashed in place (lent)
+                    reader = PooledReader(chunks.readinto, count=6, size=CHUNK_SIZE)
+                    staging.append(reader, offset=0,
+                                   on_written=lambda view: digester.update(view, release=reader.lend(view)))
                 else:
                     staging.append(iter_chunks(chunks), offset=0, on_written=digester.update)
                 digests = digester.finish()
