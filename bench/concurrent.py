@@ -13,8 +13,8 @@ Prints ``name: value`` lines:
   concurrent_speedup    concurrent_MBps / single_MBps
   peak_rss_mb           largest RSS of any platform process meanwhile
   cpu_ms_per_MB_<who>   CPU time (user + system) per MB uploaded during the concurrent phase:
-                        web (the gunicorn processes), worker (Huey), client (this script's
-                        sendfile), machine (all of it, kernel threads included, from /proc/stat)
+                        web (gunicorn), worker (Huey), client (this script's sendfile), machine
+                        (all of it, kernel threads included) — bench.upload.cpu_times
 
 Usage: .venv/bin/python bench/concurrent.py [--files 8] [--size-mib 512] [--web-workers N]
        [--profile "perf record -a -g -o /tmp/perf.data"]   (run during the concurrent phase,
@@ -36,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from upload import ROOT, make_file, rss_mb, start_platform, tus_upload  # noqa: E402
+from upload import ROOT, cpu_times, make_file, rss_mb, start_platform, tus_upload  # noqa: E402
 
 from core.testing_server import _descendants, free_port  # noqa: E402
 
@@ -96,14 +96,14 @@ def main() -> None:
             threads = [threading.Thread(target=one, args=(p,)) for p in files[1:] + files[:1]]
             # files[0] again too: a duplicate of bytes already stored is still a full upload
             profiler = subprocess.Popen(shlex.split(args.profile)) if args.profile else None
-            before = cpu_times(platform.pid)
+            before = cpu_times()
             start = time.perf_counter()
             for t in threads:
                 t.start()
             for t in threads:
                 t.join()
             wall = time.perf_counter() - start
-            after = cpu_times(platform.pid)
+            after = cpu_times()
             if profiler is not None:
                 profiler.send_signal(signal.SIGINT)
                 profiler.wait(timeout=120)
@@ -127,27 +127,6 @@ def main() -> None:
         megabytes = size * len(files) / 1e6
         for who in after:
             print(f"cpu_ms_per_MB_{who}: {(after[who] - before[who]) * 1000 / megabytes:.2f}")
-
-
-def cpu_times(platform_pid: int) -> dict[str, float]:
-    """CPU seconds so far: the platform's web and worker processes, this client, the machine."""
-    tick = os.sysconf("SC_CLK_TCK")
-    times = {"web": 0.0, "worker": 0.0}
-    for pid in _descendants(platform_pid):
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        who = "web" if b"gunicorn" in cmdline else "worker" if b"run_huey" in cmdline else None
-        if who:
-            times[who] += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
-    usage = os.times()
-    times["client"] = usage.user + usage.system
-    with open("/proc/stat") as stat:
-        jiffies = [int(v) for v in stat.readline().split()[1:]]
-    times["machine"] = (sum(jiffies) - jiffies[3] - jiffies[4]) / tick  # all but idle, iowait
-    return times
 
 
 if __name__ == "__main__":

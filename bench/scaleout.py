@@ -17,6 +17,10 @@ Prints ``name: value`` lines:
   range_ttfb_p95_ms_s3        first body byte of ``Range: bytes=<random>-`` through nginx on a
                               recording in S3, signed in by token                   (target ≤ 80)
   range_ttfb_p95_ms_rgw       the same ranges straight from RGW with boto3 (baseline)
+  cpu_ms_per_MB_<phase>_<who> CPU per MB during the boto3 baseline and the tus uploads, by kind
+                              of process (web, worker, rgw, osd, mon, nginx, client, machine)
+
+  --profile "perf record -a -g -o FILE" runs that command during the tus uploads (SIGINT after)
 
 Usage: .venv/bin/python bench/scaleout.py [--files 8] [--size-mib 512] [--ranges 60]
 """
@@ -25,7 +29,10 @@ from __future__ import annotations
 
 import argparse
 import random
+import shlex
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -36,8 +43,9 @@ from pathlib import Path
 # shadow the standard library's ``concurrent`` package that boto3 imports
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.upload import make_file, rss_mb  # noqa: E402
+from bench.upload import cpu_times, make_file, rss_mb  # noqa: E402
 from core.testing_cluster import Cluster, _read_pairs  # noqa: E402
+from core.testing_server import _descendants  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -106,6 +114,7 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=8)
     parser.add_argument("--size-mib", type=int, default=512)
     parser.add_argument("--ranges", type=int, default=60)
+    parser.add_argument("--profile", default="", help="a profiler command run during the uploads")
     args = parser.parse_args()
     size = args.size_mib * 1024 * 1024
     (ROOT / "var").mkdir(exist_ok=True)
@@ -123,23 +132,35 @@ def main() -> None:
             env = _read_pairs(cluster.dir / "cluster.env")
             client = s3_client(env)
             bucket = env["AVR_S3_DERIVATIVE_BUCKET"]
+            base_before = cpu_times()
             baseline_s = in_threads(lambda p: client.upload_file(str(p), bucket, f"bench/{p.name}"), files)
+            base_after = cpu_times()
 
-            pids = [int((cluster.dir / "pids" / f"{n}.pid").read_text().split()[0])
-                    for n in ("webA", "webB", "worker1", "worker2")]
-            peak = [0.0]
+            names = ("webA", "webB", "worker1", "worker2")
+            pids = [int((cluster.dir / "pids" / f"{n}.pid").read_text().split()[0]) for n in names]
+            peak = [0.0, ""]
             done = threading.Event()
 
-            def sample():
+            def sample():  # every process of each node: gunicorn's workers are children
                 while not done.is_set():
-                    peak[0] = max([peak[0]] + [rss_mb(p) for p in pids])
+                    for name, pid in zip(names, pids, strict=True):
+                        for child in _descendants(pid):
+                            rss = rss_mb(child)
+                            if rss > peak[0]:
+                                peak[:] = [rss, f"{name} pid {child}" + (" (master)" if child == pid else "")]
                     time.sleep(0.05)
 
             sampler = threading.Thread(target=sample, daemon=True)
             sampler.start()
             items: list[int] = []
+            profiler = subprocess.Popen(shlex.split(args.profile)) if args.profile else None
+            before = cpu_times()
             start = time.perf_counter()
             upload_s = in_threads(lambda p: items.append(tus_upload(cluster, p)), files)
+            uploaded = cpu_times()
+            if profiler is not None:
+                profiler.send_signal(signal.SIGINT)
+                profiler.wait(timeout=120)
             finals = [cluster.wait_final(item) for item in items]
             catalogued_s = time.perf_counter() - start
             done.set()
@@ -175,8 +196,13 @@ def main() -> None:
         print(f"s3_ingest_ratio: {baseline_s / upload_s:.2f}")
         print(f"s3_catalogued_MBps: {total / catalogued_s:.0f}")
         print(f"peak_rss_mb: {peak[0]:.0f}")
+        print(f"peak_rss_process: {peak[1]}")
         print(f"range_ttfb_p95_ms_s3: {p95(ttfb):.1f}")
         print(f"range_ttfb_p95_ms_rgw: {p95(rgw):.1f}")
+        megabytes = total
+        for phase, (a, b) in {"baseline": (base_before, base_after), "upload": (before, uploaded)}.items():
+            for who in b:
+                print(f"cpu_ms_per_MB_{phase}_{who}: {(b[who] - a[who]) * 1000 / megabytes:.2f}")
 
 
 if __name__ == "__main__":

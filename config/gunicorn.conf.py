@@ -21,6 +21,9 @@ from pathlib import Path
 # it puts the working directory on sys.path.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from config.env import env_int, env_str  # noqa: E402
+from core.memory import return_large_buffers  # noqa: E402
+
+return_large_buffers()  # before the workers are forked: they inherit it
 
 # Every log line in the platform's time zone, with its offset. gunicorn stamps its
 # error and access logs with the process's local time, and the master process never

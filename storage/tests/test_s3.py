@@ -167,6 +167,29 @@ class TestS3Faults:
         backend.client.meta.events.unregister("before-send.s3.UploadPart", corrupt)
         assert backend.commit(staging, expected_digests(data)).created
 
+    def test_a_staging_segment_the_server_received_corrupted_is_refused(self):
+        # the signed payload (SigV4 with the body's SHA-256) is what guards a staging PUT
+        backend = make_backend()
+        data = payload(300_000, seed=26)
+        written = []
+
+        def corrupt(request, **kwargs):
+            body = bytearray(request.body if isinstance(request.body, bytes) else request.body.read())
+            body[7] ^= 0xFF
+            request.body = bytes(body)
+
+        backend.client.meta.events.register("before-send.s3.PutObject", corrupt)
+        staging = backend.staging("segment-corrupted-in-transit")
+        try:
+            with pytest.raises(VaultError):
+                staging.append([data], offset=0, on_written=written.append)
+        finally:
+            backend.client.meta.events.unregister("before-send.s3.PutObject", corrupt)
+        assert staging.size() == 0 and written == []  # nothing durable, nothing hashed
+        staging.append([data], offset=0, on_written=written.append)
+        assert b"".join(written) == data
+        assert backend.commit(staging, expected_digests(data)).created
+
     def test_unreachable_store_is_a_clear_error(self):
         from storage.backends.s3 import S3Backend
         from storage.tests.s3_testing import s3_config
