@@ -109,6 +109,19 @@ def _response(stream: _Stream, method: str = "PATCH") -> http.client.HTTPRespons
     return response
 
 
+def _patch(server, location: str, offset: int, body, *, chunked: bool = False) -> http.client.HTTPResponse:
+    """One PATCH through http.client: Content-Length, or a chunked body from an iterable."""
+    headers = _headers(server, **{"Upload-Offset": str(offset), "Content-Type": "application/offset+octet-stream"})
+    if chunked:
+        headers["Transfer-Encoding"] = "chunked"
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+    conn.request("PATCH", location, body=body, headers=headers, encode_chunked=chunked)
+    response = conn.getresponse()
+    response.read()
+    conn.close()
+    return response
+
+
 def _stored(server, location: str) -> dict:
     upload = location.rstrip("/").rsplit("/", 1)[-1]
     out = server.shell(STORED.format(upload=upload))
@@ -167,12 +180,7 @@ def test_a_client_gone_mid_body_keeps_what_arrived_and_the_upload_resumes(server
     while _stored(server, location)["offset"] != sent:
         assert time.monotonic() < deadline, _stored(server, location)
         time.sleep(0.2)
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
-    conn.request("PATCH", location, body=data[sent:], headers=_headers(server, **{
-        "Upload-Offset": str(sent), "Content-Type": "application/offset+octet-stream"}))
-    done = conn.getresponse()
-    done.read()
-    assert done.status == 204
+    assert _patch(server, location, sent, data[sent:]).status == 204
     sha256, sm3 = _digests(data)
     stored = _stored(server, location)
     assert (stored["sha256"], stored["sm3"]) == (sha256, sm3)
@@ -186,26 +194,15 @@ def test_a_patch_refused_before_its_body_is_read_takes_nothing_of_it(server):
         refused = _response(_Stream(sock))
     assert refused.status == 409
     assert _stored(server, location)["offset"] == 0
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
-    conn.request("PATCH", location, body=data, headers=_headers(server, **{
-        "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}))
-    done = conn.getresponse()
-    done.read()
-    assert done.status == 204
+    assert _patch(server, location, 0, data).status == 204
     assert _stored(server, location)["sha256"] == _digests(data)[0]
 
 
 def test_a_chunked_body_goes_through_the_wsgi_stream(server):
     data = os.urandom(2 * 1024 * 1024 + 5)
     location = _create(server, len(data))
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
     pieces = (data[i : i + 300_000] for i in range(0, len(data), 300_000))
-    conn.request("PATCH", location, body=pieces, encode_chunked=True, headers=_headers(server, **{
-        "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream",
-        "Transfer-Encoding": "chunked"}))
-    done = conn.getresponse()
-    done.read()
-    assert done.status == 204
+    assert _patch(server, location, 0, pieces, chunked=True).status == 204
     sha256, sm3 = _digests(data)
     stored = _stored(server, location)
     assert (stored["sha256"], stored["sm3"]) == (sha256, sm3)

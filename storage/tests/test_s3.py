@@ -145,17 +145,24 @@ class TestS3Staging:
         assert staging.size() == 0
 
 
+def _corrupting(position: int):
+    """A botocore before-send hook that flips one byte of the request body in transit."""
+
+    def corrupt(request, **kwargs):
+        body = bytearray(request.body if isinstance(request.body, bytes) else request.body.read())
+        body[position] ^= 0xFF
+        request.body = bytes(body)
+
+    return corrupt
+
+
 @pytest.mark.req("INT-2")
 class TestS3Faults:
     def test_a_part_the_server_received_corrupted_is_refused_and_nothing_is_stored(self):
         backend = make_backend()
         data = payload(200_000, seed=25)
 
-        def corrupt(request, **kwargs):
-            body = bytearray(request.body if isinstance(request.body, bytes) else request.body.read())
-            body[10] ^= 0xFF
-            request.body = bytes(body)
-
+        corrupt = _corrupting(10)
         backend.client.meta.events.register("before-send.s3.UploadPart", corrupt)
         staging = backend.staging("corrupted-in-transit")
         staging.append([data], offset=0)
@@ -172,12 +179,7 @@ class TestS3Faults:
         backend = make_backend()
         data = payload(300_000, seed=26)
         written = []
-
-        def corrupt(request, **kwargs):
-            body = bytearray(request.body if isinstance(request.body, bytes) else request.body.read())
-            body[7] ^= 0xFF
-            request.body = bytes(body)
-
+        corrupt = _corrupting(7)
         backend.client.meta.events.register("before-send.s3.PutObject", corrupt)
         staging = backend.staging("segment-corrupted-in-transit")
         try:
