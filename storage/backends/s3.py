@@ -11,11 +11,12 @@ Layout::
 Uploads in progress live in the store, not on a web node's disk: each ``append`` buffers at
 most one segment (``SEGMENT_SIZE``) in memory and PUTs it with a signed payload (SigV4: the
 server checks the body against the SHA-256 in the signature), so any node can HEAD and resume
-an upload another node began. ``commit`` streams the segments into a multipart upload on the content
-address, re-hashing what it reads (SHA-256 and SM3 must equal the digests computed while the
-upload arrived) with every part checksummed by the server; a part the server received other
-than we sent is refused (BadDigest) and the multipart upload is aborted — nothing is locked and
-nothing catalogued.
+an upload another node began. ``commit`` assembles the segments into a multipart upload on the
+content address: segments of 5 MiB and more become parts by server-side copy (no byte passes
+through the platform), shorter tails are sent with Content-MD5 and x-amz-checksum-sha256; a
+part the server received other than we sent is refused (BadDigest) and the multipart upload is
+aborted — nothing is locked and nothing catalogued. The full read-back after commit
+(``storage.services``) proves the assembled object's SHA-256 before it is catalogued.
 
 Reads are pinned to the *first* version of a key (the one committed and locked): a later PUT to
 the same key, or a delete marker an administrator adds, never changes what the platform reads.
