@@ -381,9 +381,8 @@ def test_export_opens_with_openpyxl_and_has_the_rows(audit_client, register):
         download[2] == "李娜" and download[7] == "移送司法机关" and download[8] == "审批〔2026〕3号"
     )
     entry = AccessEntry.objects.get(pk=download[0])
-    assert download[1] == timezone.localtime(entry.occurred_at).replace(
-        tzinfo=None, microsecond=download[1].microsecond
-    )
+    # to the second, as the page shows it (never rounded up into the next second)
+    assert download[1] == timezone.localtime(entry.occurred_at).replace(tzinfo=None, microsecond=0)
     filtered = _sheet(
         audit_client.get(reverse("web:audit_access"), {"format": "xlsx", "action": "download"})
     )
@@ -804,3 +803,22 @@ def test_verify_now_with_the_queue_down_says_so_and_keeps_a_not_run_result(audit
     assert "后台任务队列暂时无法连接" in verification.detail
     assert "后台任务队列暂时无法连接" in response.content.decode()
     assert Event.objects.filter(action="custody.chain_verified").exists()
+
+
+def test_export_times_are_the_pages_second_even_just_before_the_next():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from openpyxl import Workbook, load_workbook
+
+    from web.views.audit import _local_naive
+
+    moment = datetime(2026, 12, 2, 13, 11, 32, 999648, tzinfo=ZoneInfo("UTC"))
+    value = _local_naive(moment)
+    book = Workbook()
+    book.active.append([value])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    read = load_workbook(io.BytesIO(buffer.getvalue())).active["A1"].value
+    assert read == timezone.localtime(moment).replace(tzinfo=None, microsecond=0)
+    assert read.second == 32  # a spreadsheet rounds a fraction of a day: 33 without the cut

@@ -699,8 +699,10 @@ EXPORT_HEADERS = [
 
 
 def _local_naive(value: datetime) -> datetime:
-    """Spreadsheets hold no zone: write the platform's local time."""
-    return timezone.localtime(value).replace(tzinfo=None)
+    """Spreadsheets hold no zone: write the platform's local time, to the second as the pages
+    show it — a spreadsheet stores a fraction of a day and rounds, so 12:00:32.9996 would read
+    12:00:33 there and 12:00:32 on the register page."""
+    return timezone.localtime(value).replace(tzinfo=None, microsecond=0)
 
 
 def _derivative_label(kind: str) -> str:
