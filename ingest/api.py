@@ -42,9 +42,13 @@ class IngestItemOut(Schema):
     )
     upload_id: UUID | None
     recording_id: int | None = Field(description="入库后的记录编号")
-    duplicate_of_id: int | None = Field(description="与已有记录重复时，指向该记录")
+    duplicate_of_id: int | None = Field(description="与已有记录重复且本人可查看该记录时，指向该记录（否则为空）")
     created_at: datetime
     updated_at: datetime
+
+    @staticmethod
+    def resolve_duplicate_of_id(obj: IngestItem) -> int | None:
+        return obj.duplicate_of_id if getattr(obj, "duplicate_visible", False) else None
 
     @staticmethod
     def resolve_status_label(obj: IngestItem) -> str:

@@ -7,10 +7,12 @@ import unicodedata
 
 from django.utils.translation import gettext as _
 
+from access.rules import decide_officers, decide_upload
 from core.bounds import parse_id
+from core.errors import PermissionDeniedError
 from ingest.errors import InvalidUploadError
 from ingest.filenames import DeviceFilename
-from orgs.models import Person, Unit
+from orgs.models import Unit
 from recordings.choices import LateReason, TimeSource
 from recordings.data import MediaInfo, RecordingMetadata
 
@@ -112,22 +114,19 @@ def clean_metadata(values: dict, *, actor) -> dict:
                 )
             if text:
                 cleaned[key] = text
+    unit = None
     unit_id = values.get("unit_id")
     if unit_id not in (None, ""):
-        unit_id = _id(unit_id, _("采集机构编号"))
-        unit = Unit.objects.filter(pk=unit_id).first()
+        unit = Unit.objects.filter(pk=_id(unit_id, _("采集机构编号"))).first()
         if unit is None:
             raise InvalidUploadError(_("所选采集机构不存在。"))
-        allowed = (
-            actor.is_superuser
-            or unit.pk == actor.unit_id
-            or (actor.department_id is not None and unit.department_id == actor.department_id)
-        )
-        if not allowed:
-            raise InvalidUploadError(_("无权为该采集机构上传记录。"))
-        cleaned["unit_id"] = unit_id
-    elif not actor.unit_id:
-        raise InvalidUploadError(_("无法确定采集机构：上传人未归属执法机构，请选择采集机构。"))
+    decision = decide_upload(actor, unit)  # access.rules: who files into which unit (ACC-1)
+    if not decision.allowed:
+        if decision.basis == "no_unit":  # the request lacks a unit: the caller can supply one
+            raise InvalidUploadError(decision.message)
+        raise PermissionDeniedError(decision.message)
+    if unit is not None:
+        cleaned["unit_id"] = unit.pk
     officer_ids = values.get("officer_ids")
     if officer_ids not in (None, "", b""):
         if isinstance(officer_ids, (bytes, str)):
@@ -139,9 +138,11 @@ def clean_metadata(values: dict, *, actor) -> dict:
                 _("一次最多可关联 %(n)s 名执法人员。") % {"n": MAX_OFFICERS}
             )
         ids = sorted({_id(p, _("执法人员编号")) for p in parts})
-        found = set(Person.objects.filter(pk__in=ids).values_list("pk", flat=True))
-        if found != set(ids):
-            raise InvalidUploadError(_("所选执法人员不存在。"))
+        # officers of the recording's unit only: naming someone gives them the record (ACC-1);
+        # one message whether an id is unknown or outside, so ids reveal nobody
+        named = decide_officers(unit or actor.unit, ids)
+        if not named.allowed:
+            raise InvalidUploadError(named.message)
         cleaned["officer_ids"] = ids
     late_reason = _text(values.get("late_reason") or "")
     if late_reason:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from ingest.choices import UploadStatus
 from ingest.models import IngestItem, Upload
@@ -35,13 +35,19 @@ def _item_rules(user) -> Q | None:
 
 
 def list_ingest_items(user) -> QuerySet[IngestItem]:
-    """The items the user's scope allows (see ``_item_rules``). Newest first."""
+    """The items the user's scope allows (see ``_item_rules``). Newest first.
+
+    ``duplicate_visible``: the user may view the recording a duplicate was linked to. Only then
+    may its id be shown (a link, the API's ``duplicate_of_id``): uploading the same bytes as a
+    record outside one's scope must not reveal that record (ACC-1)."""
     rules = _item_rules(user)
     if rules is None:
         return IngestItem.objects.none()
+    visible = Recording.objects.restrict(user, "view").filter(pk=OuterRef("duplicate_of_id"))
     return (
         IngestItem.objects.filter(rules)
-        .select_related("created_by", "recording", "duplicate_of", "stored_object", "upload")
+        .annotate(duplicate_visible=Exists(visible))
+        .select_related("created_by", "recording", "stored_object", "upload")
         .order_by("-created_at", "-pk")
     )
 

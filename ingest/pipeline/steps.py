@@ -94,8 +94,9 @@ def _link(ctx: PipelineContext, existing) -> None:
     services.link_duplicate(ctx.item, actor=ctx.actor, existing=existing)
     raise StopPipeline(
         IngestStatus.STORED,
-        _("重复文件，已关联到已有记录（编号 %(id)s，文件名 %(name)s），未重复保存。")
-        % {"id": existing.pk, "name": existing.original_filename},
+        # neither id nor name: the uploader may not be allowed to see that record (ACC-1); who may
+        # see it gets the link from the ingest list (ingest.selectors: duplicate_visible)
+        _("重复文件：与平台已保存的一份记录内容完全相同，已关联到该记录，未重复保存。"),
     )
 
 

@@ -203,7 +203,7 @@ def test_too_many_officers_in_metadata_answers_400(tus):
 def test_largest_possible_id_is_looked_up_and_refused_as_unknown(tus):
     response = tus.create(10, {"filename": "a.mp4", "officer_ids": str(2**63 - 1)})
     assert response.status_code == 400
-    assert response.json()["message"] == "所选执法人员不存在。"
+    assert response.json()["message"] == "只能关联本采集机构的执法人员。"  # unknown or outside: one answer
 
 
 # --- the upload page's batch ------------------------------------------------------------------

@@ -45,7 +45,7 @@ def ingest_list(request):
     counts = {row["status"]: row["n"] for row in items.order_by().values("status").annotate(n=Count("pk"))}
     status = form.cleaned_data.get("status") if form.is_bound and form.is_valid() else ""
     listed = items.filter(status=status) if status else items
-    paginator = Paginator(listed.select_related("created_by__unit", "recording", "duplicate_of"), PAGE_SIZE)
+    paginator = Paginator(listed.select_related("created_by__unit", "recording"), PAGE_SIZE)
     page_obj = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

@@ -11,9 +11,7 @@ import uuid
 
 from django.shortcuts import render
 
-from orgs.choices import Role
-from orgs.models import Person, Unit
-from web.context import is_media_user
+from access.rules import nameable_officers, upload_units
 from web.forms import UploadMetadataForm
 from web.views.common import media_page
 from web.views.ingest_items import batch_ingest_items
@@ -21,35 +19,18 @@ from web.views.ingest_items import batch_ingest_items
 _BATCH = re.compile(r"[0-9a-f]{32}")
 
 
-def units_for(user):
-    """Units a user may name as 采集机构: their own; a department head, the department's."""
-    if user.department_id and user.has_role(Role.DEPARTMENT_HEAD):
-        return Unit.objects.filter(department_id=user.department_id).order_by("code")
-    if user.unit_id:
-        return Unit.objects.filter(pk=user.unit_id)
-    return Unit.objects.none()
-
-
-def officers_for(units):
-    return (
-        Person.objects.filter(unit__in=units, is_active=True, role_assignments__role=Role.OFFICER)
-        .distinct()
-        .order_by("unit_id", "badge_number", "pk")
-    )
-
-
 @media_page
 def upload(request):
     user = request.user
-    units = list(units_for(user))
-    officers = list(officers_for(units)) if units else []
+    units = list(upload_units(user))  # access.rules: the API and local ingest decide the same way
+    officers = list(nameable_officers(units)) if units else []
     form = UploadMetadataForm(units=units, officers=officers, person=user)
     return render(
         request,
         "web/upload.html",
         {
             "form": form,
-            "can_upload": is_media_user(user) and bool(units),
+            "can_upload": bool(units),
             "batch": uuid.uuid4().hex,  # a new page view is a new batch: the list starts empty
             "ingest_items": [],
         },
