@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
 
+from django.contrib.auth.views import redirect_to_login
 from django.core.signals import got_request_exception
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
@@ -17,7 +19,7 @@ from ninja.errors import (
     ValidationError,
 )
 
-from api.auth import API_AUTH, CsrfFailed
+from api.auth import API_AUTH, CsrfFailed, authenticate_token, bearer_value
 from core.context import get_request_id
 from core.errors import DomainError
 
@@ -71,12 +73,30 @@ DESCRIPTION = """
 上传完成后，`/api/v1/ingest-items` 可查询入库进度与结果；入库成功后记录出现在 `/api/v1/recordings`。
 """
 
+def signed_in_only(view):
+    """The API's schema and docs page (ninja's ``docs_decorator``): for a signed-in person or a
+    valid API token only (ACC-6: the interface description is not public). A browser without
+    a session is sent to sign in; anything else gets the API's 401."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        user = getattr(request, "user", None)
+        if (user is not None and user.is_authenticated) or authenticate_token(request) is not None:
+            return view(request, *args, **kwargs)
+        if bearer_value(request) is None and "text/html" in request.headers.get("Accept", ""):
+            return redirect_to_login(request.get_full_path())
+        return error_response(request, 401, "unauthenticated", _("请先登录或提供有效的 API 令牌。"))
+
+    return wrapped
+
+
 api = NinjaAPI(
     title="执法音像记录管理平台 API",
     version="1",
     description=DESCRIPTION,
     urls_namespace="api",
     docs_url="/docs",
+    docs_decorator=signed_in_only,
     auth=API_AUTH,
 )
 

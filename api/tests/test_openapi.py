@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.tests.base import ApiTestBase, ok_json
+from api.tests.base import ApiTestBase, assert_error, bearer, ok_json
 
 ENDPOINTS = {
     "/api/v1/recordings": "get",
@@ -19,8 +19,8 @@ ENDPOINTS = {
 
 class TestOpenApi(ApiTestBase):
     @pytest.mark.req("INT-1")
-    def test_schema_lists_endpoints(self, client, db):
-        response = client.get("/api/v1/openapi.json")
+    def test_schema_lists_endpoints(self, client, world):
+        response = client.get("/api/v1/openapi.json", **bearer(world.officer))
         assert response.status_code == 200
         schema = response.json()
         for path, method in ENDPOINTS.items():
@@ -28,8 +28,8 @@ class TestOpenApi(ApiTestBase):
         assert {"TokenAuth", "SessionAuth"} <= set(schema["components"]["securitySchemes"])
 
     @pytest.mark.req("INT-1")
-    def test_schema_documents_tus_uploads(self, client, db):
-        description = ok_json(client.get("/api/v1/openapi.json"))["info"]["description"]
+    def test_schema_documents_tus_uploads(self, client, world):
+        description = ok_json(client.get("/api/v1/openapi.json", **bearer(world.officer)))["info"]["description"]
         assert "tus 1.0" in description and "/api/v1/uploads/" in description
         for key in (
             "filename",
@@ -49,13 +49,22 @@ class TestOpenApi(ApiTestBase):
             assert f"`{key}`" in description, key
 
     @pytest.mark.req("INT-1")
-    def test_detail_schema_lists_digests(self, client, db):
-        components = ok_json(client.get("/api/v1/openapi.json"))["components"]["schemas"]
+    def test_detail_schema_lists_digests(self, client, world):
+        components = ok_json(client.get("/api/v1/openapi.json", **bearer(world.officer)))["components"]["schemas"]
         assert set(components["DigestsOut"]["properties"]) == {"sha256", "sm3", "size"}
         assert {"metadata", "digests", "media", "timeliness", "flags", "derivatives"} <= set(
             components["RecordingDetail"]["properties"]
         )
 
     @pytest.mark.req("INT-1")
-    def test_docs_page_loads(self, client, db):
+    def test_docs_page_loads(self, client, world):
+        client.force_login(world.officer)
         assert client.get("/api/v1/docs").status_code == 200
+
+    @pytest.mark.req("ACC-6")
+    def test_schema_and_docs_need_a_sign_in(self, client, world):
+        for path in ("/api/v1/openapi.json", "/api/v1/docs"):
+            assert_error(client.get(path), 401, "unauthenticated")
+            assert_error(client.get(path, HTTP_AUTHORIZATION="Bearer avr_bogus"), 401, "unauthenticated")
+        page = client.get("/api/v1/docs", HTTP_ACCEPT="text/html")
+        assert page.status_code == 302 and "/login" in page["Location"]
