@@ -59,7 +59,8 @@ def _split(token: str) -> str | None:
 
 
 def person_for_token(token: str):
-    """The active person a token belongs to, or None (unknown, revoked, wrong secret, inactive)."""
+    """The active person a token belongs to, or None (unknown, revoked, wrong secret, inactive,
+    expired, or its owner must change their password first)."""
     prefix = _split(token or "")
     if prefix is None:
         return None
@@ -71,6 +72,10 @@ def person_for_token(token: str):
     if not row.person.is_active:
         return None
     now = timezone.now()
+    if row.expires_at <= now:
+        return None  # expired: issue a new one (ACC-6)
+    if row.person.must_change_password:
+        return None  # a password change is pending: the account is held until it is made
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
     return row.person
@@ -138,3 +143,4 @@ class SessionAuth(APIKeyCookie):
 token_auth = TokenAuth()
 session_auth = SessionAuth()
 API_AUTH = [token_auth, session_auth]
+

@@ -13,6 +13,7 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(_("签发时间"))
     last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("到期时间"))  # AVR_API_TOKEN_DAYS after issue (ACC-6)
 
     class Meta:
         verbose_name = _("接口令牌")

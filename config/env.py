@@ -57,6 +57,7 @@ VARIABLES: list[Var] = [
     Var("AVR_LOG_KEY_FILE", "", "日志签名私钥（Ed25519），默认 $AVR_VAR_DIR/keys/log-ed25519.key，不入数据库 / log signing key file"),
     Var("AVR_LOG_SM2", "1", "检查点另加 SM2 国密签名（1/0）/ add an SM2 signature line"),
     Var("AVR_LOG_SM2_KEY_FILE", "", "日志 SM2 私钥，默认 $AVR_VAR_DIR/keys/log-sm2.key / SM2 log key file"),
+    Var("AVR_API_TOKEN_DAYS", "90", "接口令牌有效天数，到期后须重新签发 / API token lifetime in days"),
     Var("AVR_LOG_CHECKPOINT_MINUTES", "5", "每隔几分钟签发一个检查点 / minutes between checkpoints"),
     Var("AVR_LOG_WITNESSES", "", "见证人公钥（cosignature/v1 验证密钥文本），多个用逗号分隔 / witness verifier keys"),
     Var("AVR_PDF_FONT", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", "生成 PDF（可打印的检查点）所用的中文字体文件（Debian 软件包 fonts-noto-cjk）/ CJK font for PDFs"),

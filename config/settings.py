@@ -38,6 +38,7 @@ LOG_KEY_FILE = Path(env_str("AVR_LOG_KEY_FILE") or VAR_DIR / "keys" / "log-ed255
 LOG_SM2 = env_bool("AVR_LOG_SM2")
 LOG_SM2_KEY_FILE = Path(env_str("AVR_LOG_SM2_KEY_FILE") or VAR_DIR / "keys" / "log-sm2.key").resolve()
 LOG_CHECKPOINT_MINUTES = env_int("AVR_LOG_CHECKPOINT_MINUTES")
+API_TOKEN_DAYS = env_int("AVR_API_TOKEN_DAYS")
 PDF_FONT = Path(env_str("AVR_PDF_FONT"))
 LOG_WITNESSES = [key.strip() for key in env_str("AVR_LOG_WITNESSES").split(",") if key.strip()]
 

@@ -6,7 +6,9 @@ import hashlib
 import re
 import secrets
 import unicodedata
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
 from django.db import transaction
 from django.utils import timezone
@@ -390,13 +392,15 @@ def issue_api_token(person: Person, name: str, *, actor) -> tuple[ApiToken, str]
             name=name,
             prefix=prefix,
             key_hash=hash_token(token),
-            created_at=timezone.now(),
+            created_at=(now := timezone.now()),
+            expires_at=now + timedelta(days=settings.API_TOKEN_DAYS),
         )
         record_event(
             EventCode.TOKEN_ISSUED,
             actor=actor,
             subject=person,
-            details={"token": row.pk, "name": name, "prefix": prefix, "username": person.username},
+            details={"token": row.pk, "name": name, "prefix": prefix, "username": person.username,
+                     "expires_at": row.expires_at.isoformat()},
         )
     return row, token
 

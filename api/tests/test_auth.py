@@ -66,6 +66,27 @@ class TestTokens(ApiTestBase):
         world.officer.save(update_fields=["is_active"])
         assert_error(client.get(URL, **headers), 401, "unauthenticated")
 
+    @pytest.mark.req("ACC-6")
+    def test_a_token_expires_after_its_lifetime(self, client, world, settings):
+        settings.API_TOKEN_DAYS = 90
+        row, token = issue_api_token(world.officer, "坞站", actor=world.admin)
+        assert row.expires_at - row.created_at == timedelta(days=90)
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+        assert client.get(URL, **headers).status_code == 200
+        ApiToken.objects.filter(pk=row.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+        assert_error(client.get(URL, **headers), 401, "unauthenticated")
+
+    @pytest.mark.req("ACC-6")
+    def test_a_token_is_refused_while_its_owner_must_change_password(self, client, world):
+        headers = bearer(world.officer)
+        assert client.get(URL, **headers).status_code == 200
+        world.officer.must_change_password = True
+        world.officer.save(update_fields=["must_change_password"])
+        assert_error(client.get(URL, **headers), 401, "unauthenticated")
+        world.officer.must_change_password = False
+        world.officer.save(update_fields=["must_change_password"])
+        assert client.get(URL, **headers).status_code == 200
+
     @pytest.mark.req("INT-1")
     def test_401_carries_www_authenticate(self, client, world):
         response = client.get(URL)

@@ -173,12 +173,12 @@ def test_metadata_with_unknown_late_reason_answers_400(tus):
 
 
 @pytest.mark.req("ING-4")
-def test_metadata_naming_a_unit_of_another_department_answers_400(tus):
+def test_metadata_naming_a_unit_of_another_department_answers_403(tus):
     from core.testing import make_unit
 
     other = make_unit()
     response = tus.create(10, {"filename": "a.mp4", "unit_id": other.pk})
-    assert response.status_code == 400
+    assert response.status_code == 403  # access.rules: not a unit one may file into
     assert "采集机构" in _json(response)["message"]
 
 

@@ -10,6 +10,7 @@ import pytest
 from access.rules import decide_officers, decide_upload, nameable_officers, upload_units
 from core.testing import make_person, make_unit
 from ingest.models import Upload
+from ingest.tests.conftest import TusClient
 from orgs.choices import Role
 
 pytestmark = [pytest.mark.django_db, pytest.mark.req("ACC-1")]
@@ -59,8 +60,6 @@ def test_an_officer_cannot_file_into_another_unit_of_the_department(tus, org):
 @pytest.mark.parametrize("roles", [(Role.SYSTEM_ADMIN,), (Role.SECURITY_ADMIN,), (Role.AUDIT_ADMIN,),
                                    (Role.LEGAL_OFFICE,), (Role.LEGAL_OFFICE, Role.OFFICER)])
 def test_administrators_and_the_legal_office_do_not_upload(client, unit, roles, django_capture_on_commit_callbacks):
-    from ingest.tests.conftest import TusClient
-
     client.force_login(make_person(*roles, unit=unit))
     response = _create(TusClient(client, django_capture_on_commit_callbacks))
     assert response.status_code == 403
@@ -88,8 +87,6 @@ def test_the_upload_page_offers_what_the_api_accepts(client, org):
 
 @pytest.mark.req("ACC-1", "ING-6")
 def test_a_duplicate_of_a_record_outside_ones_scope_reveals_nothing_of_it(client, org, django_capture_on_commit_callbacks):
-    from ingest.tests.conftest import TusClient
-
     data = b"the same bytes, recorded once " * 1000
     client.force_login(org["stranger"])  # another department's officer stored them first
     first = TusClient(client, django_capture_on_commit_callbacks).upload(data, "DSJ-SECRET-0001.MP4")

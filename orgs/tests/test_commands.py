@@ -86,8 +86,12 @@ def test_issue_token_prints_working_token_once():
     run("bootstrap")
     out = run("issue_token", "admin", "办案系统对接")
     token = out.strip().splitlines()[-1]
-    assert "只显示这一次" in out
-    assert person_for_token(token) == Person.objects.get(username="admin")
+    assert "只显示这一次" in out and "有效期至" in out
+    admin = Person.objects.get(username="admin")
+    assert admin.must_change_password and person_for_token(token) is None  # held until changed
+    admin.must_change_password = False
+    admin.save(update_fields=["must_change_password"])
+    assert person_for_token(token) == admin
 
 
 @pytest.mark.django_db

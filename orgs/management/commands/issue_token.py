@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.context import correlation
@@ -28,12 +29,13 @@ class Command(BaseCommand):
             except DomainError as exc:
                 raise CommandError(exc.message) from exc
         self.stdout.write(
-            _("已为 %(person)s（%(username)s）签发接口令牌“%(name)s”（前缀 %(prefix)s）。")
+            _("已为 %(person)s（%(username)s）签发接口令牌“%(name)s”（前缀 %(prefix)s），有效期至 %(until)s。")
             % {
                 "person": person.display_name,
                 "username": person.username,
                 "name": row.name,
                 "prefix": row.prefix,
+                "until": timezone.localtime(row.expires_at).strftime("%Y-%m-%d %H:%M"),
             }
         )
         self.stdout.write(_("令牌只显示这一次，请妥善保存；使用方式：Authorization: Bearer <令牌>"))
