@@ -57,6 +57,8 @@ VARIABLES: list[Var] = [
     Var("AVR_LOG_KEY_FILE", "", "日志签名私钥（Ed25519），默认 $AVR_VAR_DIR/keys/log-ed25519.key，不入数据库 / log signing key file"),
     Var("AVR_LOG_SM2", "1", "检查点另加 SM2 国密签名（1/0）/ add an SM2 signature line"),
     Var("AVR_LOG_SM2_KEY_FILE", "", "日志 SM2 私钥，默认 $AVR_VAR_DIR/keys/log-sm2.key / SM2 log key file"),
+    Var("AVR_LOGIN_FAILURE_LIMIT", "5", "连续登录失败几次后锁定（按账号、按客户端地址分别计）/ failed sign-ins before a lockout"),
+    Var("AVR_LOGIN_LOCKOUT_MINUTES", "15", "锁定时长（分钟）/ lockout minutes"),
     Var("AVR_API_TOKEN_DAYS", "90", "接口令牌有效天数，到期后须重新签发 / API token lifetime in days"),
     Var("AVR_LOG_CHECKPOINT_MINUTES", "5", "每隔几分钟签发一个检查点 / minutes between checkpoints"),
     Var("AVR_LOG_WITNESSES", "", "见证人公钥（cosignature/v1 验证密钥文本），多个用逗号分隔 / witness verifier keys"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -77,6 +78,7 @@ INSTALLED_APPS = [
     "access",
     "api",
     "web",
+    "axes",  # sign-in lockout (ACC-6): orgs.lockout
 ]
 
 MIDDLEWARE = [
@@ -90,7 +92,27 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: answers a locked-out sign-in (orgs.lockout)
 ]
+
+# Sign-in lockout (ACC-6, 等保 level 3): AVR_LOGIN_FAILURE_LIMIT failures in a row for one account,
+# or from one client address (core.clients.client_ip: the real client behind the load
+# balancer), lock it for AVR_LOGIN_LOCKOUT_MINUTES; a success resets the account's count. A
+# security administrator unlocks earlier with `manage.py axes_reset_username <name>` or
+# `axes_reset_ip <address>`. The axes backend goes first so a locked account is refused even
+# with the right password; ModelBackend then checks the password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AVR_LOGIN_FAILURE_LIMIT")
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AVR_LOGIN_LOCKOUT_MINUTES"))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "core.clients.client_ip"
+AXES_LOCKOUT_CALLABLE = "orgs.lockout.locked_out_response"
+AXES_USERNAME_CALLABLE = "orgs.lockout.lockout_username"
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -220,6 +242,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {
         "django.request": {"level": "ERROR"},
+        "axes": {"level": "WARNING"},  # every failed sign-in is a custody event already
         # A handler of ours on "huey": the consumer then installs none of its own (its lines
         # would carry no offset), and nothing is printed twice.
         "huey": {"handlers": ["console"], "level": "INFO", "propagate": False},

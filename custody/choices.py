@@ -9,6 +9,7 @@ class EventCode(models.TextChoices):
     LOGIN = "auth.login", _("登录")
     LOGOUT = "auth.logout", _("退出登录")
     LOGIN_FAILED = "auth.login_failed", _("登录失败")
+    LOGIN_LOCKED_OUT = "auth.locked_out", _("登录锁定")
     PASSWORD_CHANGED = "auth.password_changed", _("修改密码")
     PERSON_CREATED = "orgs.person_created", _("创建人员")
     ROLE_ASSIGNED = "orgs.role_assigned", _("授予角色")

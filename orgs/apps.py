@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class OrgsConfig(AppConfig):
     name = "orgs"
     verbose_name = "组织与人员"
+
+    def ready(self):
+        from axes.signals import user_locked_out
+
+        from orgs.lockout import record_lockout
+
+        user_locked_out.connect(record_lockout, dispatch_uid="orgs.record_lockout")

@@ -400,7 +400,7 @@ def issue_api_token(person: Person, name: str, *, actor) -> tuple[ApiToken, str]
             actor=actor,
             subject=person,
             details={"token": row.pk, "name": name, "prefix": prefix, "username": person.username,
-                     "expires_at": row.expires_at.isoformat()},
+                     "token_expires_at": row.expires_at.isoformat()},
         )
     return row, token
 

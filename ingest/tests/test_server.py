@@ -42,7 +42,7 @@ from core.testing import make_person, make_unit
 person = make_person("officer", unit=make_unit())
 session = SessionStore()
 session[SESSION_KEY] = str(person.pk)
-session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
 session[HASH_SESSION_KEY] = person.get_session_auth_hash()
 session.create()
 print("SESSION=" + session.session_key)

@@ -182,6 +182,9 @@ FIELDS: dict[str, Field] = {
     "truncated": Field(gettext_lazy("超出上限被截断"), _yes_no),
     # people, departments, units, tokens
     "ip": Field(gettext_lazy("IP 地址")),
+    "failures": Field(gettext_lazy("连续失败次数"), _count),
+    "lockout_minutes": Field(gettext_lazy("锁定时长（分钟）"), _count),
+    "token_expires_at": Field(gettext_lazy("令牌到期时间"), local_time_text),
     "username": Field(gettext_lazy("账号")),
     "full_name": Field(gettext_lazy("姓名")),
     "badge_number": Field(gettext_lazy("执法证号")),

@@ -44,6 +44,8 @@ SAMPLE_DETAILS: dict[str, dict] = {
     EventCode.LOGIN: {"ip": "10.2.3.4", "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/130"},
     EventCode.LOGOUT: {"ip": "10.2.3.4", "user_agent": "Mozilla/5.0"},
     EventCode.LOGIN_FAILED: {"ip": "10.2.3.4", "user_agent": "curl/8.5"},
+    EventCode.LOGIN_LOCKED_OUT: {"ip": "10.2.3.4", "user_agent": "curl/8.5", "username": "zhangwei",
+                                 "failures": 5, "lockout_minutes": 15},
     EventCode.PASSWORD_CHANGED: {},
     EventCode.PASSWORD_RESET: {"username": "zhangwei"},
     EventCode.PERSON_CREATED: {
