@@ -6,6 +6,7 @@ import functools
 import logging
 import sys
 
+from csp.decorators import csp_exempt
 from django.contrib.auth.views import redirect_to_login
 from django.core.signals import got_request_exception
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -78,6 +79,7 @@ def signed_in_only(view):
     valid API token only (ACC-6: the interface description is not public). A browser without
     a session is sent to sign in; anything else gets the API's 401."""
 
+    @csp_exempt()  # Swagger UI's own inline script and CDN files; signed-in only
     @functools.wraps(view)
     def wrapped(request, *args, **kwargs):
         user = getattr(request, "user", None)

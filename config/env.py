@@ -41,6 +41,7 @@ VARIABLES: list[Var] = [
     Var("AVR_SECRET_KEY", "", "Django 密钥，默认生成并保存在 $AVR_VAR_DIR/secret_key"),
     Var("AVR_DEBUG", "0", "调试模式 / debug mode (1/0)"),
     Var("AVR_ALLOWED_HOSTS", "127.0.0.1,localhost", "允许的主机名，逗号分隔"),
+    Var("AVR_HTTPS", "auto", "HTTPS 部署：Secure Cookie 与 HSTS（auto：主机名不是本机回环地址时开启；1/0 强制）/ Secure cookies and HSTS"),
     Var("AVR_CSRF_TRUSTED_ORIGINS", "", "受信任的来源，逗号分隔 / CSRF trusted origins"),
     Var("AVR_TRUSTED_PROXIES", "", "本平台自己的负载均衡器地址或网段（逗号分隔），来自它们的请求按 X-Forwarded-For 记录客户端地址 / proxies whose X-Forwarded-For is believed"),
     Var("AVR_TIME_ZONE", "Asia/Shanghai", "时区 / time zone"),

@@ -84,6 +84,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "core.middleware.NoStoreMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -193,6 +195,40 @@ WHITENOISE_AUTOREFRESH = DEBUG
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 8 * 3600
 X_FRAME_OPTIONS = "SAMEORIGIN"
+
+# HTTPS (ACC-6): Secure cookies and HSTS. "auto" turns them on as soon as the platform answers
+# to a name that is not loopback (a real deployment, behind TLS: deploy/nginx); the local
+# default, tests and bin/cluster stay on plain HTTP.
+_HTTPS = env_str("AVR_HTTPS").strip().lower()
+_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]", "testserver"}
+HTTPS = _HTTPS in ("1", "true", "yes", "on") or (
+    _HTTPS == "auto" and any(h not in _LOOPBACK_HOSTS for h in ALLOWED_HOSTS)
+)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = 365 * 86400 if HTTPS else 0
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp): scripts, styles and fonts from this origin only, no
+# inline script, event-handler attribute or style attribute (web/static/web/app.js and app.css
+# carry them); blob: for Uppy's thumbnails. The API's docs page (Swagger UI) is exempt
+# (api.ninja.signed_in_only): it is behind sign-in and loads its own inline script.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "media-src": ["'self'", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'self'"],
+    }
+}
 
 # Request bodies: uploads never pass through Django's body parsing (tus PATCH
 # streams straight to the vault), so the in-memory limits can stay small.

@@ -35,3 +35,21 @@ class RequestIdMiddleware:
         if client_rid:
             response["X-Client-Request-ID"] = client_rid
         return response
+
+
+class NoStoreMiddleware:
+    """``Cache-Control: no-store`` on whatever a signed-in person or an API token is answered
+    (ACC-6): pages and JSON carry record metadata, which no browser or proxy cache may keep.
+    A response that sets its own Cache-Control (static files, never_cache views) keeps it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.has_header("Cache-Control"):
+            return response
+        user = getattr(request, "user", None)
+        if (user is not None and user.is_authenticated) or request.headers.get("Authorization"):
+            response["Cache-Control"] = "no-store"
+        return response
