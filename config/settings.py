@@ -93,6 +93,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "orgs.middleware.IdleTimeoutMiddleware",  # after messages: it says why you were signed out
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last: answers a locked-out sign-in (orgs.lockout)
 ]
@@ -163,7 +164,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "orgs.passwords.ComplexityValidator"},
+    {"NAME": "orgs.passwords.HistoryValidator"},
 ]
+PASSWORD_HISTORY = env_int("AVR_PASSWORD_HISTORY")
+PASSWORD_MAX_AGE_DAYS = env_int("AVR_PASSWORD_MAX_AGE_DAYS")
+SESSION_IDLE_MINUTES = env_int("AVR_SESSION_IDLE_MINUTES")
 
 LANGUAGE_CODE = "zh-hans"
 # Only Simplified Chinese until an English catalogue exists: offering "en" would let a browser's

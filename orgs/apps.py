@@ -11,3 +11,9 @@ class OrgsConfig(AppConfig):
         from orgs.lockout import record_lockout
 
         user_locked_out.connect(record_lockout, dispatch_uid="orgs.record_lockout")
+
+        from django.contrib.auth.signals import user_logged_in
+
+        from orgs.middleware import mark_signed_in
+
+        user_logged_in.connect(mark_signed_in, dispatch_uid="orgs.mark_signed_in")

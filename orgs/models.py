@@ -59,6 +59,7 @@ class Person(AbstractUser):
         Unit, verbose_name=_("所属机构"), null=True, blank=True, on_delete=models.PROTECT, related_name="people"
     )
     must_change_password = models.BooleanField(_("须修改密码"), default=False)
+    password_changed_at = models.DateTimeField(_("密码修改时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("人员")
@@ -98,3 +99,18 @@ class RoleAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} · {self.get_role_display()}"
+
+
+class PasswordHistory(models.Model):
+    """Hashes of an account's previous passwords (orgs.passwords.HistoryValidator, ACC-6)."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="password_history")
+    password = models.CharField(max_length=128)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("历史密码")
+        verbose_name_plural = _("历史密码")
+
+    def __str__(self) -> str:
+        return f"{self.person_id} @ {self.created_at:%Y-%m-%d}"

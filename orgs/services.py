@@ -21,6 +21,7 @@ from custody.choices import EventCode
 from custody.services import record_event
 from orgs.choices import LEVEL_ORDER, SEPARATED_ADMIN_ROLES, DepartmentLevel, Role
 from orgs.models import Department, Person, RoleAssignment, Unit
+from orgs.passwords import password_expired, remember_password
 
 
 class OrgsError(DomainError):
@@ -75,28 +76,42 @@ def log_in(request, *, username: str, password: str):
         else:
             login(request, person)
             record_event(EventCode.LOGIN, actor=person, subject=person, details=client_info(request))
+            if password_expired(person) and not person.must_change_password:
+                # older than AVR_PASSWORD_MAX_AGE_DAYS: changed before anything else (the view
+                # sends a person who must change their password to the change page)
+                person.must_change_password = True
+                person.save(update_fields=["must_change_password"])
     if person is None:
         # raised after the block commits, so the failed attempt stays in the custody log
         raise OrgsError(_("用户名或密码错误。"), code="login_failed")
     return person
 
 
-def log_out(request) -> None:
+IDLE_LOGOUT_REASON = "长时间未操作，自动退出登录"
+
+
+def log_out(request, *, idle: bool = False) -> None:
+    """End the session (the person's own sign-out, or ``idle``: AVR_SESSION_IDLE_MINUTES passed)."""
     person = request.user if request.user.is_authenticated else None
     with transaction.atomic():
         if person is not None:
-            record_event(EventCode.LOGOUT, actor=person, subject=person, details=client_info(request))
+            info = client_info(request)
+            record_event(EventCode.LOGOUT, actor=person, subject=person,
+                         details={"ip": info["ip"], "user_agent": info["user_agent"],
+                                  "reason": IDLE_LOGOUT_REASON if idle else ""})
         logout(request)
 
 
 def change_password(person, *, actor, new_password: str) -> None:
     from django.contrib.auth.password_validation import validate_password
 
-    validate_password(new_password, person)
+    validate_password(new_password, person)  # complexity and history too (orgs.passwords)
     with transaction.atomic():
+        remember_password(person)
         person.set_password(new_password)
         person.must_change_password = False
-        person.save(update_fields=["password", "must_change_password"])
+        person.password_changed_at = timezone.now()
+        person.save(update_fields=["password", "must_change_password", "password_changed_at"])
         record_event(EventCode.PASSWORD_CHANGED, actor=actor, subject=person, details={})
 
 
@@ -284,6 +299,7 @@ def create_person(
                     code="password_invalid",
                 )
         person.set_password(password)
+        person.password_changed_at = timezone.now()
         person.save()
         record_event(
             EventCode.PERSON_CREATED,
@@ -431,9 +447,11 @@ def reset_password(person: Person, *, actor) -> str:
     """Give an account a new one-time password (shown once; must be changed at next login)."""
     one_time = _one_time_password()
     with transaction.atomic():
+        remember_password(person)
         person.set_password(one_time)
         person.must_change_password = True
-        person.save(update_fields=["password", "must_change_password"])
+        person.password_changed_at = timezone.now()
+        person.save(update_fields=["password", "must_change_password", "password_changed_at"])
         record_event(
             EventCode.PASSWORD_RESET,
             actor=actor,
