@@ -45,12 +45,9 @@ Roles: officer (own recordings, a regular unit), custodian (a unit of the large 
 of all recordings), unit_head (a regular unit), department_head_county (the large county),
 department_head_city (the city above it), department_head_province, legal_office. What each
 may see is what ``Recording.objects.restrict(user, "view")`` says (``scope_rows_…`` lines):
-today a department head sees their own department's recordings only, so the city and province
-heads see those of the unit directly under them, not their subordinate counties'; the legal
-office sees none. ``superior_city_subtree`` and ``superior_province_subtree`` are the same city
-and province heads under the scope issue 9 adds (SAMR art. 17: a superior department views its
-subordinates' records), measured ahead of it in the form it will take (``department_id IN``
-every department below theirs): 1.8M and all 10M recordings. A role that may see nothing has its list and search measured (empty) and no
+a department head sees their own department's recordings and every subordinate department's
+(SAMR art. 17), so the city head sees about 1.8M and the province head all 10M; the legal
+office sees none. A role that may see nothing has its list and search measured (empty) and no
 detail.
 
 It prints ``name: value`` lines: ``<measure>_p95_ms_<db>_<scale>_<role>`` for every role and
@@ -67,7 +64,6 @@ Not part of CI:
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
 import http.client
 import json
@@ -122,15 +118,7 @@ ROLES = (
     "department_head_city",
     "department_head_province",
     "legal_office",
-    # the same city / province heads under the scope issue 9 adds (SAMR art. 17: superior
-    # departments view their subordinates' records): every department below theirs
-    "superior_city_subtree",
-    "superior_province_subtree",
 )
-SUBTREE_ROLES = {
-    "superior_city_subtree": "department_head_city",
-    "superior_province_subtree": "department_head_province",
-}
 MEASURES = ("list", "search", "detail")
 
 
@@ -835,34 +823,6 @@ def build(db: str, rows: int, big: dict | None, scale: str) -> dict:
 # ---------------------------------------------------------------------------- the measures
 
 
-@contextlib.contextmanager
-def subordinate_scope(head):
-    """``head`` (a department head) also sees every department below theirs, as a superior
-    department may under SAMR art. 17 — the scope issue 9 adds to the access rules. Measured
-    ahead of it here in the form it will take: ``department_id IN (the subtree)``."""
-    from django.db.models import Q
-
-    from orgs.models import Department
-    from recordings.querysets import RecordingQuerySet
-
-    subtree, frontier = [head.department_id], [head.department_id]
-    while frontier:
-        frontier = list(Department.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
-        subtree += frontier
-    original = RecordingQuerySet._allowed
-
-    def allowed(self, user, action):
-        if user.pk == head.pk:
-            return Q(department_id__in=subtree)
-        return original(self, user, action)
-
-    RecordingQuerySet._allowed = allowed
-    try:
-        yield
-    finally:
-        RecordingQuerySet._allowed = original
-
-
 def p95(values: list[float]) -> float:
     return (
         statistics.quantiles(values, n=20, method="inclusive")[18] if len(values) > 1 else values[0]
@@ -921,73 +881,71 @@ def catalogue(db: str, rows: int, runs: int, info: dict, show_plans: bool, scale
         .values_list("case_number", flat=True)[:500]
     )
     for role in ROLES:
-        user = Person.objects.get(pk=info["users"][SUBTREE_ROLES.get(role, role)])
-        scope = subordinate_scope(user) if role in SUBTREE_ROLES else contextlib.nullcontext()
-        with scope:
-            visible = Recording.objects.restrict(user, "view")
-            print(f"scope_rows_{db}_{scale}_{role}: {visible.order_by().count()}", flush=True)
-            cases = list(
-                visible.exclude(case_number="").order_by().values_list("case_number", flat=True)[:500]
+        user = Person.objects.get(pk=info["users"][role])
+        visible = Recording.objects.restrict(user, "view")
+        print(f"scope_rows_{db}_{scale}_{role}: {visible.order_by().count()}", flush=True)
+        cases = list(
+            visible.exclude(case_number="").order_by().values_list("case_number", flat=True)[:500]
+        )
+        details = list(
+            visible.alias(m=Mod("id", stride))
+            .filter(m=0)
+            .order_by()
+            .values_list("pk", flat=True)[:500]
+        )
+
+        def run_list(f, user=user):
+            qs = list_recordings(user, f)
+            count_capped(qs)
+            shown = [
+                (r.unit.name, r.primary_officer and r.primary_officer.full_name, r.original.size)
+                + tuple(o.full_name for o in r.officers.all())
+                for r in with_list_extras(qs)[:26]
+            ]
+            return shown
+
+        def run_detail(pk, user=user):
+            recording = get_recording(user, pk)
+            return [(e.action, e.details, e.leaf.index) for e in custody_history(recording)[:200]]
+
+        def list_filter(_):
+            day = (EPOCH + timedelta(days=rng.randrange(2 * 365 - 90))).date()
+            return RecordingFilter(
+                date_from=day, date_to=day + timedelta(days=90), media_kind="video", status="ok"
             )
-            details = list(
-                visible.alias(m=Mod("id", stride))
-                .filter(m=0)
-                .order_by()
-                .values_list("pk", flat=True)[:500]
+
+        def search_filter(n, cases=cases or all_cases):
+            case = rng.choice(cases)
+            return RecordingFilter(case_number=case if n % 2 else case[:-2])  # whole, or a prefix
+
+        list_params = [list_filter(n) for n in range(runs)]
+        search_params = [search_filter(n) for n in range(runs)]
+        figures[role, "list"] = measure(run_list, list_params)
+        figures[role, "search"] = measure(run_list, search_params)
+        if details:
+            figures[role, "detail"] = measure(
+                run_detail, [rng.choice(details) for _ in range(runs)]
             )
-
-            def run_list(f, user=user):
-                qs = list_recordings(user, f)
-                count_capped(qs)
-                shown = [
-                    (r.unit.name, r.primary_officer and r.primary_officer.full_name, r.original.size)
-                    + tuple(o.full_name for o in r.officers.all())
-                    for r in with_list_extras(qs)[:26]
-                ]
-                return shown
-
-            def run_detail(pk, user=user):
-                recording = get_recording(user, pk)
-                return [(e.action, e.details, e.leaf.index) for e in custody_history(recording)[:200]]
-
-            def list_filter(_):
-                day = (EPOCH + timedelta(days=rng.randrange(2 * 365 - 90))).date()
-                return RecordingFilter(
-                    date_from=day, date_to=day + timedelta(days=90), media_kind="video", status="ok"
-                )
-
-            def search_filter(n, cases=cases or all_cases):
-                case = rng.choice(cases)
-                return RecordingFilter(case_number=case if n % 2 else case[:-2])  # whole, or a prefix
-
-            list_params = [list_filter(n) for n in range(runs)]
-            search_params = [search_filter(n) for n in range(runs)]
-            figures[role, "list"] = measure(run_list, list_params)
-            figures[role, "search"] = measure(run_list, search_params)
+        for name in MEASURES:
+            value = figures.get((role, name))
+            shown = f"{value:.1f}" if value is not None else "n/a (the role may see no recording)"
+            print(f"{name}_p95_ms_{db}_{scale}_{role}: {shown}", flush=True)
+        if show_plans:
+            qs = list_recordings(user, list_params[0])
+            print(f"plan_list_{db}_{role}: |\n{explain(qs[:26])}")
+            print(
+                f"plan_list_count_{db}_{role}: |\n{explain(qs.select_related(None).order_by()[:10001])}"
+            )
+            qs = list_recordings(user, search_params[0])
+            print(f"plan_search_{db}_{role}: |\n{explain(qs[:26])}")
+            print(
+                f"plan_search_count_{db}_{role}: |\n{explain(qs.select_related(None).order_by()[:10001])}"
+            )
             if details:
-                figures[role, "detail"] = measure(
-                    run_detail, [rng.choice(details) for _ in range(runs)]
-                )
-            for name in MEASURES:
-                value = figures.get((role, name))
-                shown = f"{value:.1f}" if value is not None else "n/a (the role may see no recording)"
-                print(f"{name}_p95_ms_{db}_{scale}_{role}: {shown}", flush=True)
-            if show_plans:
-                qs = list_recordings(user, list_params[0])
-                print(f"plan_list_{db}_{role}: |\n{explain(qs[:26])}")
+                recording = get_recording(user, details[0])
                 print(
-                    f"plan_list_count_{db}_{role}: |\n{explain(qs.select_related(None).order_by()[:10001])}"
+                    f"plan_detail_history_{db}_{role}: |\n{explain(custody_history(recording)[:200])}"
                 )
-                qs = list_recordings(user, search_params[0])
-                print(f"plan_search_{db}_{role}: |\n{explain(qs[:26])}")
-                print(
-                    f"plan_search_count_{db}_{role}: |\n{explain(qs.select_related(None).order_by()[:10001])}"
-                )
-                if details:
-                    recording = get_recording(user, details[0])
-                    print(
-                        f"plan_detail_history_{db}_{role}: |\n{explain(custody_history(recording)[:200])}"
-                    )
     (role, name), worst = max(figures.items(), key=lambda item: item[1])
     print(f"catalogue_p95_ms_{db}_{scale}: {worst:.1f}")
     print(f"catalogue_worst_role_{db}_{scale}: {role} ({name}, {worst:.1f} ms)")

@@ -25,12 +25,26 @@ class Department(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def subtree_ids(self) -> list[int]:
+        """This department's id and every department's below it (a superior's scope)."""
+        return department_subtree_ids(self.pk)
+
     def ancestors(self) -> list[Department]:
         chain, node = [], self.parent
         while node is not None:
             chain.append(node)
             node = node.parent
         return chain
+
+
+def department_subtree_ids(department_id: int) -> list[int]:
+    """``department_id`` and the ids of all departments below it, level by level (a province
+    tree is four levels deep: one query per level)."""
+    ids, frontier = [department_id], [department_id]
+    while frontier:
+        frontier = list(Department.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
+        ids += [pk for pk in frontier if pk not in ids]
+    return ids
 
 
 class Unit(models.Model):

@@ -7,6 +7,7 @@ from django.db.models.lookups import In
 
 from core.querysets import RestrictedQuerySet
 from orgs.choices import Role
+from orgs.models import department_subtree_ids
 
 
 class InSubqueryArray(In):
@@ -31,7 +32,8 @@ class RecordingQuerySet(RestrictedQuerySet):
 
         - officers: recordings they made, appear in, or uploaded;
         - custodian and unit head: their unit's;
-        - department head: their department's;
+        - department head: their department's and every subordinate department's (SAMR art. 17:
+          a superior department views its subordinates' records; each view is registered);
         - administrators and everyone else: nothing.
         """
         rules = None
@@ -47,5 +49,6 @@ class RecordingQuerySet(RestrictedQuerySet):
         if user.unit_id and user.has_role(Role.CUSTODIAN, Role.UNIT_HEAD):
             add(Q(unit_id=user.unit_id))
         if user.department_id and user.has_role(Role.DEPARTMENT_HEAD) and action != "edit":
-            add(Q(department_id=user.department_id))
+            subtree = department_subtree_ids(user.department_id)
+            add(Q(department_id=subtree[0]) if len(subtree) == 1 else Q(department_id__in=subtree))
         return rules

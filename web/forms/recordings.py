@@ -61,7 +61,11 @@ class RecordingFilterForm(forms.Form):
 
     def __init__(self, *args, units=(), officers=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["unit"].choices = [("", _("全部"))] + [(u.pk, u.name) for u in units]
+        # units of several departments (a superior's scope) are told apart by their department
+        several = len({u.department_id for u in units}) > 1
+        self.fields["unit"].choices = [("", _("全部"))] + [
+            (u.pk, f"{u.department.name} · {u.name}" if several else u.name) for u in units
+        ]
         self.fields["officer"].choices = [("", _("全部"))] + [
             (p.pk, p.display_name) for p in officers
         ]

@@ -15,7 +15,7 @@ from core.clients import client_label
 from core.errors import DomainError
 from core.querysets import count_capped
 from orgs.choices import Role
-from orgs.models import Person, Unit
+from orgs.models import Person, Unit, department_subtree_ids
 from recordings.choices import DerivativeKind
 from recordings.models import Recording
 from recordings.selectors import custody_history, get_recording, list_recordings, with_list_extras
@@ -30,15 +30,21 @@ ACCESS_LIMIT = 100
 
 
 def _filter_choices(user):
-    """Units and officers offered in the filter form: the user's department, else unit."""
+    """Units and officers offered in the filter form: the user's department (a department head:
+    with every subordinate department's units, as they may see those), else unit. Officers are
+    offered from the user's own department only: a province's thousands would not be a list."""
     if user.department_id:
-        units = Unit.objects.filter(department_id=user.department_id).order_by("code")
+        own = Unit.objects.filter(department_id=user.department_id)
+        units = own
+        if user.has_role(Role.DEPARTMENT_HEAD):
+            units = Unit.objects.filter(department_id__in=department_subtree_ids(user.department_id))
+        units = units.select_related("department").order_by("code")
     elif user.unit_id:
-        units = Unit.objects.filter(pk=user.unit_id)
+        units = own = Unit.objects.filter(pk=user.unit_id)
     else:
-        units = Unit.objects.none()
+        units = own = Unit.objects.none()
     officers = (
-        Person.objects.filter(unit__in=units, is_active=True, role_assignments__role=Role.OFFICER)
+        Person.objects.filter(unit__in=own, is_active=True, role_assignments__role=Role.OFFICER)
         .distinct()
         .order_by("badge_number", "pk")
     )
