@@ -48,3 +48,19 @@ def list_access_entries(user, flt: AccessFilter | None = None) -> QuerySet[Acces
 def export_rows(qs: QuerySet[AccessEntry], limit: int = EXPORT_LIMIT) -> Iterator[AccessEntry]:
     """At most ``limit`` entries, newest first, read in chunks (constant queries per chunk)."""
     return qs.order_by("-id")[:limit].iterator(chunk_size=2000)
+
+
+def list_scope_access_entries(user, *, superior_only: bool = False) -> QuerySet[AccessEntry]:
+    """The register of the recordings ``user`` may view (ACC-2): an officer sees who viewed
+    their own recordings, a custodian or unit head their unit's, a department head their
+    department's and its subordinates'. ``superior_only``: only the entries of people of a
+    department above the user's (SAMR art. 17: what the superior department looked at)."""
+    from recordings.models import Recording
+
+    if user is None or not user.is_authenticated:
+        return AccessEntry.objects.none()
+    qs = AccessEntry.objects.filter(recording__in=Recording.objects.restrict(user, "view").values("pk"))
+    if superior_only:
+        above = [d.pk for d in user.department.ancestors()] if user.department_id else []
+        qs = qs.filter(person__department_id__in=above)
+    return qs.select_related("person").order_by("-pk")

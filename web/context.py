@@ -58,6 +58,12 @@ def navigation(request):
                 "icon": "ti-movie",
                 "url": reverse("web:recording_list"),
             },
+            {
+                "name": "my_access",
+                "label": _("查阅登记"),
+                "icon": "ti-eye-check",
+                "url": reverse("web:my_access"),
+            },
         ]
     if user.has_role(Role.AUDIT_ADMIN):
         # the audit administrator reads the log and the register (and changes nothing)

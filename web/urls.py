@@ -36,6 +36,7 @@ urlpatterns = [
     path("audit/verifications/", views.audit_verifications, name="audit_verifications"),
     path("audit/verifications/run", views.audit_verify_now, name="audit_verify_now"),
     path("audit/access/", views.audit_access, name="audit_access"),
+    path("access/", views.my_access, name="my_access"),
     path("audit/checkpoints/", audit_views.audit_checkpoints, name="audit_checkpoints"),
     path("audit/checkpoints/sign", audit_views.audit_checkpoint_now, name="audit_checkpoint_now"),
     path("audit/checkpoints/<size:size>/note.txt", audit_views.audit_checkpoint_note, name="audit_checkpoint_note"),

@@ -1,5 +1,6 @@
 """Views of the Chinese web UI, one module per concern."""
 
+from web.views.access_register import my_access
 from web.views.audit import audit_access, audit_events, audit_verifications, audit_verify_now
 from web.views.auth import login_view, logout_view, password_change_view
 from web.views.content import recording_content, recording_derivative, recording_play
@@ -23,6 +24,7 @@ __all__ = [
     "home",
     "ingest_list",
     "login_view",
+    "my_access",
     "logout_view",
     "password_change_view",
     "recording_access_log",
