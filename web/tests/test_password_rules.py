@@ -96,3 +96,16 @@ def test_an_active_session_stays(client, person, settings):
     session[SEEN_KEY] = time.time() - 29 * 60
     session.save()
     assert client.get(reverse("web:home")).status_code == 200
+
+
+def test_a_password_change_signs_out_every_other_session(client, person):
+    from django.test import Client
+
+    other = Client()  # the same person signed in on another computer
+    assert other.post(reverse("web:login"), {"username": "zhangsan", "password": FIRST}).status_code == 302
+    assert other.get(reverse("web:home")).status_code == 200
+    _sign_in(client)
+    assert _change(client, FIRST, "Changed-secret-2027").status_code == 302
+    assert client.get(reverse("web:home")).status_code == 200  # this session carries on
+    response = other.get(reverse("web:home"))
+    assert response.status_code == 302 and reverse("web:login") in response["Location"]
