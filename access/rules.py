@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from orgs.choices import Role
+from orgs.choices import SEPARATED_ADMIN_ROLES, Role
 from orgs.models import Person, Unit
 
 UPLOAD_ROLES = (Role.OFFICER, Role.CUSTODIAN, Role.UNIT_HEAD, Role.DEPARTMENT_HEAD)
@@ -37,7 +37,7 @@ def upload_units(person) -> QuerySet[Unit]:
     """The units ``person`` may file a recording into (empty: they may not upload)."""
     if not getattr(person, "is_authenticated", False) or not person.has_role(*UPLOAD_ROLES):
         return Unit.objects.none()
-    if person.has_role(*_SEPARATED_OR_LEGAL):
+    if person.has_role(*SEPARATED_ADMIN_ROLES, Role.LEGAL_OFFICE):
         return Unit.objects.none()  # an administrator or the legal office, whatever else they hold
     if person.department_id and person.has_role(Role.DEPARTMENT_HEAD):
         return Unit.objects.filter(department_id=person.department_id).order_by("code")
@@ -76,6 +76,3 @@ def decide_officers(unit: Unit, officer_ids) -> Decision:
     if ids <= allowed:
         return Decision(True, "unit_officers")
     return Decision(False, "not_unit_officer", _("只能关联本采集机构的执法人员。"))
-
-
-_SEPARATED_OR_LEGAL = (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN, Role.LEGAL_OFFICE)

@@ -19,19 +19,22 @@ from django.utils.translation import gettext as _
 
 def lockout_username(request, credentials=None) -> str:
     """The account an attempt counts against (AXES_USERNAME_CALLABLE)."""
-    from orgs.services import attempted_username
+    from orgs.services import account_key, attempted_username
 
     raw = (credentials or {}).get("username")
     if raw is None and request is not None:
         raw = request.POST.get("username", "")
-    name, digest = attempted_username(raw)
-    return f"sha256:{digest}" if digest else name
+    return account_key(*attempted_username(raw))
+
+
+def lockout_minutes() -> int:
+    return int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
 
 
 def lockout_message() -> str:
     return _(
         "该账号或本机地址登录失败次数过多，已暂时锁定 %(minutes)s 分钟。请稍后再试，或联系安全管理员解锁。"
-    ) % {"minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)}
+    ) % {"minutes": lockout_minutes()}
 
 
 def locked_out_response(request, original_response=None, credentials=None):
@@ -66,5 +69,5 @@ def record_lockout(sender, request, username, ip_address, **kwargs) -> None:
         subject=("account", subject),
         details={"ip": client.get("ip") or str(ip_address or ""), "user_agent": client.get("user_agent", ""),
                  "username": name, "failures": settings.AXES_FAILURE_LIMIT,
-                 "lockout_minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)},
+                 "lockout_minutes": lockout_minutes()},
     )

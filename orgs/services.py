@@ -54,6 +54,12 @@ def attempted_username(raw) -> tuple[str, str]:
     return UNRECOGNISED_USERNAME, digest
 
 
+def account_key(name: str, digest: str) -> str:
+    """The subject of a failed sign-in (and the account a lockout counts): the plausible name,
+    or the digest of what was sent (``attempted_username``)."""
+    return (f"sha256:{digest}" if digest else name)[:64]
+
+
 def _failed_login_details(request, name: str, digest: str) -> dict:
     return {**client_info(request), "username": name, "sha256": digest}
 
@@ -70,7 +76,7 @@ def log_in(request, *, username: str, password: str):
                 EventCode.LOGIN_FAILED,
                 actor=None,
                 actor_name=name[:100] or "未知",
-                subject=("account", (f"sha256:{digest}" if digest else name)[:64]),
+                subject=("account", account_key(name, digest)),
                 details=_failed_login_details(request, name, digest),
             )
         else:

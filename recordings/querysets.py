@@ -49,6 +49,5 @@ class RecordingQuerySet(RestrictedQuerySet):
         if user.unit_id and user.has_role(Role.CUSTODIAN, Role.UNIT_HEAD):
             add(Q(unit_id=user.unit_id))
         if user.department_id and user.has_role(Role.DEPARTMENT_HEAD) and action != "edit":
-            subtree = department_subtree_ids(user.department_id)
-            add(Q(department_id=subtree[0]) if len(subtree) == 1 else Q(department_id__in=subtree))
+            add(Q(department_id__in=department_subtree_ids(user.department_id)))
         return rules

@@ -13,15 +13,10 @@ from django.shortcuts import render
 from access.selectors import list_scope_access_entries
 from orgs.choices import Role
 from web.views.audit import _decorate_access
-from web.views.common import media_page
+from web.views.common import media_page, page_number
 
 PER_PAGE = 50
 MAX_PAGE = 200  # 10,000 entries back; older ones through the filters of the audit register
-
-
-def _page_number(request) -> int:
-    raw = request.GET.get("page", "1")
-    return min(int(raw), MAX_PAGE) if raw.isdigit() and 0 < len(raw) < 6 and int(raw) > 0 else 1
 
 
 @media_page
@@ -30,7 +25,7 @@ def my_access(request):
     can_filter_superior = bool(user.department_id and user.has_role(Role.DEPARTMENT_HEAD)
                                and user.department.parent_id)
     superior = can_filter_superior and request.GET.get("superior") == "1"
-    number = _page_number(request)
+    number = min(page_number(request), MAX_PAGE)
     offset = (number - 1) * PER_PAGE
     rows = list(list_scope_access_entries(user, superior_only=superior)[offset : offset + PER_PAGE + 1])
     has_next = len(rows) > PER_PAGE and number < MAX_PAGE

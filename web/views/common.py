@@ -80,3 +80,11 @@ def _back(request) -> str:
 
 def is_htmx(request) -> bool:
     return request.headers.get("HX-Request") == "true"
+
+
+def page_number(request) -> int:
+    """The ``page`` query parameter as a page number, 1 for anything that is not one."""
+    try:
+        return max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        return 1

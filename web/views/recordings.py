@@ -21,7 +21,7 @@ from recordings.models import Recording
 from recordings.selectors import custody_history, get_recording, list_recordings, with_list_extras
 from recordings.services import give_late_reason, update_recording_metadata
 from web.forms import LateReasonForm, RecordingFilterForm, RecordingMetadataForm
-from web.views.common import is_htmx, media_page, page
+from web.views.common import is_htmx, media_page, page, page_number
 from web.views.tokens import mint_list_token, mint_play_token
 
 PER_PAGE = 25
@@ -51,13 +51,6 @@ def _filter_choices(user):
     return list(units), list(officers)
 
 
-def _page_number(request) -> int:
-    try:
-        return max(1, int(request.GET.get("page", "1")))
-    except ValueError:
-        return 1
-
-
 @media_page
 def recording_list(request):
     user = request.user
@@ -69,7 +62,7 @@ def recording_list(request):
     else:
         qs = list_recordings(user, form.to_filter() if form.is_bound else None)
     total, capped = count_capped(qs)
-    number = _page_number(request)
+    number = page_number(request)
     last_page = max(1, -(-total // PER_PAGE))
     if not capped:
         number = min(number, last_page)
