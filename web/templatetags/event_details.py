@@ -25,7 +25,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from access.choices import AccessAction
+from access.choices import AccessAction, AccessProfile, ApproverRole, Confidentiality, Purpose, RequestKind
 from core.choices import CheckStatus, CheckTrigger
 from ingest.choices import IngestSource, UploadEndReason
 from orgs.choices import DepartmentLevel, Role
@@ -125,6 +125,19 @@ def _location(value) -> str:
     return str(_BACKEND_NAMES.get(backend, backend or _("未知")))
 
 
+class OtpMethod(models.TextChoices):
+    TOTP = "totp", gettext_lazy("动态口令")
+    WEBAUTHN = "webauthn", gettext_lazy("通行密钥")
+
+
+def _actions(value) -> str:
+    """A list of access action codes, as their labels."""
+    if not isinstance(value, list):
+        return _("（取值无法识别，见技术细节）")
+    show = _choice(AccessAction)
+    return "、".join(show(v) for v in value) or _("无")
+
+
 @dataclass(frozen=True)
 class Field:
     label: object  # a lazy translation
@@ -195,6 +208,25 @@ FIELDS: dict[str, Field] = {
     "level": Field(gettext_lazy("层级"), _choice(DepartmentLevel)),
     "parent_name": Field(gettext_lazy("上级部门")),
     "department_name": Field(gettext_lazy("所属部门")),
+    # two-factor sign-in and sessions
+    "method": Field(gettext_lazy("认证方式"), _choice(OtpMethod)),
+    "codes": Field(gettext_lazy("恢复码数量"), _count),
+    "remaining": Field(gettext_lazy("剩余恢复码"), _count),
+    "sessions": Field(gettext_lazy("注销会话数"), _count),
+    # access requests and approvals
+    "request": Field(gettext_lazy("申请编号"), _seq),
+    "request_kind": Field(gettext_lazy("申请类型"), _choice(RequestKind)),
+    "purpose_code": Field(gettext_lazy("事由类别"), _choice(Purpose)),
+    "actions": Field(gettext_lazy("申请方式"), _actions),
+    "records": Field(gettext_lazy("记录数"), _count),
+    "case_number": Field(gettext_lazy("案件编号")),
+    "valid_until": Field(gettext_lazy("有效期至"), local_time_text),
+    "approver_role": Field(gettext_lazy("审批人"), _choice(ApproverRole)),
+    "basis": Field(gettext_lazy("依据")),
+    "comment": Field(gettext_lazy("意见")),
+    "confidentiality": Field(gettext_lazy("保密类别"), _choice(Confidentiality)),
+    "profile": Field(gettext_lazy("审批规则"), _choice(AccessProfile)),
+    "previous": Field(gettext_lazy("原审批规则"), _choice(AccessProfile)),
 }
 
 # Keys that are only for technicians and auditors: digests, object keys, database ids, the
