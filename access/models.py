@@ -10,7 +10,15 @@ from django.db import models
 from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
-from access.choices import AccessAction
+from access.choices import (
+    AccessAction,
+    AccessProfile,
+    ApproverRole,
+    Confidentiality,
+    Purpose,
+    RequestKind,
+    RequestStatus,
+)
 
 
 class AccessEntry(models.Model):
@@ -28,6 +36,10 @@ class AccessEntry(models.Model):
     play_ref = models.CharField(_("播放标识"), max_length=32, blank=True)
     # Which derivative was read (poster, proxy …); empty for the original.
     derivative_kind = models.CharField(_("衍生资料类型"), max_length=16, blank=True)
+    # The rule (access.rules) or grant that allowed it, fixed when the access began. Nullable
+    # so that SQLite adds the column in place: a table rebuild would drop the append-only
+    # triggers (migration 0005). Entries older than the rules table have none.
+    basis = models.CharField(_("授权规则"), max_length=32, null=True, blank=True)  # noqa: DJ001
 
     class Meta:
         verbose_name = _("查阅登记")
@@ -79,3 +91,130 @@ class ServedRange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entry_id}: {self.first_byte}-{self.last_byte}"
+
+
+class DepartmentProfile(models.Model):
+    """Which jurisdiction profile a department's access requests follow (access.profiles);
+    a department without one follows the national default."""
+
+    department = models.OneToOneField("orgs.Department", on_delete=models.CASCADE, related_name="access_profile")
+    profile = models.CharField(_("审批规则"), max_length=16, choices=AccessProfile.choices)
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    assigned_at = models.DateTimeField(_("设置时间"))
+
+    class Meta:
+        verbose_name = _("调阅审批规则")
+        verbose_name_plural = _("调阅审批规则")
+
+    def __str__(self) -> str:
+        return f"{self.department_id}: {self.profile}"
+
+
+class ConfidentialityMark(models.Model):
+    """A record marked commercial secret or personal privacy (ACC-3): the current mark; its
+    history (who marked or cleared, why, when) is in the custody log."""
+
+    recording = models.OneToOneField("recordings.Recording", on_delete=models.PROTECT, related_name="confidentiality")
+    category = models.CharField(_("保密类别"), max_length=24, choices=Confidentiality.choices)
+    reason = models.CharField(_("标记理由"), max_length=500)
+    marked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    marked_at = models.DateTimeField(_("标记时间"))
+
+    class Meta:
+        verbose_name = _("保密标记")
+        verbose_name_plural = _("保密标记")
+
+    def __str__(self) -> str:
+        return f"{self.recording_id}: {self.category}"
+
+
+class AccessRequest(models.Model):
+    """A request to view, play, download or copy records beyond one's standing rules, to
+    provide them outside (对外提供), or a party's copy application (ACC-1, ACC-4). Approved and
+    inside its window, its items are grants (``access.rules``); revoked or expired, nothing."""
+
+    kind = models.CharField(_("申请类型"), max_length=16, choices=RequestKind.choices, default=RequestKind.INTERNAL)
+    requester = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_requests")
+    requester_name = models.CharField(_("申请人"), max_length=100)
+    department = models.ForeignKey(
+        "orgs.Department", verbose_name=_("记录所属部门"), on_delete=models.PROTECT, related_name="+"
+    )
+    case_number = models.CharField(_("案号"), max_length=100, blank=True)
+    purpose_code = models.CharField(_("事由类别"), max_length=24, choices=Purpose.choices)
+    purpose_text = models.CharField(_("事由说明"), max_length=500)
+    actions = models.JSONField(_("申请方式"), default=list)
+    allow_play = models.BooleanField(default=False)
+    allow_download = models.BooleanField(default=False)
+    allow_copy = models.BooleanField(default=False)
+    include_confidential = models.BooleanField(_("含保密记录"), default=False)
+    valid_from = models.DateTimeField(_("有效期起"))
+    valid_until = models.DateTimeField(_("有效期至"))
+    # the route, fixed when the request is made (access.profiles)
+    profile = models.CharField(_("审批规则"), max_length=16, choices=AccessProfile.choices)
+    relation = models.CharField(_("申请人与记录的关系"), max_length=16)
+    approver_role = models.CharField(_("审批人"), max_length=24, choices=ApproverRole.choices)
+    approver_unit = models.ForeignKey(
+        "orgs.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approver_department = models.ForeignKey("orgs.Department", on_delete=models.PROTECT, related_name="+")
+    basis = models.CharField(_("依据"), max_length=200)
+    # external provision and party copies
+    recipient = models.CharField(_("提供对象"), max_length=200, blank=True)
+    consult_superior = models.BooleanField(_("征求上级部门意见"), default=False)
+    consult_note = models.CharField(_("上级部门意见"), max_length=500, blank=True)
+    party_application = models.ForeignKey(
+        "storage.StoredObject", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(_("状态"), max_length=16, choices=RequestStatus.choices, default=RequestStatus.PENDING)
+    created_at = models.DateTimeField(_("申请时间"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    decision_comment = models.CharField(_("审批意见"), max_length=500, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    revoke_comment = models.CharField(_("撤销理由"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("调阅申请")
+        verbose_name_plural = _("调阅申请")
+        ordering = ["-pk"]
+        indexes = [
+            models.Index(fields=["requester", "status", "valid_until"], name="access_req_grantee_idx"),
+            models.Index(fields=["approver_department", "status", "-id"], name="access_req_dept_idx"),
+            models.Index(fields=["approver_unit", "status", "-id"], name="access_req_unit_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.requester_name} {self.status}"
+
+    @property
+    def purpose(self) -> str:
+        """The purpose as the register keeps it: its category and the requester's words."""
+        return f"{Purpose(self.purpose_code).label}：{self.purpose_text}"
+
+    @property
+    def ref(self) -> str:
+        return f"调阅申请 #{self.pk}"
+
+    def in_window(self, now) -> bool:
+        return self.valid_from <= now < self.valid_until
+
+
+class AccessRequestItem(models.Model):
+    """One record of a request; an approved request's items are its grants."""
+
+    request = models.ForeignKey(AccessRequest, on_delete=models.PROTECT, related_name="items")
+    recording = models.ForeignKey("recordings.Recording", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("调阅申请记录")
+        verbose_name_plural = _("调阅申请记录")
+        constraints = [models.UniqueConstraint(fields=["request", "recording"], name="uniq_access_req_item")]
+        indexes = [models.Index(fields=["recording", "request"], name="access_item_rec_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}: {self.recording_id}"
