@@ -64,6 +64,14 @@ class AccessEntry(models.Model):
         return f"{self.person_name} {self.get_action_display()} {self.recording_id}"
 
     @property
+    def basis_label(self) -> str:
+        """The rule the access was allowed by, in words (access.rules)."""
+        from access.rules import RULES_BY_CODE
+
+        rule = RULES_BY_CODE.get(self.basis or "")
+        return str(rule.label) if rule else ""
+
+    @property
     def bytes_served(self) -> int:
         """Bytes served under this entry, summed over its ``ServedRange`` rows."""
         return self.served_ranges.aggregate(total=Sum("length"))["total"] or 0

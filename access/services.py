@@ -79,7 +79,29 @@ def register_access(recording, *, actor, action: AccessAction | str, purpose: st
         raise
 
 
+_RULE_ACTION = {AccessAction.DERIVATIVE_VIEW: AccessAction.VIEW}
+
+
+def _decision(recording, actor, action):
+    """The rule (or grant) this access happens under: the one the read was allowed by
+    (``recordings.selectors.get_recording`` attaches it), else decided now."""
+    from access.rules import decide
+
+    decision = getattr(recording, "access_decision", None)
+    if decision is None:
+        decision = decide(actor, recording, _RULE_ACTION.get(action, action))
+    return decision
+
+
 def _register(recording, *, actor, action, purpose, client, approval_ref, play_ref, derivative_kind) -> AccessEntry:
+    decision = _decision(recording, actor, action)
+    grant = decision.request
+    if grant is not None:
+        # the purpose and approval are the request's (ACC-2: why, under which approval)
+        purpose = purpose or grant.purpose
+        approval_ref = approval_ref or grant.ref
+    elif not purpose:
+        purpose = getattr(recording, "access_purpose", "") or ""
     with transaction.atomic():
         entry = AccessEntry.objects.create(
             occurred_at=timezone.now(),
@@ -93,8 +115,10 @@ def _register(recording, *, actor, action, purpose, client, approval_ref, play_r
             client=client[:200],
             play_ref=play_ref,
             derivative_kind=derivative_kind[:16],
+            basis=decision.basis[:32] if decision.allowed else "",
         )
-        details = {"purpose": entry.purpose, "approval_ref": approval_ref, "access_entry": entry.pk}
+        details = {"purpose": entry.purpose, "approval_ref": approval_ref, "access_entry": entry.pk,
+                   "rule": entry.basis}
         if action == AccessAction.DERIVATIVE_VIEW:
             details["action"] = action.value
         if derivative_kind:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from access.rules import restrict
 from ingest.choices import UploadStatus
 from ingest.models import IngestItem, Upload
 from orgs.choices import Role
@@ -11,26 +12,28 @@ from recordings.models import Recording
 
 
 def _item_rules(user) -> Q | None:
-    """Who sees which ingest items, mirroring who sees which recordings (recordings.querysets):
+    """Who sees which ingest items — through the access rules (access.rules), nothing beside:
 
     - everyone: the items they sent;
-    - anyone: the items that became a recording they may view (officers: recordings they
-      made or appear on; custodian and unit head: their unit's; department head: their
-      department's; legal office and administrators: none, as for recordings today);
-    - custodian and unit head: items sent by people of their unit;
-    - department head: items sent by people of their department.
+    - an item that became a recording: whoever may view that recording (so a confidential
+      record's item, or one in a unit one may not see, is not listed — not even its filename);
+    - an item not (yet) a recording: the custodian and unit head of the sender's unit, the
+      department head of the sender's department (the people who will keep the record).
     """
     if user is None or not user.is_authenticated or not user.is_active:
         return None
     rules = Q(created_by=user)
-    # A subquery over the recordings the user may view: the same rule as the catalogue.
-    rules |= Q(recording_id__in=Recording.objects.restrict(user, "view").values("pk"))
+    visible = restrict(user, "view")
+    if visible is not None:
+        rules |= Q(recording_id__in=Recording.objects.filter(visible).values("pk"))
+    keeper = None
     if user.unit_id and user.has_role(Role.CUSTODIAN, Role.UNIT_HEAD):
-        rules |= Q(created_by__unit_id=user.unit_id)
+        keeper = Q(created_by__unit_id=user.unit_id)
     if user.department_id and user.has_role(Role.DEPARTMENT_HEAD):
-        rules |= Q(created_by__department_id=user.department_id) | Q(
-            created_by__unit__department_id=user.department_id
-        )
+        dept = Q(created_by__department_id=user.department_id) | Q(created_by__unit__department_id=user.department_id)
+        keeper = dept if keeper is None else keeper | dept
+    if keeper is not None:
+        rules |= keeper & Q(recording__isnull=True)
     return rules
 
 

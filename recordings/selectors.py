@@ -8,6 +8,7 @@ from datetime import date
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from access.rules import decision_for
 from core.bounds import period_q
 from core.errors import NotFoundError
 from custody.choices import EventCode
@@ -101,6 +102,7 @@ def get_recording(user, pk: int, *, action: str = "view") -> Recording:
     """The recording if ``user`` may ``action`` it; otherwise not found (no existence leak)."""
     recording = (
         Recording.objects.restrict(user, action)
+        .with_basis(user, action)
         .select_related("unit", "department", "primary_officer", "uploaded_by", "original", "device")
         .filter(pk=pk)
         .first()
@@ -108,6 +110,8 @@ def get_recording(user, pk: int, *, action: str = "view") -> Recording:
     if recording is None:
         _record_denied(user, pk, action)
         raise NotFoundError(_("记录不存在或您无权查看。"))
+    # the rule (or grant) that allowed it: the register stores it with every access (ACC-2)
+    recording.access_decision = decision_for(user, recording.pk, action, recording.access_basis)
     return recording
 
 

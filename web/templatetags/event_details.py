@@ -138,6 +138,14 @@ def _actions(value) -> str:
     return "、".join(show(v) for v in value) or _("无")
 
 
+def _rule(value) -> str:
+    """An access rule code (access.rules.RULES) as its label."""
+    from access.rules import RULES_BY_CODE
+
+    rule = RULES_BY_CODE.get(str(value))
+    return str(rule.label) if rule else _("其他取值（见技术细节）")
+
+
 @dataclass(frozen=True)
 class Field:
     label: object  # a lazy translation
@@ -223,6 +231,7 @@ FIELDS: dict[str, Field] = {
     "valid_until": Field(gettext_lazy("有效期至"), local_time_text),
     "approver_role": Field(gettext_lazy("审批人"), _choice(ApproverRole)),
     "basis": Field(gettext_lazy("依据")),
+    "rule": Field(gettext_lazy("授权规则"), _rule),
     "comment": Field(gettext_lazy("意见")),
     "confidentiality": Field(gettext_lazy("保密类别"), _choice(Confidentiality)),
     "profile": Field(gettext_lazy("审批规则"), _choice(AccessProfile)),

@@ -378,8 +378,10 @@ def test_export_opens_with_openpyxl_and_has_the_rows(audit_client, register):
     )
     download = next(r for r in body if r[5] == "下载")
     assert (
-        download[2] == "李娜" and download[7] == "移送司法机关" and download[8] == "审批〔2026〕3号"
+        download[2] == "李娜" and download[7] == "移送司法机关" and download[9] == "审批〔2026〕3号"
     )
+    # the rule each access was allowed by (access.rules): the officer viewed their own recording
+    assert {r[8] for r in body if r[5] == "查看"} == {"本人摄录"}
     entry = AccessEntry.objects.get(pk=download[0])
     # to the second, as the page shows it (never rounded up into the next second)
     assert download[1] == timezone.localtime(entry.occurred_at).replace(tzinfo=None, microsecond=0)

@@ -692,6 +692,7 @@ EXPORT_HEADERS = [
     gettext_lazy("方式"),
     gettext_lazy("衍生资料类型"),
     gettext_lazy("事由"),
+    gettext_lazy("授权规则"),
     gettext_lazy("审批依据"),
     gettext_lazy("客户端"),
     gettext_lazy("请求编号"),
@@ -746,7 +747,7 @@ def _export_access(request, qs, filters: dict) -> HttpResponse:
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_("查阅登记"))
-    widths = [10, 20, 14, 10, 10, 12, 14, 30, 20, 24, 34]
+    widths = [10, 20, 14, 10, 10, 12, 14, 30, 24, 20, 24, 34]
     for n, width in enumerate(widths):
         sheet.column_dimensions[chr(ord("A") + n)].width = width
     bold = Font(bold=True)
@@ -782,6 +783,7 @@ def _export_access(request, qs, filters: dict) -> HttpResponse:
                 str(actions.get(entry.action, entry.action)),
                 _derivative_label(entry.derivative_kind),
                 entry.purpose,
+                entry.basis_label,
                 entry.approval_ref,
                 entry.client,
                 entry.request_id,
