@@ -48,6 +48,18 @@ def _isolated_vault(request, tmp_path, settings):
     reset_vault_cache()
 
 
+@pytest.fixture(autouse=True)
+def _force_login_is_a_complete_sign_in(monkeypatch):
+    """``client.force_login(person)`` signs in with the second factor too (core.testing:
+    a department head or an administrator is enrolled for the test); the two-factor tests
+    sign in through the forms."""
+    from django.test.client import ClientMixin
+
+    from core.testing import force_login_verified
+
+    monkeypatch.setattr(ClientMixin, "force_login", force_login_verified)
+
+
 def pytest_configure(config):
     config._req_results = {}
 

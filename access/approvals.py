@@ -243,8 +243,9 @@ def _subjects(request: AccessRequest) -> list[tuple[str, str]]:
     return [("recording", str(pk)) for pk in request.items.values_list("recording_id", flat=True)]
 
 
-def _decide(request_id: int, approver, comment: str, *, approve: bool) -> AccessRequest:
+def _decide(request_id: int, approver, comment: str, *, approve: bool, consult_note: str = "") -> AccessRequest:
     comment = (comment or "").strip()[:500]
+    consult_note = (consult_note or "").strip()[:500]
     with transaction.atomic():
         request = _locked(request_id)
         if not can_approve(approver, request):
@@ -263,19 +264,27 @@ def _decide(request_id: int, approver, comment: str, *, approve: bool) -> Access
         request.decided_by = approver
         request.decided_at = timezone.now()
         request.decision_comment = comment
-        request.save(update_fields=["status", "decided_by", "decided_at", "decision_comment"])
+        fields = ["status", "decided_by", "decided_at", "decision_comment"]
+        if consult_note and request.consult_superior:
+            # SAMR art. 17 ¶5: the superior department's opinion, where it was asked for
+            request.consult_note = consult_note
+            fields.append("consult_note")
+        request.save(update_fields=fields)
         subjects = _subjects(request)
         if approve:
             record_event(EventCode.ACCESS_APPROVED, actor=approver, subject=request, also=subjects,
-                         details={"request": request.pk, "comment": comment, "records": len(subjects)})
+                         details={"request": request.pk, "comment": comment, "records": len(subjects),
+                                  "consult_note": request.consult_note})
         else:
             record_event(EventCode.ACCESS_REJECTED, actor=approver, subject=request, also=subjects,
                          details={"request": request.pk, "comment": comment})
     return request
 
 
-def approve(request_id: int, approver, comment: str = "") -> AccessRequest:
-    return _decide(request_id, approver, comment, approve=True)
+def approve(request_id: int, approver, comment: str = "", *, consult_note: str = "") -> AccessRequest:
+    """Approve; ``consult_note``: the superior department's opinion on an external provision
+    that asked for one (printed on the approval form)."""
+    return _decide(request_id, approver, comment, approve=True, consult_note=consult_note)
 
 
 def reject(request_id: int, approver, comment: str) -> AccessRequest:

@@ -62,3 +62,15 @@ class ApproverRole(models.TextChoices):
     DEPARTMENT_HEAD = "department_head", _("部门负责人")
     DEPUTY_DIRECTOR = "deputy_director", _("分管副局长（部门负责人）")
     AGENCY_HEAD = "agency_head", _("机关负责人（部门负责人）")
+
+
+class FindingKind(models.TextChoices):
+    """Security findings the access layer raises (ACC-1, ACC-6)."""
+
+    REPEATED_DENIALS = "repeated_denials", _("多次访问无权查看的记录")
+    SIGN_IN_BURST = "sign_in_burst", _("连续登录失败被锁定")
+
+
+class FindingStatus(models.TextChoices):
+    OPEN = "open", _("待处理")
+    ACKNOWLEDGED = "acknowledged", _("已确认")

@@ -15,6 +15,8 @@ from access.choices import (
     AccessProfile,
     ApproverRole,
     Confidentiality,
+    FindingKind,
+    FindingStatus,
     Purpose,
     RequestKind,
     RequestStatus,
@@ -226,3 +228,42 @@ class AccessRequestItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id}: {self.recording_id}"
+
+
+class SecurityFinding(models.Model):
+    """Something a supervisor should look at: an officer repeatedly opening records outside
+    their scope (for their unit head), an account locked after a burst of failed sign-ins (for
+    the security administrator). Raised by ``access.findings``; acknowledged with a comment."""
+
+    kind = models.CharField(_("类型"), max_length=24, choices=FindingKind.choices)
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    subject_name = models.CharField(_("涉及账号"), max_length=100)
+    unit = models.ForeignKey("orgs.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    department = models.ForeignKey(
+        "orgs.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    count = models.PositiveIntegerField(_("次数"))
+    first_at = models.DateTimeField(_("首次时间"))
+    last_at = models.DateTimeField(_("最近时间"))
+    raised_at = models.DateTimeField(_("提示时间"))
+    status = models.CharField(_("状态"), max_length=16, choices=FindingStatus.choices, default=FindingStatus.OPEN)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    comment = models.CharField(_("处理意见"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("安全提示")
+        verbose_name_plural = _("安全提示")
+        ordering = ["-pk"]
+        indexes = [
+            models.Index(fields=["status", "unit", "-id"], name="access_finding_unit_idx"),
+            models.Index(fields=["status", "department", "-id"], name="access_finding_dept_idx"),
+            models.Index(fields=["kind", "status", "-id"], name="access_finding_kind_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.subject_name} ×{self.count}"

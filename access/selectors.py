@@ -11,11 +11,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from access.models import AccessEntry
 from core.bounds import period_q
+from custody.choices import EventCode
 from custody.selectors import can_read_audit, person_q
+from orgs.choices import Role
+from orgs.models import Person, department_subtree_ids
 
 # The spreadsheet export stops here and says so.
 EXPORT_LIMIT = 50_000
@@ -34,7 +37,10 @@ class AccessFilter:
 def list_access_entries(user, flt: AccessFilter | None = None) -> QuerySet[AccessEntry]:
     if not can_read_audit(user):
         return AccessEntry.objects.none()
-    qs = AccessEntry.objects.all()
+    return filter_entries(AccessEntry.objects.all(), flt)
+
+
+def filter_entries(qs: QuerySet[AccessEntry], flt: AccessFilter | None) -> QuerySet[AccessEntry]:
     if flt is None:
         return qs
     qs = qs.filter(person_q("person_id", "person_name", flt.person_id, flt.person_text))
@@ -50,17 +56,49 @@ def export_rows(qs: QuerySet[AccessEntry], limit: int = EXPORT_LIMIT) -> Iterato
     return qs.order_by("-id")[:limit].iterator(chunk_size=2000)
 
 
-def list_scope_access_entries(user, *, superior_only: bool = False) -> QuerySet[AccessEntry]:
+def list_scope_access_entries(user, flt: AccessFilter | None = None, *,
+                              superior_only: bool = False) -> QuerySet[AccessEntry]:
     """The register of the recordings ``user`` may view (ACC-2): an officer sees who viewed
     their own recordings, a custodian or unit head their unit's, a department head their
-    department's and its subordinates'. ``superior_only``: only the entries of people of a
+    department's and its subordinates'. The legal office (法制机构, which supervises the
+    department's enforcement) reads the register of its department and those below it, without
+    seeing the recordings themselves. ``superior_only``: only the entries of people of a
     department above the user's (SAMR art. 17: what the superior department looked at)."""
     from recordings.models import Recording
 
-    if user is None or not user.is_authenticated:
+    if user is None or not user.is_authenticated or not user.is_active:
         return AccessEntry.objects.none()
-    qs = AccessEntry.objects.filter(recording__in=Recording.objects.restrict(user, "view").values("pk"))
+    scope = Q(recording__in=Recording.objects.restrict(user, "view").values("pk"))
+    if user.department_id and user.has_role(Role.LEGAL_OFFICE):
+        scope |= Q(recording__department_id__in=department_subtree_ids(user.department_id))
+    qs = filter_entries(AccessEntry.objects.filter(scope), flt)
     if superior_only:
         above = [d.pk for d in user.department.ancestors()] if user.department_id else []
         qs = qs.filter(person__department_id__in=above)
     return qs.select_related("person").order_by("-pk")
+
+
+def list_scope_denials(user) -> QuerySet:
+    """Refused reads (access.denied events) by the people a supervisor answers for: a unit head
+    their unit's, a department head and the legal office their department's and those below."""
+    from custody.models import Event
+
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Event.objects.none()
+    people = None
+    if user.unit_id and user.has_role(Role.UNIT_HEAD):
+        people = Q(unit_id=user.unit_id)
+    if user.department_id and user.has_role(Role.DEPARTMENT_HEAD, Role.LEGAL_OFFICE):
+        below = department_subtree_ids(user.department_id)
+        q = Q(department_id__in=below) | Q(unit__department_id__in=below)
+        people = q if people is None else people | q
+    if people is None:
+        return Event.objects.none()
+    ids = Person.objects.filter(people).values("pk")
+    return Event.objects.filter(action=EventCode.ACCESS_DENIED, actor_id__in=ids).order_by("-pk")
+
+
+def can_see_denials(user) -> bool:
+    return bool(user.is_authenticated and (
+        (user.unit_id and user.has_role(Role.UNIT_HEAD))
+        or (user.department_id and user.has_role(Role.DEPARTMENT_HEAD, Role.LEGAL_OFFICE))))

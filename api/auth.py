@@ -18,6 +18,7 @@ from ninja.errors import HttpError
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
+from api.choices import TokenScope
 from api.models import ApiToken
 
 TOKEN_SCHEME = "avr"
@@ -58,9 +59,27 @@ def _split(token: str) -> str | None:
     return parts[1]
 
 
-def person_for_token(token: str):
+class ScopeMissing(HttpError):
+    """A valid token used outside its scopes (api.choices.TokenScope)."""
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(403, _("该接口令牌没有“%(scope)s”权限，请签发带此权限的令牌。")
+                         % {"scope": TokenScope(scope).label})
+
+
+def person_for_token(token: str, scope: str | None = None):
     """The active person a token belongs to, or None (unknown, revoked, wrong secret, inactive,
-    expired, or its owner must change their password first)."""
+    expired, or its owner must change their password first). A valid token without ``scope``
+    raises ``ScopeMissing`` (403, not 401: the token is fine, the use is not)."""
+    row = _token_row(token)
+    if row is None:
+        return None
+    if scope is not None and scope not in (row.scopes or ()):
+        raise ScopeMissing(scope)
+    return row.person
+
+
+def _token_row(token: str):
     prefix = _split(token or "")
     if prefix is None:
         return None
@@ -78,7 +97,7 @@ def person_for_token(token: str):
         return None  # a password change is pending: the account is held until it is made
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
-    return row.person
+    return row
 
 
 def bearer_value(request: HttpRequest) -> str | None:
@@ -90,7 +109,7 @@ def bearer_value(request: HttpRequest) -> str | None:
     return value.strip()
 
 
-def authenticate_token(request: HttpRequest):
+def authenticate_token(request: HttpRequest, scope: str | None = None):
     """Public entry for plain views (tus uploads): the Person behind the bearer token, or None.
 
     On success ``request.user`` is set to that person, so downstream code sees one user.
@@ -98,17 +117,21 @@ def authenticate_token(request: HttpRequest):
     token = bearer_value(request)
     if not token:
         return None
-    person = person_for_token(token)
+    person = person_for_token(token, scope)
     if person is not None:
         request.user = person
     return person
 
 
 class TokenAuth(HttpBearer):
-    """``Authorization: Bearer avr_…`` (integrations, dock agents)."""
+    """``Authorization: Bearer avr_…`` (integrations, dock agents), for endpoints of ``scope``."""
+
+    def __init__(self, scope: str | None = None) -> None:
+        self.scope = scope
+        super().__init__()
 
     def authenticate(self, request: HttpRequest, token: str):
-        person = person_for_token(token)
+        person = person_for_token(token, self.scope)
         if person is not None:
             request.user = person
         return person
@@ -143,4 +166,10 @@ class SessionAuth(APIKeyCookie):
 token_auth = TokenAuth()
 session_auth = SessionAuth()
 API_AUTH = [token_auth, session_auth]
+
+
+def api_auth(scope: str) -> list:
+    """The authentication of an endpoint of ``scope``: a token holding it, or the browser session
+    (a signed-in person's session carries no scopes: the access rules alone decide)."""
+    return [TokenAuth(scope), session_auth]
 

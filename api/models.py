@@ -14,6 +14,8 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
     expires_at = models.DateTimeField(_("到期时间"))  # AVR_API_TOKEN_DAYS after issue (ACC-6)
+    # api.choices.TokenScope values: which endpoints the token opens (ACC-6)
+    scopes = models.JSONField(_("权限范围"), default=list)
 
     class Meta:
         verbose_name = _("接口令牌")

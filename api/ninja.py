@@ -20,7 +20,7 @@ from ninja.errors import (
     ValidationError,
 )
 
-from api.auth import API_AUTH, CsrfFailed, authenticate_token, bearer_value
+from api.auth import API_AUTH, CsrfFailed, ScopeMissing, authenticate_token, bearer_value
 from core.context import get_request_id
 from core.errors import DomainError
 
@@ -155,6 +155,8 @@ def _validation_error(request, exc: ValidationError):
 def _http_error(request, exc: HttpError):
     if isinstance(exc, CsrfFailed):
         return error_response(request, 403, "csrf_failed", exc.message)
+    if isinstance(exc, ScopeMissing):
+        return error_response(request, 403, "token_scope_missing", exc.message)
     if isinstance(exc, AuthenticationError) or exc.status_code == 401:
         return error_response(
             request, 401, "unauthenticated", _("未登录或接口令牌无效，请重新登录或检查令牌。")

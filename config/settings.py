@@ -79,6 +79,10 @@ INSTALLED_APPS = [
     "api",
     "web",
     "axes",  # sign-in lockout (ACC-6): orgs.lockout
+    # two-factor sign-in (ACC-6): orgs.twofactor — TOTP devices and single-use recovery codes
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 
 MIDDLEWARE = [
@@ -94,6 +98,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "orgs.middleware.IdleTimeoutMiddleware",  # after messages: it says why you were signed out
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): the session's second factor
+    "orgs.middleware.TwoFactorMiddleware",  # after OTPMiddleware: holds a person who must enrol
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last: answers a locked-out sign-in (orgs.lockout)
 ]
@@ -170,6 +176,15 @@ AUTH_PASSWORD_VALIDATORS = [
 PASSWORD_HISTORY = env_int("AVR_PASSWORD_HISTORY")
 PASSWORD_MAX_AGE_DAYS = env_int("AVR_PASSWORD_MAX_AGE_DAYS")
 SESSION_IDLE_MINUTES = env_int("AVR_SESSION_IDLE_MINUTES")
+
+# Two-factor sign-in (ACC-6, 等保 level 3: 双因素鉴别; orgs.twofactor). TOTP codes of 6 digits
+# every 30 s, one step either way accepted, each code once; no drift learning (phones keep
+# network time), so the accepted window stays [-30 s, +30 s]. A wrong code slows the next try
+# (django-otp: 1, 2, 4 … s) and counts toward the sign-in lockout above.
+OTP_TOTP_ISSUER = "执法音像记录管理平台"
+OTP_TOTP_SYNC = False
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
 
 LANGUAGE_CODE = "zh-hans"
 # Only Simplified Chinese until an English catalogue exists: offering "en" would let a browser's

@@ -272,3 +272,80 @@ def lock_held_elsewhere(name: str):
         yield
     finally:
         session.close()
+
+
+# --- two-factor sign-in (orgs.twofactor) ------------------------------------------------------
+
+
+def totp_code_for_key(key: bytes, *, after_step: int = -1, step: int = 30, digits: int = 6) -> tuple[str, int]:
+    """The code an authenticator app would show for ``key`` now — or, when the current step was
+    used already (each code is accepted once), the next step's, which the platform accepts as
+    one step of clock difference. Waits for the clock when even that was used. ``(code, step)``."""
+    import time
+
+    from django_otp.oath import hotp
+
+    while True:
+        now_t = int(time.time()) // step
+        t = max(now_t, after_step + 1)
+        if t <= now_t + 1:
+            return f"{hotp(key, t, digits=digits):0{digits}d}", t
+        time.sleep(step - time.time() % step + 0.05)
+
+
+def totp_code(device) -> str:
+    """The next code ``device`` (a django-otp TOTPDevice) accepts, as its owner's app shows it."""
+    device.refresh_from_db()
+    code, _t = totp_code_for_key(device.bin_key, after_step=device.last_t, step=device.step, digits=device.digits)
+    return code
+
+
+def enrol_totp(person):
+    """A confirmed 动态口令 for ``person`` (as if they had enrolled), no custody event: a fixture."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from orgs.twofactor import DEVICE_NAME
+
+    device = TOTPDevice.objects.filter(user=person, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=person, name=DEVICE_NAME, confirmed=True)
+
+
+def sign_in(client, username: str, password: str, device=None):
+    """Sign ``client`` in through the sign-in form, giving ``device``'s code at the second step
+    when one is asked; the last response."""
+    from django.urls import reverse
+
+    response = client.post(reverse("web:login"), {"username": username, "password": password})
+    if response.status_code == 302 and response["Location"] == reverse("web:login_verify"):
+        assert device is not None, f"{username} has a second factor: pass its device"
+        response = client.post(reverse("web:login_verify"), {"code": totp_code(device)})
+    return response
+
+
+def force_login_verified(client, user, backend=None) -> None:
+    """``Client.force_login`` standing for a complete sign-in: with the second factor too, where
+    the person has one or must have one (then one is enrolled for them). The root conftest puts
+    this in place of ``force_login`` for every test; tests of the sign-in itself use the form."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from orgs.twofactor import PASSWORD_ONLY_KEY, requires_two_factor, totp_device
+
+    _ORIGINAL_FORCE_LOGIN(client, user, backend)
+    device = totp_device(user)
+    if device is None and requires_two_factor(user):
+        device = enrol_totp(user)
+    session = client.session
+    if device is not None:
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    else:
+        session[PASSWORD_ONLY_KEY] = True
+    session.save()
+
+
+def _original_force_login():
+    from django.test.client import ClientMixin
+
+    return ClientMixin.force_login
+
+
+_ORIGINAL_FORCE_LOGIN = _original_force_login()

@@ -963,6 +963,7 @@ def build_fuzz_world() -> FuzzWorld:
     tokens = {
         name: issue_api_token(person, "模糊测试", actor=None)[1] for name, person in people.items()
     }
+    requests = _fuzz_access_requests(people, department, unit_a, recordings)
     ensure_log_keys()
     checkpoint = make_checkpoint(trigger="manual")
     witness_key, cosignature = _fuzz_witness(checkpoint)  # the log's state and proofs have something to show
@@ -978,7 +979,9 @@ def build_fuzz_world() -> FuzzWorld:
             "recording": [r.pk for r in recordings], "item": [i.pk for i in items],
             "unit": [unit_a.pk, unit_b.pk, unit_c.pk], "department": [department.pk],
             "officer": person_ids, "person": person_ids, "user": person_ids,
-            "pk": [r.pk for r in recordings],
+            "pk": [r.pk for r in recordings] + [r.pk for r in requests],
+            # the <pk> of the access request pages (web/tests/test_fuzz.py picks it by route)
+            "access_request": [r.pk for r in requests],
             "size": [checkpoint.size], "tree_size": [checkpoint.size], "second": [checkpoint.size],
             "first": [1], "leaf_index": [0],
         },
@@ -986,6 +989,26 @@ def build_fuzz_world() -> FuzzWorld:
         bodies={"/api/v1/custody/checkpoints/{size}/cosignatures": json.dumps({"cosignature": cosignature}).encode()},
         witness_keys=[witness_key],
     )
+
+
+def _fuzz_access_requests(people, department, unit_a, recordings) -> list:
+    """A pending request (the department head decides) and an approved external provision (its
+    approval form can be downloaded), so the request pages have something to show."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from access import approvals
+
+    until = timezone.now() + timedelta(days=7)
+    pending = approvals.create_request(
+        people["unit_b_officer"], department=department, unit=unit_a, recording_ids=[recordings[0].pk],
+        purpose_code="case_handling", purpose_text="模糊测试", actions=["view", "play"], valid_until=until)
+    external = approvals.create_request(
+        people["officer"], department=department, unit=unit_a, kind="external", recording_ids=[recordings[0].pk],
+        purpose_code="case_handling", purpose_text="移送公安机关", valid_until=until, recipient="某市公安局")
+    approvals.approve(external.pk, people["department_head"], "同意")
+    return [external, pending]  # the first is the one each baseline request names
 
 
 def _fuzz_witness(checkpoint) -> tuple[str, str]:

@@ -14,6 +14,8 @@ from typing import Annotated
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
+from api.auth import api_auth
+from api.choices import TokenScope
 from api.schemas import ErrorOut, Id, Text
 from core.choices import CheckStatus, CheckTrigger
 from core.errors import DomainError, NotFoundError, PermissionDeniedError
@@ -25,7 +27,7 @@ from custody.services import verify_custody_chain
 from custody.verifier import note
 from orgs.choices import Role
 
-router = Router(tags=["保管链"])
+router = Router(tags=["保管链"], auth=api_auth(TokenScope.AUDIT))
 
 Size = Annotated[int, Field(ge=0, le=2**53 - 1, description="树大小（叶子数）")]
 Index = Annotated[int, Field(ge=0, le=2**53 - 1, description="叶子序号（从 0 起）")]

@@ -71,3 +71,5 @@ class EventCode(models.TextChoices):
     CONFIDENTIALITY_MARKED = "access.confidentiality_marked", _("标记保密")
     CONFIDENTIALITY_CLEARED = "access.confidentiality_cleared", _("取消保密标记")
     PROFILE_ASSIGNED = "orgs.access_profile", _("设置调阅审批规则")
+    FINDING_RAISED = "access.finding_raised", _("产生安全提示")
+    FINDING_ACKNOWLEDGED = "access.finding_acknowledged", _("确认安全提示")

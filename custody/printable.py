@@ -7,7 +7,6 @@ type its text back in (``manage.py verify_custody --checkpoint``) and check the 
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from pathlib import Path
 
@@ -16,13 +15,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import DomainError
+from core.pdf import PdfFontMissing, cjk_pdf
 from custody.checkpoints import cosigned_note
 from custody.keys import public_key_texts
 from custody.models import Checkpoint
 from custody.verifier import note
-
-# fontTools reports each subsetting step at INFO; the platform's log is not the place for it
-logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 
 def checkpoint_text(checkpoint: Checkpoint, *, printed_at: datetime | None = None) -> str:
@@ -51,17 +48,11 @@ def checkpoint_text(checkpoint: Checkpoint, *, printed_at: datetime | None = Non
 
 
 def checkpoint_pdf(checkpoint: Checkpoint, *, printed_at: datetime | None = None) -> bytes:
-    from fpdf import FPDF
-
-    font = Path(settings.PDF_FONT)
-    if not font.is_file():
-        raise DomainError(_("找不到中文字体文件 %(font)s（请安装 fonts-noto-cjk 或设置 AVR_PDF_FONT），无法生成 PDF；文本版不受影响。")
-                          % {"font": font})
-    pdf = FPDF(format="A4")
-    pdf.set_title(_("保管链检查点 %(size)s") % {"size": checkpoint.size})
+    try:
+        pdf = cjk_pdf(title=_("保管链检查点 %(size)s") % {"size": checkpoint.size})
+    except PdfFontMissing as exc:
+        raise DomainError(exc.message + _("文本版不受影响。")) from exc
     pdf.add_page()
-    options = {"collection_font_number": 2} if font.suffix.lower() == ".ttc" else {}  # 2: Simplified Chinese
-    pdf.add_font("cjk", fname=str(font), **options)
     pdf.set_font("cjk", size=9)
     for line in checkpoint_text(checkpoint, printed_at=printed_at).splitlines():
         # long base64 signature lines wrap at any character

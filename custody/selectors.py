@@ -36,6 +36,8 @@ SUBJECT_TYPES = {
     "ingestitem": _("入库条目"),
     "fixitycheck": _("完整性校验"),
     "accessentry": _("查阅登记"),
+    "accessrequest": _("调阅申请"),
+    "securityfinding": _("安全提示"),
     "person": _("人员"),
     "account": _("登录账号"),
     "department": _("部门"),

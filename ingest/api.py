@@ -9,13 +9,15 @@ from uuid import UUID
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
+from api.auth import api_auth
+from api.choices import TokenScope
 from api.schemas import ErrorOut, Id, PageMeta, PageParams, page_of
 from core.errors import NotFoundError
 from ingest.choices import IngestSource, IngestStatus
 from ingest.models import IngestItem
 from ingest.selectors import get_ingest_item, list_ingest_items
 
-router = Router(tags=["入库"])
+router = Router(tags=["入库"], auth=api_auth(TokenScope.READ))
 
 _ERRORS = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 

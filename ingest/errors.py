@@ -64,6 +64,13 @@ class CsrfFailedError(IngestError):
     status = 403
 
 
+class TokenScopeError(IngestError):
+    """A valid API token without the upload scope (api.choices.TokenScope)."""
+
+    code = "token_scope_missing"
+    status = 403
+
+
 class TusVersionError(IngestError):
     code = "tus_version_unsupported"
     status = 412

@@ -24,7 +24,8 @@ from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from api.auth import authenticate_token
+from api.auth import ScopeMissing, authenticate_token
+from api.choices import TokenScope
 from core.errors import DomainError
 from core.request_body import direct_body
 from ingest import services, streams, tasks
@@ -34,6 +35,7 @@ from ingest.errors import (
     InvalidUploadError,
     MethodNotAllowedError,
     NotAuthenticatedError,
+    TokenScopeError,
     TusVersionError,
     UnsupportedMediaTypeError,
 )
@@ -68,7 +70,10 @@ def _authenticate(request):
     """(person, source): a Bearer token (API) or a logged-in session with a valid CSRF token."""
     header = request.headers.get("Authorization", "")
     if header[:7].lower() == "bearer ":
-        person = authenticate_token(request)
+        try:
+            person = authenticate_token(request, TokenScope.UPLOAD)
+        except ScopeMissing as exc:
+            raise TokenScopeError(str(exc)) from exc
         if person is None or not person.is_active:
             raise NotAuthenticatedError(_("接口令牌无效、已过期或已吊销。"))
         return person, IngestSource.API

@@ -71,3 +71,8 @@ def record_lockout(sender, request, username, ip_address, **kwargs) -> None:
                  "username": name, "failures": settings.AXES_FAILURE_LIMIT,
                  "lockout_minutes": lockout_minutes()},
     )
+    from access.findings import note_lockout
+    from orgs.models import Person
+
+    # a burst of failed sign-ins is a finding for the security administrator (ACC-6)
+    note_lockout(name, Person.objects.filter(username=name).first() if name else None)

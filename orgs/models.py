@@ -128,3 +128,24 @@ class PasswordHistory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_id} @ {self.created_at:%Y-%m-%d}"
+
+
+class SessionRecord(models.Model):
+    """One signed-in browser session of a person (its Django session row holds the rest), for
+    the 账号安全 page's list of sessions (ACC-6): kept by orgs.sessions on sign-in and sign-out
+    and touched at most once a minute while it is used."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="session_records")
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(_("登录时间"))
+    last_seen_at = models.DateTimeField(_("最近活动"))
+    ip = models.CharField(_("客户端地址"), max_length=64, blank=True)
+    user_agent = models.CharField(_("浏览器"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("登录会话")
+        verbose_name_plural = _("登录会话")
+        indexes = [models.Index(fields=["person", "-last_seen_at"], name="orgs_session_person_seen")]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} @ {self.created_at:%Y-%m-%d %H:%M}"

@@ -6,6 +6,7 @@ import hashlib
 import re
 import secrets
 import unicodedata
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -64,14 +65,26 @@ def _failed_login_details(request, name: str, digest: str) -> dict:
     return {**client_info(request), "username": name, "sha256": digest}
 
 
-def log_in(request, *, username: str, password: str):
-    """Authenticate and start a session; success and failure are both custody events."""
+@dataclass(frozen=True)
+class SignIn:
+    """What the password step led to."""
+
+    person: Person
+    second_step: bool  # the password was right, a code is due (orgs.twofactor): not signed in yet
+
+
+def log_in(request, *, username: str, password: str, next_url: str = "") -> SignIn:
+    """Check the password (success and failure are both custody events), then sign the session
+    in — unless the person has a second factor (orgs.twofactor): then the session only holds
+    the pending sign-in until ``verify_second_step`` accepts a code."""
+    from orgs.twofactor import begin_second_step, second_step_due
+
     # No account name holds NUL (and PostgreSQL refuses it in a query): a failed attempt, not a 500.
     plausible = isinstance(username, str) and "\x00" not in username
     person = authenticate(request, username=username, password=password) if plausible else None
-    with transaction.atomic():
-        if person is None:
-            name, digest = attempted_username(username)
+    if person is None:
+        name, digest = attempted_username(username)
+        with transaction.atomic():
             record_event(
                 EventCode.LOGIN_FAILED,
                 actor=None,
@@ -79,32 +92,52 @@ def log_in(request, *, username: str, password: str):
                 subject=("account", account_key(name, digest)),
                 details=_failed_login_details(request, name, digest),
             )
-        else:
-            login(request, person)
-            record_event(EventCode.LOGIN, actor=person, subject=person, details=client_info(request))
-            if password_expired(person) and not person.must_change_password:
-                # older than AVR_PASSWORD_MAX_AGE_DAYS: changed before anything else (the view
-                # sends a person who must change their password to the change page)
-                person.must_change_password = True
-                person.save(update_fields=["must_change_password"])
-    if person is None:
         # raised after the block commits, so the failed attempt stays in the custody log
         raise OrgsError(_("用户名或密码错误。"), code="login_failed")
-    return person
+    if second_step_due(person):
+        begin_second_step(request, person, next_url=next_url)
+        return SignIn(person=person, second_step=True)
+    start_session(request, person)
+    return SignIn(person=person, second_step=False)
+
+
+def start_session(request, person, *, device=None) -> None:
+    """Sign the session in (after the password, and the second factor ``device`` when one was
+    used): the ``auth.login`` event; a password past its age must be changed first."""
+    from django_otp import login as otp_login
+
+    from orgs.twofactor import PASSWORD_ONLY_KEY
+
+    with transaction.atomic():
+        login(request, person)
+        if device is not None:
+            otp_login(request, device)
+        else:
+            request.session[PASSWORD_ONLY_KEY] = True
+        record_event(EventCode.LOGIN, actor=person, subject=person, details=client_info(request))
+        if password_expired(person) and not person.must_change_password:
+            # older than AVR_PASSWORD_MAX_AGE_DAYS: changed before anything else (the view
+            # sends a person who must change their password to the change page)
+            person.must_change_password = True
+            person.save(update_fields=["must_change_password"])
 
 
 IDLE_LOGOUT_REASON = "长时间未操作，自动退出登录"
+# stored data, like IDLE_LOGOUT_REASON: a session signed in with the password alone, of an
+# account that has a second factor now (orgs.middleware.TwoFactorMiddleware)
+SECOND_FACTOR_LOGOUT_REASON = "账号已启用动态口令，须重新登录并验证"
 
 
-def log_out(request, *, idle: bool = False) -> None:
-    """End the session (the person's own sign-out, or ``idle``: AVR_SESSION_IDLE_MINUTES passed)."""
+def log_out(request, *, idle: bool = False, reason: str = "") -> None:
+    """End the session (the person's own sign-out, ``idle``: AVR_SESSION_IDLE_MINUTES passed,
+    or another stored ``reason``)."""
     person = request.user if request.user.is_authenticated else None
     with transaction.atomic():
         if person is not None:
             info = client_info(request)
             record_event(EventCode.LOGOUT, actor=person, subject=person,
                          details={"ip": info["ip"], "user_agent": info["user_agent"],
-                                  "reason": IDLE_LOGOUT_REASON if idle else ""})
+                                  "reason": IDLE_LOGOUT_REASON if idle else reason})
         logout(request)
 
 
@@ -358,9 +391,19 @@ _DEPARTMENT_ROLES = frozenset({Role.DEPARTMENT_HEAD, Role.LEGAL_OFFICE})
 
 
 def assign_role(person: Person, role: str, *, actor) -> RoleAssignment:
-    """Grant a role, enforcing ACC-6. Granting a role already held changes nothing."""
+    """Grant a role, enforcing ACC-6. Granting a role already held changes nothing.
+
+    ``actor`` None is the server's operator (bootstrap, ``manage.py`` commands). A person who
+    grants must be the security administrator, and never to themself (三员分立: the one who
+    assigns roles cannot give themself any).
+    """
     if role not in Role.values:
         raise OrgsError(_("未知的角色：%(roles)s") % {"roles": role}, code="role_unknown")
+    if actor is not None:
+        if not actor.has_role(Role.SECURITY_ADMIN):
+            raise SeparationOfDutiesError(_("三员分立：只有安全管理员可以授予角色。"))
+        if actor.pk == person.pk:
+            raise SeparationOfDutiesError(_("三员分立：安全管理员不能给自己授予角色。"))
     if role in _UNIT_ROLES and not person.unit_id:
         raise OrgsError(
             _("%(role)s须归属某一执法机构，请先为“%(person)s”设置所属机构。")
@@ -398,11 +441,16 @@ def assign_role(person: Person, role: str, *, actor) -> RoleAssignment:
     return assignment
 
 
-def issue_api_token(person: Person, name: str, *, actor) -> tuple[ApiToken, str]:
-    """Issue an API token for ``person``. The secret is returned once and never stored."""
+def issue_api_token(person: Person, name: str, *, actor, scopes=None) -> tuple[ApiToken, str]:
+    """Issue an API token for ``person`` opening the endpoints of ``scopes`` (api.choices.TokenScope;
+    None: all). The secret is returned once and never stored."""
     from api.auth import hash_token, new_token
+    from api.choices import ALL_SCOPES
 
     name = _require_text(name, _("令牌用途"), 100)
+    scopes = list(ALL_SCOPES) if scopes is None else [s for s in ALL_SCOPES if s in set(scopes)]
+    if not scopes or (set(scopes) - set(ALL_SCOPES)):
+        raise OrgsError(_("请至少选择一项有效的令牌权限。"), code="token_scope_invalid")
     if not person.is_active:
         raise OrgsError(_("该账号已停用，不能签发令牌。"), code="person_inactive")
     with transaction.atomic():
@@ -416,13 +464,14 @@ def issue_api_token(person: Person, name: str, *, actor) -> tuple[ApiToken, str]
             key_hash=hash_token(token),
             created_at=(now := timezone.now()),
             expires_at=now + timedelta(days=settings.API_TOKEN_DAYS),
+            scopes=scopes,
         )
         record_event(
             EventCode.TOKEN_ISSUED,
             actor=actor,
             subject=person,
             details={"token": row.pk, "name": name, "prefix": prefix, "username": person.username,
-                     "token_expires_at": row.expires_at.isoformat()},
+                     "token_expires_at": row.expires_at.isoformat(), "scopes": scopes},
         )
     return row, token
 

@@ -9,6 +9,8 @@ from ninja import Field, Query, Router, Schema
 
 from access.choices import AccessAction
 from access.services import Span, register_read
+from api.auth import api_auth
+from api.choices import TokenScope
 from api.schemas import Day, ErrorOut, Id, PageMeta, PageParams, Text, page_of
 from core.clients import client_label
 from core.ranges import requested_range, served_span
@@ -25,7 +27,7 @@ from recordings.selectors import (
 )
 from storage.serving import ensure_present, serve_stored_object
 
-router = Router(tags=["执法音像记录"])
+router = Router(tags=["执法音像记录"], auth=api_auth(TokenScope.READ))
 
 _ERRORS = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
@@ -329,6 +331,7 @@ def recording_detail(request, recording_id: Id):
     "/{int:recording_id}/content",
     response={200: None, 206: None, **_ERRORS, 416: None},
     summary="原始文件（支持 Range）",
+    auth=api_auth(TokenScope.CONTENT),
 )
 def recording_content(
     request,

@@ -8,6 +8,7 @@ from datetime import date
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from access.findings import note_denial
 from access.rules import decision_for
 from core.bounds import period_q
 from core.errors import NotFoundError
@@ -131,6 +132,7 @@ def _record_denied(user, pk: int, action: str) -> None:
         subject=("recording", str(int(pk))[:20]),  # the requested id, whether or not it exists
         details={"action": str(action)[:16]},
     )
+    note_denial(user)  # repeated refusals are a finding for the person's unit head
 
 
 def record_subjects(recording: Recording) -> list[tuple[str, str]]:

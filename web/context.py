@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from orgs.choices import Role
+from orgs.choices import SEPARATED_ADMIN_ROLES, Role
 
 PLATFORM_NAME = _("执法音像记录管理平台")
 
@@ -21,6 +21,14 @@ MEDIA_ROLES = (
 def is_media_user(user) -> bool:
     """Roles that may hold recordings at all (administrators see no media: default deny)."""
     return bool(user.is_authenticated and user.has_role(*MEDIA_ROLES))
+
+
+def _uses_access_requests(user) -> bool:
+    """调阅申请 (ACC-1): who may request, and who has something to decide."""
+    from access.approvals import may_request
+    from access.requests import pending_for
+
+    return may_request(user) or user.has_role(Role.AUDIT_ADMIN) or pending_for(user).exists()
 
 
 def navigation(request):
@@ -93,10 +101,29 @@ def navigation(request):
                 "url": reverse("web:audit_access"),
             },
         ]
+    if _uses_access_requests(user):
+        item = {
+            "name": "access_request_list",
+            "label": _("调阅申请"),
+            "icon": "ti-file-certificate",
+            "url": reverse("web:access_request_list"),
+        }
+        # right after 查阅登记
+        names = [i["name"] for i in items]
+        items.insert(names.index("my_access") + 1 if "my_access" in names else len(items), item)
+    if is_media_user(user) or user.has_role(*SEPARATED_ADMIN_ROLES):
+        # which approval rule each department follows, with its article (the security
+        # administrator changes it; everyone else reads it)
+        items.append({
+            "name": "access_profiles",
+            "label": _("调阅审批规则"),
+            "icon": "ti-route",
+            "url": reverse("web:access_profiles"),
+        })
     for item in items:
         item["active"] = current == item["name"] or (
             item["name"] == "recording_list" and current.startswith("recording_")
-        )
+        ) or (item["name"] == "access_request_list" and current.startswith("access_request"))
     context.update(
         {
             "nav_items": items,

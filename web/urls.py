@@ -2,7 +2,15 @@ from django.urls import path, register_converter
 
 from core.bounds import IdConverter, SizeConverter
 from web import views
+from web.views import access_profiles as access_profile_views
+from web.views import access_register as access_register_views
+from web.views import access_requests as request_views
+from web.views import approval_form as approval_form_views
 from web.views import audit as audit_views
+from web.views import confidentiality as confidentiality_views
+from web.views import purpose as purpose_views
+from web.views import security as security_views
+from web.views.auth import login_verify_view
 
 register_converter(IdConverter, "id")
 register_converter(SizeConverter, "size")
@@ -20,6 +28,7 @@ urlpatterns = [
     path("recordings/", views.recording_list, name="recording_list"),
     path("recordings/<id:pk>/", views.recording_detail, name="recording_detail"),
     path("recordings/<id:pk>/edit", views.recording_edit, name="recording_edit"),
+    path("recordings/<id:pk>/purpose", purpose_views.recording_purpose, name="recording_purpose"),
     path(
         "recordings/<id:pk>/late-reason", views.recording_late_reason, name="recording_late_reason"
     ),
@@ -37,9 +46,44 @@ urlpatterns = [
     path("audit/verifications/run", views.audit_verify_now, name="audit_verify_now"),
     path("audit/access/", views.audit_access, name="audit_access"),
     path("access/", views.my_access, name="my_access"),
+    path("access/findings/<id:pk>/acknowledge", access_register_views.acknowledge_finding_view,
+         name="access_finding_acknowledge"),
     path("audit/checkpoints/", audit_views.audit_checkpoints, name="audit_checkpoints"),
     path("audit/checkpoints/sign", audit_views.audit_checkpoint_now, name="audit_checkpoint_now"),
     path("audit/checkpoints/<size:size>/note.txt", audit_views.audit_checkpoint_note, name="audit_checkpoint_note"),
     path("audit/checkpoints/<size:size>/print.pdf", audit_views.audit_checkpoint_pdf, name="audit_checkpoint_pdf"),
     path("audit/bundle/", audit_views.audit_bundle, name="audit_bundle"),
+    path("access/requests/", request_views.access_request_list, name="access_request_list"),
+    path("access/requests/new", request_views.access_request_new, name="access_request_new"),
+    path("access/requests/route", request_views.access_request_route, name="access_request_route"),
+    path("access/requests/units", request_views.access_request_units, name="access_request_units"),
+    path("access/requests/<id:pk>/", request_views.access_request_detail, name="access_request_detail"),
+    *(
+        path(f"access/requests/<id:pk>/{action}", request_views.access_request_act, {"action": action},
+             name=f"access_request_{action}")
+        for action in request_views.ACTIONS
+    ),
+]
+
+# 账号安全 (ACC-6): second factor, recovery codes, sessions; the second step of signing in
+urlpatterns += [
+    path("login/verify/", login_verify_view, name="login_verify"),
+    path("security/", security_views.security_overview, name="security_overview"),
+    path("security/totp/", security_views.security_totp, name="security_totp"),
+    path("security/totp/remove", security_views.security_totp_remove, name="security_totp_remove"),
+    path("security/recovery-codes", security_views.security_recovery_codes, name="security_recovery_codes"),
+    path("security/sessions/<id:pk>/end", security_views.security_session_end, name="security_session_end"),
+    path("security/sessions/end-others", security_views.security_sessions_end_others,
+         name="security_sessions_end_others"),
+]
+
+# 对外提供审批表, 调阅审批规则, 保密标记 (issue 9: ACC-1, ACC-3)
+urlpatterns += [
+    path("access/requests/<id:pk>/approval-form.pdf", approval_form_views.access_request_form,
+         name="access_request_form"),
+    path("access/profiles/", access_profile_views.access_profiles, name="access_profiles"),
+    path("recordings/<id:pk>/confidentiality/mark", confidentiality_views.recording_mark_confidential,
+         name="recording_mark_confidential"),
+    path("recordings/<id:pk>/confidentiality/clear", confidentiality_views.recording_clear_confidential,
+         name="recording_clear_confidential"),
 ]

@@ -239,3 +239,23 @@ def test_visible_requests(org):
     assert request in visible_requests(org["unit_head"])
     assert request not in visible_requests(org["officer2"])
     assert request not in visible_requests(org["sysadmin"])
+
+
+@pytest.mark.req("ACC-2")
+def test_an_access_under_a_grant_is_registered_with_its_request(org, client):
+    from django.urls import reverse
+
+    from access.models import AccessEntry
+
+    rec, colleague = org["rec"], org["colleague"]
+    request = _request(colleague, org["city"], org["unit"], recording_ids=[rec.pk])
+    approvals.approve(request.pk, org["unit_head"], "同意")
+    client.force_login(colleague)
+    assert client.get(reverse("web:recording_detail", args=[rec.pk])).status_code == 200
+    entry = AccessEntry.objects.get(person=colleague, recording=rec)
+    assert entry.basis == "grant" and entry.approval_ref == f"调阅申请 #{request.pk}"
+    assert entry.purpose == "案件办理：核对查封现场情况"
+    assert entry.basis_label == "经审批的调阅申请"
+    event = Event.objects.filter(action="access.viewed", actor_id=colleague.pk).get()
+    assert event.details["rule"] == "grant" and event.details["approval_ref"] == entry.approval_ref
+

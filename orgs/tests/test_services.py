@@ -24,7 +24,8 @@ from orgs.services import (
 
 @pytest.fixture
 def actor(db):
-    return make_person("system_admin", department=make_department(), full_name="胡军")
+    # the security administrator: the one who assigns roles (ACC-6)
+    return make_person("security_admin", department=make_department(), full_name="胡军")
 
 
 def last_event():
@@ -291,3 +292,18 @@ def test_token_for_inactive_person_refused(actor):
     with pytest.raises(OrgsError) as info:
         issue_api_token(person, "对接", actor=actor)
     assert info.value.code == "person_inactive"
+
+
+@pytest.mark.req("ACC-6")
+def test_only_the_security_administrator_assigns_roles_and_never_to_themself(db):
+    security = make_person("security_admin", department=make_department())
+    system = make_person("system_admin", department=make_department())
+    officer = make_person(unit=make_unit())
+    with pytest.raises(SeparationOfDutiesError, match="只有安全管理员"):
+        assign_role(officer, Role.OFFICER, actor=system)
+    with pytest.raises(SeparationOfDutiesError, match="只有安全管理员"):
+        assign_role(officer, Role.CUSTODIAN, actor=make_person("department_head", department=make_department()))
+    with pytest.raises(SeparationOfDutiesError, match="不能给自己"):
+        assign_role(security, Role.AUDIT_ADMIN, actor=security)
+    assign_role(officer, Role.OFFICER, actor=security)
+    assert officer.has_role(Role.OFFICER)

@@ -46,8 +46,23 @@ def test_a_head_sees_their_department_and_everything_below(tree, head, sees):
 def test_the_superiors_view_is_registered_and_the_page_offers_the_subordinate_units(client, tree):
     client.force_login(tree["heads"]["city"])
     county_record = tree["recordings"]["county"]
-    assert client.get(reverse("web:recording_detail", args=[county_record.pk])).status_code == 200
-    assert AccessEntry.objects.filter(person=tree["heads"]["city"], recording=county_record).exists()
+    url = reverse("web:recording_detail", args=[county_record.pk])
+    # a superior's view needs no approval but says why first (the register keeps 事由)
+    first = client.get(url)
+    assert first.status_code == 200 and "填写查阅事由" in first.content.decode()
+    assert county_record.original_filename not in first.content.decode()
+    assert not AccessEntry.objects.filter(person=tree["heads"]["city"], recording=county_record).exists()
+    content = reverse("web:recording_content", args=[county_record.pk])
+    assert client.get(content, HTTP_RANGE="bytes=0-9").status_code == 403  # not before the purpose
+    refused = client.post(reverse("web:recording_purpose", args=[county_record.pk]),
+                          {"purpose_code": "supervision", "purpose_text": ""})
+    assert refused.status_code == 400 and "具体事由" in refused.content.decode()
+    client.post(reverse("web:recording_purpose", args=[county_record.pk]),
+                {"purpose_code": "supervision", "purpose_text": "年度执法监督抽查"})
+    assert client.get(url).status_code == 200
+    entry = AccessEntry.objects.get(person=tree["heads"]["city"], recording=county_record)
+    assert (entry.basis, entry.purpose) == ("superior", "执法监督检查：年度执法监督抽查")
+    assert client.get(content, HTTP_RANGE="bytes=0-9").status_code == 206
     assert client.get(reverse("web:recording_detail", args=[tree["recordings"]["province"].pk])).status_code == 404
     page = client.get(reverse("web:recording_list")).content.decode()
     assert "甲县市场监督管理局" in page and tree["units"]["county"].name in page

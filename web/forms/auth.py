@@ -56,3 +56,23 @@ class PasswordChangeForm(forms.Form):
         if first and data.get("old_password") and first == data["old_password"]:
             self.add_error("new_password1", _("新密码不能与当前密码相同。"))
         return data
+
+
+class OtpCodeForm(forms.Form):
+    """The second step of signing in, and confirming a new 动态口令: 6 digits (or, signing in,
+    a 12-digit recovery code)."""
+
+    code = forms.CharField(
+        label=_("动态口令"),
+        max_length=32,
+        strip=True,
+        error_messages={"required": _("请输入动态口令。"), "max_length": _("输入过长。")},
+    )
+
+
+class PasswordConfirmForm(forms.Form):
+    password = forms.CharField(
+        label=_("当前密码"),
+        strip=False,
+        error_messages={"required": _("请输入当前密码。")},
+    )

@@ -25,7 +25,15 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from access.choices import AccessAction, AccessProfile, ApproverRole, Confidentiality, Purpose, RequestKind
+from access.choices import (
+    AccessAction,
+    AccessProfile,
+    ApproverRole,
+    Confidentiality,
+    FindingKind,
+    Purpose,
+    RequestKind,
+)
 from core.choices import CheckStatus, CheckTrigger
 from ingest.choices import IngestSource, UploadEndReason
 from orgs.choices import DepartmentLevel, Role
@@ -138,6 +146,16 @@ def _actions(value) -> str:
     return "、".join(show(v) for v in value) or _("无")
 
 
+def _scopes(value) -> str:
+    """API token scopes (api.choices.TokenScope), as their labels."""
+    from api.choices import TokenScope
+
+    if not isinstance(value, list):
+        return _("（取值无法识别，见技术细节）")
+    show = _choice(TokenScope)
+    return "、".join(show(v) for v in value) or _("无")
+
+
 def _rule(value) -> str:
     """An access rule code (access.rules.RULES) as its label."""
     from access.rules import RULES_BY_CODE
@@ -206,6 +224,7 @@ FIELDS: dict[str, Field] = {
     "failures": Field(gettext_lazy("连续失败次数"), _count),
     "lockout_minutes": Field(gettext_lazy("锁定时长（分钟）"), _count),
     "token_expires_at": Field(gettext_lazy("令牌到期时间"), local_time_text),
+    "scopes": Field(gettext_lazy("令牌权限"), _scopes),
     "username": Field(gettext_lazy("账号")),
     "full_name": Field(gettext_lazy("姓名")),
     "badge_number": Field(gettext_lazy("执法证号")),
@@ -233,9 +252,11 @@ FIELDS: dict[str, Field] = {
     "basis": Field(gettext_lazy("依据")),
     "rule": Field(gettext_lazy("授权规则"), _rule),
     "comment": Field(gettext_lazy("意见")),
+    "consult_note": Field(gettext_lazy("上级部门意见")),
     "confidentiality": Field(gettext_lazy("保密类别"), _choice(Confidentiality)),
     "profile": Field(gettext_lazy("审批规则"), _choice(AccessProfile)),
     "previous": Field(gettext_lazy("原审批规则"), _choice(AccessProfile)),
+    "finding_kind": Field(gettext_lazy("提示类型"), _choice(FindingKind)),
 }
 
 # Keys that are only for technicians and auditors: digests, object keys, database ids, the

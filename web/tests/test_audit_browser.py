@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from core.testing_browser import launch_chromium, needs_chromium, screenshot_dir
+from core.testing_browser import launch_chromium, needs_chromium, screenshot_dir, sign_in
 from core.testing_server import Platform
 from web.tests.english import english_words, in_context
 
@@ -89,11 +89,7 @@ def _no_english(page, where: str) -> None:
 
 
 def _sign_in(page, base, username, password):
-    page.goto(f"{base}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("load")
+    sign_in(page, base, username, password)  # the audit administrator enrols a second factor first
 
 
 @pytest.mark.req("ACC-2", "ACC-5", "ACC-6")

@@ -113,7 +113,9 @@ def test_must_change_password_forces_password_page_until_changed(client, unit):
     assert not person.must_change_password
     assert person.check_password("Brand-new-secret-77")
     assert Event.objects.filter(action=EventCode.PASSWORD_CHANGED, actor_id=person.pk).count() == 1
-    assert client.get(reverse("web:home")).status_code == 200  # session survived the change
+    # the session survived the change; an administrator then enrols a second factor (ACC-6)
+    assert client.get(reverse("web:home"))["Location"] == reverse("web:security_totp")
+    assert client.get(reverse("web:security_totp")).status_code == 200
 
 
 def test_password_change_rejects_wrong_current_password(client, officer):

@@ -12,7 +12,7 @@ from urllib.parse import urljoin, urlparse
 
 import pytest
 
-from core.testing_browser import launch_chromium, needs_chromium, screenshot_dir
+from core.testing_browser import launch_chromium, needs_chromium, screenshot_dir, sign_in
 from core.testing_server import Platform
 
 pytestmark = [pytest.mark.browser, needs_chromium, pytest.mark.req("ACC-6")]
@@ -22,10 +22,7 @@ ROLES = ("zhangwei", "wangqiang", "machao", "zhulin", "sysadmin", "secadmin", "a
 
 
 def _sign_in(page, base, username):
-    page.goto(f"{base}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
+    sign_in(page, base, username, DEMO_PASSWORD)  # department heads and administrators enrol first
     page.wait_for_load_state("networkidle")
 
 

@@ -193,6 +193,8 @@ def _path(route: str, pattern, world, **override) -> str:
             value = override[name]
         elif isinstance(pattern.pattern.converters[name], SlugConverter):
             value = (world.slugs or _slugs())[0]
+        elif route.startswith("access/requests/"):
+            value = world.pool_for("access_request")[0]  # a request's pages take a request's id
         else:
             value = world.pool_for(name)[0]
         path = path.replace(match[0], _quote(value), 1)
@@ -249,13 +251,13 @@ def web_requests(route: str, pattern, world) -> st.SearchStrategy:
 
 def baseline_requests(route: str, pattern, world) -> list[FuzzRequest]:
     """Explicit examples that must reach the view's queries: the officer's first recording
-    (with its poster), as the officer, the department head, the auditor (audit pages) and
-    nobody, without parameters."""
+    (with its poster) or the first access request, as the officer, the department head (who
+    decides requests), the auditor (audit pages) and nobody, without parameters."""
     path = _path(route, pattern, world)
     requests = [FuzzRequest("GET", path, principal=p)
                 for p in ("officer", "department_head", "auditor", "anonymous")]
     requests += [FuzzRequest("POST", path, body=b"", content_type=URLENCODED, principal=p)
-                 for p in ("officer", "custodian", "auditor")]
+                 for p in ("officer", "custodian", "department_head", "auditor")]
     return requests
 
 

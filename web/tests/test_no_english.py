@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from core.digests import Digests
 from core.testing import make_person, make_recording, make_unit
-from core.testing_browser import launch_chromium, needs_chromium
+from core.testing_browser import launch_chromium, needs_chromium, pass_second_factor
 from custody.choices import EventCode
 from recordings.models import EDITABLE_FIELDS
 from web.templatetags.event_details import FIELDS, TECHNICAL_KEYS, summary_lines
@@ -79,6 +79,7 @@ SAMPLE_DETAILS: dict[str, dict] = {
         "name": "采集站 dock 上传",
         "prefix": "avr_4f3a",
         "username": "zhangwei",
+        "scopes": ["read", "upload"],
     },
     EventCode.TOKEN_REVOKED: {
         "token": 4,
@@ -217,8 +218,8 @@ SAMPLE_DETAILS: dict[str, dict] = {
             "flags": [],
         },
     },
-    EventCode.VIEWED: {"purpose": "", "approval_ref": "", "access_entry": 31},
-    EventCode.PLAYED: {"purpose": "案件审核", "approval_ref": "", "access_entry": 32},
+    EventCode.VIEWED: {"purpose": "", "approval_ref": "", "access_entry": 31, "rule": "unit"},
+    EventCode.PLAYED: {"purpose": "案件审核", "approval_ref": "调阅申请 #12", "access_entry": 32, "rule": "grant"},
     EventCode.DOWNLOADED: {
         "purpose": "移送司法机关",
         "approval_ref": "审批〔2026〕3号",
@@ -291,7 +292,7 @@ SAMPLE_DETAILS: dict[str, dict] = {
         "approver_role": "unit_head",
         "basis": "市场监管总局《执法音像记录管理规定》第十七条第二款",
     },
-    EventCode.ACCESS_APPROVED: {"request": 12, "comment": "同意", "records": 3},
+    EventCode.ACCESS_APPROVED: {"request": 12, "comment": "同意", "records": 3, "consult_note": "省局同意提供"},
     EventCode.ACCESS_REJECTED: {"request": 12, "comment": "事由不充分"},
     EventCode.ACCESS_WITHDRAWN: {"request": 12},
     EventCode.ACCESS_REVOKED: {"request": 12, "comment": "案件已办结"},
@@ -299,6 +300,8 @@ SAMPLE_DETAILS: dict[str, dict] = {
     EventCode.CONFIDENTIALITY_MARKED: {"confidentiality": "commercial_secret", "comment": "含配方工艺"},
     EventCode.CONFIDENTIALITY_CLEARED: {"confidentiality": "", "comment": "经核实不涉密"},
     EventCode.PROFILE_ASSIGNED: {"profile": "dalian", "previous": "national", "name": "大连片区综合监管执法局"},
+    EventCode.FINDING_RAISED: {"finding_kind": "repeated_denials", "failures": 6, "full_name": "张伟"},
+    EventCode.FINDING_ACKNOWLEDGED: {"finding_kind": "sign_in_burst", "comment": "已核实为本人忘记密码"},
 }
 
 
@@ -760,6 +763,9 @@ def _walk_role(walk: Walk, context, demo: DemoRole, password: str, *, all_filter
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_load_state("load")
+    if urlsplit(page.url).path == "/security/totp/":  # must have a second factor: enrol first
+        walk.check(page, role, "绑定动态口令", screenshot=True)
+    pass_second_factor(page, demo.username)
     walk.check(page, role, "工作台", screenshot=True)
 
     seen = {urlsplit(page.url).path}
@@ -772,7 +778,7 @@ def _walk_role(walk: Walk, context, demo: DemoRole, password: str, *, all_filter
         walk.visit(
             page, role, "导航", link, screenshot=path.startswith(("/recordings/", "/ingest/"))
         )
-    for path in ("/upload/", "/ingest/", "/recordings/", "/password/"):
+    for path in ("/upload/", "/ingest/", "/recordings/", "/password/", "/security/", "/security/totp/"):
         if path not in seen:
             walk.visit(page, role, "直接访问", path)  # pages a role may not use say so in Chinese
     # what the home page links to (late items, flagged items, "view all"), once per link

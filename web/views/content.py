@@ -17,7 +17,9 @@ writes one ``access.ServedRange`` row with its exact byte span.
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from access.choices import AccessAction
@@ -30,6 +32,7 @@ from recordings.selectors import get_recording
 from storage.backends.base import ObjectMissingError
 from storage.serving import ensure_present, serve_stored_object
 from web.views.common import page
+from web.views.purpose import apply_purpose
 from web.views.tokens import (
     PLAY_CHUNK,
     PRELOAD_CHUNK,
@@ -93,9 +96,13 @@ def _register_play(request, recording, stored, *, derivative_kind: str = "") -> 
 
 def _lookup(request, pk: int, action: str):
     try:
-        return get_recording(request.user, pk, action=action)
+        recording = get_recording(request.user, pk, action=action)
     except NotFoundError as exc:
         raise Http404(exc.message) from exc
+    if not apply_purpose(request, recording):
+        # a rule that asks for 事由 (access.rules): the record page asks first
+        raise PermissionDenied(_("请先在记录页面填写查阅事由。"))
+    return recording
 
 
 @require_http_methods(["GET", "HEAD"])

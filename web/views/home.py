@@ -21,6 +21,7 @@ from recordings.selectors import list_recordings
 from storage.choices import FixityStatus, ObjectArea
 from storage.models import FixityCheck, StoredObject
 from web.context import is_media_user
+from web.views.access_requests import home_pending
 from web.views.audit import exposure_window
 from web.views.common import page
 from web.views.ingest_items import recent_ingest_items
@@ -46,6 +47,7 @@ def home(request):
             "counts": counts,
             "recent": recent,
             "ingest_items": recent_ingest_items(user, limit=5),
+            "pending_requests": home_pending(user),
             "today": timezone.localdate(),
         },
     )

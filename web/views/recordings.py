@@ -8,11 +8,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from access.approvals import may_request
 from access.choices import AccessAction
 from access.models import AccessEntry
 from access.services import register_access
 from core.clients import client_label
-from core.errors import DomainError
+from core.errors import DomainError, NotFoundError
 from core.querysets import count_capped
 from orgs.choices import Role
 from orgs.models import Person, Unit, department_subtree_ids
@@ -22,6 +23,8 @@ from recordings.selectors import custody_history, get_recording, list_recordings
 from recordings.services import give_late_reason, update_recording_metadata
 from web.forms import LateReasonForm, RecordingFilterForm, RecordingMetadataForm
 from web.views.common import is_htmx, media_page, page, page_number
+from web.views.confidentiality import confidentiality_context
+from web.views.purpose import apply_purpose, render_purpose_form
 from web.views.tokens import mint_list_token, mint_play_token
 
 PER_PAGE = 25
@@ -155,6 +158,10 @@ def _render_detail(
         "events": _history(recording),
         "open_edit": open_edit and can_edit,
     }
+    context.update(confidentiality_context(user, recording))
+    decision = getattr(recording, "access_decision", None)
+    context["access_rule"] = decision.rule if decision is not None else None
+    context["access_request"] = decision.request if decision is not None else None
     return render(request, "web/recordings/detail.html", context, status=status)
 
 
@@ -172,7 +179,15 @@ def _history(recording):
 
 @page
 def recording_detail(request, pk: int):
-    recording = get_recording(request.user, pk, action="view")
+    try:
+        recording = get_recording(request.user, pk, action="view")
+    except NotFoundError as exc:
+        # the same answer for a record that does not exist and one beyond one's rules; who may
+        # ask for access is offered the request form with only the number they typed (ACC-1)
+        url = f"{reverse('web:access_request_new')}?recording={pk}" if may_request(request.user) else ""
+        return render(request, "web/error.html", {"message": exc.message, "request_access_url": url}, status=404)
+    if not apply_purpose(request, recording):
+        return render_purpose_form(request, recording)
     return _render_detail(request, recording)
 
 

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from api.choices import ALL_SCOPES, TokenScope
 from core.context import correlation
 from core.errors import DomainError
 from orgs.models import Person
@@ -18,6 +19,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("username", help="用户名")
         parser.add_argument("name", help="令牌用途，如“办案系统对接”")
+        parser.add_argument(
+            "--scope", action="append", choices=ALL_SCOPES, dest="scopes",
+            help="令牌权限，可重复：read 查询目录与入库情况，content 播放下载，upload 上传，audit 保管链；默认全部",
+        )
 
     def handle(self, *args, **options):
         person = Person.objects.filter(username=options["username"]).first()
@@ -25,7 +30,7 @@ class Command(BaseCommand):
             raise CommandError(_("用户 %(username)s 不存在。") % {"username": options["username"]})
         with correlation():
             try:
-                row, token = issue_api_token(person, options["name"], actor=None)
+                row, token = issue_api_token(person, options["name"], actor=None, scopes=options["scopes"])
             except DomainError as exc:
                 raise CommandError(exc.message) from exc
         self.stdout.write(
@@ -38,5 +43,6 @@ class Command(BaseCommand):
                 "until": timezone.localtime(row.expires_at).strftime("%Y-%m-%d %H:%M"),
             }
         )
+        self.stdout.write(_("权限范围：%(scopes)s") % {"scopes": "、".join(str(TokenScope(s).label) for s in row.scopes)})
         self.stdout.write(_("令牌只显示这一次，请妥善保存；使用方式：Authorization: Bearer <令牌>"))
         self.stdout.write(token)

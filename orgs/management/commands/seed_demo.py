@@ -417,3 +417,6 @@ class Command(BaseCommand):
             )
             roles = "、".join(str(Role(r).label) for r in spec.roles)
             self.stdout.write(f"  {spec.username:<12}{person.full_name}\t{roles}\t{place}")
+        self.stdout.write(
+            _("部门负责人、法制机构和三名管理员账号须使用双因素认证：首次登录时按页面提示用手机上的身份验证器绑定动态口令。")
+        )
