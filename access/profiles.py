@@ -174,3 +174,13 @@ def profile_of(department_id: int | None) -> Profile:
         DepartmentProfile.objects.filter(department_id=department_id).values_list("profile", flat=True).first()
     )
     return PROFILES.get(code or AccessProfile.NATIONAL, PROFILES[AccessProfile.NATIONAL])
+
+
+def unit_profile_of(unit_id: int) -> Profile:
+    """The profile a unit's records follow: its department's (one query, by the unit)."""
+    from access.models import DepartmentProfile
+
+    code = (
+        DepartmentProfile.objects.filter(department__units=unit_id).values_list("profile", flat=True).first()
+    )
+    return PROFILES.get(code or AccessProfile.NATIONAL, PROFILES[AccessProfile.NATIONAL])

@@ -40,7 +40,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from access.choices import AccessAction, RequestStatus
-from access.profiles import ALL_ACTIONS, SAMR_17_2, SAMR_17_3, SAMR_17_4, profile_of
+from access.profiles import (
+    ALL_ACTIONS,
+    SAMR_17_2,
+    SAMR_17_3,
+    SAMR_17_4,
+    profile_of,
+    unit_profile_of,
+)
 from orgs.choices import SEPARATED_ADMIN_ROLES, Role
 from orgs.models import Person, Unit, department_subtree_ids
 
@@ -105,10 +112,10 @@ def _subtree(person) -> list[int]:
 
 
 def _unit_profile(person):
+    """The profile of the person's unit's department (one query, once per person object)."""
     cached = getattr(person, "_unit_profile_cache", None)
     if cached is None:
-        department_id = person.unit.department_id if person.unit_id else person.department_id
-        cached = profile_of(department_id)
+        cached = unit_profile_of(person.unit_id) if person.unit_id else profile_of(person.department_id)
         person._unit_profile_cache = cached
     return cached
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from access.choices import AccessAction
@@ -158,8 +159,13 @@ def register_read(recording, *, actor, action: AccessAction | str, span: Span, p
 
 
 def _entry_for_ref(recording, *, actor, action, play_ref, client, derivative_kind) -> tuple[AccessEntry, bool]:
-    """The entry registered under ``play_ref``, registering it now if new (True when new)."""
-    entry = AccessEntry.objects.filter(recording=recording, play_ref=play_ref).first()
+    """The entry registered under ``play_ref``, registering it now if new (True when new).
+    A found entry carries ``served``, the bytes served under it so far (read in the same query)."""
+    entry = (
+        AccessEntry.objects.filter(recording=recording, play_ref=play_ref)
+        .annotate(served=Coalesce(Sum("served_ranges__length"), 0))
+        .first()
+    )
     if entry is not None:
         return entry, False
     try:
@@ -202,7 +208,7 @@ def serve_play(recording, *, actor, ref_for: Callable[[int], str], pass_no: int,
                                     play_ref=ref_for(pass_no), client=client, derivative_kind=derivative_kind)
         if span is None:
             return entry, pass_no
-        if new or _fits(bytes_served(entry), span, size):
+        if new or _fits(entry.served, span, size):
             record_served(entry, span)
             return entry, pass_no
         pass_no += 1

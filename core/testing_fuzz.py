@@ -999,6 +999,9 @@ def _fuzz_access_requests(people, department, unit_a, recordings) -> list:
     from django.utils import timezone
 
     from access import approvals
+    from storage.backends import get_vault
+    from storage.backends.base import Area
+    from storage.services import register_stored_object
 
     until = timezone.now() + timedelta(days=7)
     pending = approvals.create_request(
@@ -1008,7 +1011,15 @@ def _fuzz_access_requests(people, department, unit_a, recordings) -> list:
         people["officer"], department=department, unit=unit_a, kind="external", recording_ids=[recordings[0].pk],
         purpose_code="case_handling", purpose_text="移送公安机关", valid_until=until, recipient="某市公安局")
     approvals.approve(external.pk, people["department_head"], "同意")
-    return [external, pending]  # the first is the one each baseline request names
+    # a party's copy with its written application (ACC-4), so the application download has one
+    application = register_stored_object(get_vault().write([b"%PDF-1.4\n% fuzz party application\n%%EOF\n"]),
+                                         area=Area.ORIGINAL, actor=people["officer"])
+    party = approvals.create_request(
+        people["officer"], department=department, unit=unit_a, kind="party_copy", recording_ids=[recordings[0].pk],
+        purpose_code="reconsideration", purpose_text="当事人申请复制", valid_until=until, recipient="某公司（当事人）",
+        party_application=application)
+    approvals.approve(party.pk, people["department_head"], "同意")
+    return [party, external, pending]  # the first is the one each baseline request names
 
 
 def _fuzz_witness(checkpoint) -> tuple[str, str]:

@@ -38,12 +38,17 @@ class Department(models.Model):
 
 
 def department_subtree_ids(department_id: int) -> list[int]:
-    """``department_id`` and the ids of all departments below it, level by level (a province
-    tree is four levels deep: one query per level)."""
-    ids, frontier = [department_id], [department_id]
+    """``department_id`` and the ids of all departments below it, in one query: a province has
+    a few hundred departments, so the whole (id, parent) table is read and walked here — one
+    round trip on every restricted read instead of one per level."""
+    children: dict[int, list[int]] = {}
+    for pk, parent_id in Department.objects.values_list("pk", "parent_id"):
+        children.setdefault(parent_id, []).append(pk)
+    ids, frontier, seen = [department_id], [department_id], {department_id}
     while frontier:
-        frontier = list(Department.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
-        ids += [pk for pk in frontier if pk not in ids]
+        frontier = [child for pk in frontier for child in children.get(pk, ()) if child not in seen]
+        seen.update(frontier)
+        ids += frontier
     return ids
 
 

@@ -87,3 +87,9 @@ urlpatterns += [
     path("recordings/<id:pk>/confidentiality/clear", confidentiality_views.recording_clear_confidential,
          name="recording_clear_confidential"),
 ]
+
+# 当事人书面申请 (ACC-4): the party's written application of a party copy, as a download
+urlpatterns += [
+    path("access/requests/<id:pk>/application", request_views.access_request_application,
+         name="access_request_application"),
+]

@@ -103,6 +103,7 @@ def test_shuangqiao_needs_the_agency_head_for_viewing_but_not_for_copying(org):
     assert copy.step.approver == ApproverRole.UNIT_HEAD and copy.step.article == SAMR_17_2
 
 
+@pytest.mark.req("ACC-4")
 def test_external_provision_and_party_copy_need_the_department_head(org):
     ext = approvals.plan_request(org["colleague"], kind=RequestKind.EXTERNAL, department=org["city"],
                                  unit=org["unit"], actions=[])
@@ -112,6 +113,14 @@ def test_external_provision_and_party_copy_need_the_department_head(org):
     with pytest.raises(DomainError, match="书面申请"):
         _request(org["colleague"], org["city"], org["unit"], kind=RequestKind.PARTY_COPY, recipient="某公司",
                  recording_ids=[org["rec"].pk])
+    # with the party's application: confidential records are left out unless asked for (SQ 全过程 art. 26)
+    secret = make_recording(org["officer"])
+    mark_confidential(secret, actor=org["head"], category="personal_privacy", reason="涉及他人隐私")
+    request = _request(org["colleague"], org["city"], org["unit"], kind=RequestKind.PARTY_COPY,
+                       recipient="某公司", recording_ids=[org["rec"].pk, secret.pk],
+                       party_application=org["rec"].original)
+    assert list(request.items.values_list("recording_id", flat=True)) == [org["rec"].pk]
+    assert request.approver_role == ApproverRole.DEPARTMENT_HEAD and request.actions == ["view", "copy"]
 
 
 def test_request_approve_play_revoke(org):
@@ -259,3 +268,18 @@ def test_an_access_under_a_grant_is_registered_with_its_request(org, client):
     event = Event.objects.filter(action="access.viewed", actor_id=colleague.pk).get()
     assert event.details["rule"] == "grant" and event.details["approval_ref"] == entry.approval_ref
 
+
+
+@pytest.mark.req("ACC-3")
+def test_a_record_marked_after_approval_leaves_the_requesters_view_of_the_request(org, client):
+    from django.urls import reverse
+
+    rec, colleague = org["rec"], org["colleague"]
+    request = _request(colleague, org["city"], org["unit"], recording_ids=[rec.pk])
+    approvals.approve(request.pk, org["unit_head"], "同意")
+    client.force_login(colleague)
+    url = reverse("web:access_request_detail", args=[request.pk])
+    assert rec.original_filename in client.get(url).content.decode()
+    mark_confidential(rec, actor=org["head"], category="personal_privacy", reason="涉及他人隐私")
+    assert rec.original_filename not in client.get(url).content.decode()
+    assert client.get(reverse("web:recording_detail", args=[rec.pk])).status_code == 404

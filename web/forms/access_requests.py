@@ -1,6 +1,7 @@
 """The access request form (调阅申请, ACC-1): what to ask for, why, until when.
 
-The form only checks what a person typed (bounded ids, a purpose, a date within the window);
+The form only checks what a person typed (bounded ids, a purpose, a date within the window, for
+a party's copy the party's written application: a PDF, JPEG or PNG by its bytes, ACC-4);
 whether the records exist, who approves and under which article is the services' business
 (``access.approvals``), so that a refusal never says anything about records one may not see.
 """
@@ -21,12 +22,32 @@ from core.bounds import MAX_ID, local_day_start
 from core.forms import BoundedDateField, IdChoiceField, bound_text_fields
 from orgs.models import Department, Unit
 
-# A party's copy application needs the party's written application attached; the vault
-# keeps originals and derivatives only, so the web form does not offer that kind yet.
-FORM_KINDS = (RequestKind.INTERNAL, RequestKind.EXTERNAL)
+FORM_KINDS = (RequestKind.INTERNAL, RequestKind.EXTERNAL, RequestKind.PARTY_COPY)
+# the kinds that hand copies outside: a recipient, optionally the superior department's opinion
+OUTSIDE_KINDS = (RequestKind.EXTERNAL, RequestKind.PARTY_COPY)
 _ID_SEPARATORS = re.compile(r"[\s,，、;；]+")
 # "12, 13 14" for MAX_RECORDS ids of up to 19 digits, with room for separators
 IDS_MAX_LENGTH = MAX_RECORDS * 21
+
+
+# A party's written application (当事人书面申请, ACC-4): a scan or a PDF, kept as an original.
+# The type is read from the first bytes, never from the name alone.
+MAX_APPLICATION_BYTES = 20 * 1024 * 1024
+APPLICATION_EXTENSIONS = (".pdf", ".jpg", ".jpeg", ".png")
+APPLICATION_TYPES = (  # (magic, content type, extension served)
+    (b"%PDF-", "application/pdf", "pdf"),
+    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
+)
+APPLICATION_HEAD = max(len(magic) for magic, _type, _ext in APPLICATION_TYPES)
+
+
+def application_type(head: bytes) -> tuple[str, str] | None:
+    """(content type, extension) of a party's application from its first bytes, or None."""
+    for magic, content_type, extension in APPLICATION_TYPES:
+        if head.startswith(magic):
+            return content_type, extension
+    return None
 
 
 def parse_recording_ids(text: str) -> tuple[list[int], str | None]:
@@ -107,9 +128,14 @@ class AccessRequestForm(forms.Form):
         label=_("提供对象"),
         required=False,
         max_length=200,
-        help_text=_("接收记录的单位或个人，对外提供时必填。"),
+        help_text=_("对外提供时填接收记录的单位或个人；当事人申请复制时填当事人姓名或名称。"),
     )
     consult_superior = forms.BooleanField(label=_("征求上级部门意见"), required=False)
+    party_application = forms.FileField(
+        label=_("当事人书面申请"),
+        required=False,
+        help_text=_("当事人申请复制时必须上传：PDF、JPEG 或 PNG 文件，不超过 20 MB。"),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -133,6 +159,11 @@ class AccessRequestForm(forms.Form):
         self.fields["valid_until"].error_messages["required"] = _("请填写有效期。")
         self.fields["kind"].error_messages["invalid_choice"] = _("申请类型无效。")
         self.fields["actions"].error_messages["invalid_choice"] = _("调阅方式无效。")
+        self.fields["party_application"].error_messages.update(
+            invalid=_("上传的不是文件，请重新选择当事人书面申请。"),
+            empty=_("上传的文件是空的，请重新选择当事人书面申请。"),
+            missing=_("没有收到文件，请重新选择当事人书面申请。"),
+        )
         self.fields["unit"].choices = unit_choices(self.selected_department_id())
 
     def selected_department_id(self) -> int | None:
@@ -165,6 +196,27 @@ class AccessRequestForm(forms.Form):
             raise forms.ValidationError(_("有效期最长 %(days)d 天。") % {"days": MAX_VALID_DAYS})
         return day
 
+    def clean_party_application(self):
+        """The file as sent, when it is a PDF, JPEG or PNG of at most MAX_APPLICATION_BYTES
+        (whether one is needed at all depends on the kind: ``clean``)."""
+        upload = self.cleaned_data.get("party_application")
+        if not upload:
+            return None
+        if upload.size > MAX_APPLICATION_BYTES:
+            raise forms.ValidationError(
+                _("当事人书面申请不能超过 %(mb)s MB（所选文件 %(size).1f MB）。")
+                % {"mb": MAX_APPLICATION_BYTES // (1024 * 1024) or 1, "size": upload.size / (1024 * 1024)})
+        name = (upload.name or "").lower()
+        if not name.endswith(APPLICATION_EXTENSIONS):
+            raise forms.ValidationError(_("当事人书面申请只接受 PDF、JPEG 或 PNG 文件。"))
+        upload.seek(0)
+        head = upload.read(APPLICATION_HEAD)
+        upload.seek(0)
+        if application_type(head) is None:
+            raise forms.ValidationError(
+                _("所选文件的内容不是 PDF、JPEG 或 PNG（可能只是改了扩展名），请上传扫描件或 PDF 原件。"))
+        return upload
+
     def clean(self):
         data = super().clean()
         department, unit = data.get("department"), data.get("unit")
@@ -177,6 +229,11 @@ class AccessRequestForm(forms.Form):
         kind = data.get("kind")
         if kind == RequestKind.EXTERNAL and not (data.get("recipient") or "").strip():
             self.add_error("recipient", _("请填写提供对象（接收单位或当事人）。"))
+        if kind == RequestKind.PARTY_COPY:
+            if not (data.get("recipient") or "").strip():
+                self.add_error("recipient", _("请填写提供对象（申请复制的当事人姓名或名称）。"))
+            if "party_application" not in self.errors and not data.get("party_application"):
+                self.add_error("party_application", _("当事人申请复制须上传当事人的书面申请。"))
         if kind == RequestKind.INTERNAL and "actions" not in self.errors and not data.get("actions"):
             self.add_error("actions", _("请至少选择一种调阅方式。"))
         return data
@@ -203,9 +260,15 @@ class AccessRequestForm(forms.Form):
             "actions": data.get("actions") or [],
             "valid_until": window_end(data["valid_until"]),
             "include_confidential": bool(data.get("include_confidential")),
-            "recipient": (data.get("recipient") or "") if data["kind"] == RequestKind.EXTERNAL else "",
-            "consult_superior": bool(data.get("consult_superior")) and data["kind"] == RequestKind.EXTERNAL,
+            "recipient": (data.get("recipient") or "") if data["kind"] in OUTSIDE_KINDS else "",
+            "consult_superior": bool(data.get("consult_superior")) and data["kind"] in OUTSIDE_KINDS,
         }
+
+    def application_upload(self):
+        """The party's written application to store, for a party copy only."""
+        if self.cleaned_data.get("kind") != RequestKind.PARTY_COPY:
+            return None
+        return self.cleaned_data.get("party_application")
 
 
 def unit_choices(department_id: int | None) -> list[tuple]:
@@ -219,10 +282,14 @@ def unit_choices(department_id: int | None) -> list[tuple]:
 
 
 class DecisionForm(forms.Form):
-    """An approver's, requester's or revoker's comment (the service says when it is required)."""
+    """An approver's, requester's or revoker's comment (the service says when it is required);
+    on approving an external provision or party copy that asked for it, the superior
+    department's opinion (SAMR art. 17 ¶5)."""
 
     comment = forms.CharField(label=_("意见"), required=False, max_length=500,
                               widget=forms.Textarea(attrs={"rows": 2}))
+    consult_note = forms.CharField(label=_("上级部门意见"), required=False, max_length=500,
+                                   widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -4,7 +4,9 @@ An officer of another unit of the same department asks for a colleague's recordi
 pre-filled from ``?recording=`` shows only the id), watches the approval route change as the
 form changes, submits; the department head signs in (with the second factor), approves from
 the home page's 待我审批 card; the officer plays the recording (the player's Range requests);
-the head revokes, and the very next Range request under the same play token is refused.
+the head revokes (after a confirmation dialog: cancelled once, then accepted), and the very next
+Range request under the same play token is refused. Then a party's copy application (ACC-4):
+the officer attaches the party's written application (a PDF), the head downloads it.
 Screenshots land in $AVR_SCREENSHOTS/access-requests for people to look at.
 """
 
@@ -18,9 +20,10 @@ import pytest
 from core.testing_browser import launch_chromium, needs_chromium, screenshot_dir
 from core.testing_server import Platform
 
-pytestmark = [pytest.mark.browser, needs_chromium, pytest.mark.req("ACC-1")]
+pytestmark = [pytest.mark.browser, needs_chromium, pytest.mark.req("ACC-1"), pytest.mark.req("ACC-4")]
 
 PASSWORD = "Journey-pass-2026"
+PARTY_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 FILENAME = "DSJ-A0012345_10020301_20260305093000_0001.MP4"
 
 SEED = f"""
@@ -188,8 +191,21 @@ def test_request_approve_play_revoke_in_the_browser(tmp_path):
         problems = [p for p in problems if not p.endswith("status of 400 (Bad Request)")]
         assert problems == [], "\n".join(problems)
 
-        # 4. the head revokes; the next Range request under the same token is refused
+        # 4. the head revokes (a confirmation first: cancelled, nothing is sent; then accepted);
+        # the next Range request under the same token is refused
         head.fill("#id_revoke_comment", "案件已办结")
+        dialogs: list[str] = []
+
+        def dismiss(dialog):
+            dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        head.once("dialog", dismiss)
+        head.click("#revoke-button")
+        head.wait_for_timeout(300)
+        expect(head.locator("#request-status")).to_have_text("已批准")
+        assert dialogs and "确定撤销授权" in dialogs[0], dialogs
+        head.once("dialog", lambda dialog: dialog.accept())
         head.click("#revoke-button")
         head.wait_for_load_state("load")
         expect(head.locator("#request-status")).to_have_text("已撤销")
@@ -206,6 +222,35 @@ def test_request_approve_play_revoke_in_the_browser(tmp_path):
         officer.goto(f"{base}/access/requests/")
         expect(officer.locator("table.requests-table")).to_contain_text("已撤销")
         officer.screenshot(path=shots / "req-list-requester.png", full_page=True)
+
+        # 6. a party's copy application (ACC-4): the written application attached as a PDF
+        problems.clear()  # step 4's refused Range request is a 404 on purpose
+        officer.goto(f"{base}/access/requests/new?recording={rec}")
+        officer.locator("label.form-selectgroup-item", has_text="当事人申请复制").click()
+        expect(route).to_contain_text("部门负责人（某区市场监督管理局")
+        officer.select_option("#id_purpose_code", "reconsideration")
+        officer.fill("#id_purpose_text", "当事人申请复制现场检查录像，用于行政复议")
+        officer.fill("#id_recipient", "某贸易有限公司（当事人）")
+        officer.set_input_files("#id_party_application", files=[{
+            "name": "当事人复制申请书.pdf", "mimeType": "application/pdf", "buffer": PARTY_PDF}])
+        expect(officer.locator("#party-confidential-note")).to_contain_text("依法应保密的记录不予复制")
+        officer.screenshot(path=shots / "req-party-form.png", full_page=True)
+        officer.click("#submit-request")
+        officer.wait_for_load_state("load")
+        expect(officer.locator("body")).to_contain_text("申请已提交，等待审批。")
+        party_url = officer.url
+        head.goto(party_url)
+        link = head.locator("#request-application a")
+        expect(link).to_contain_text("下载当事人书面申请")
+        head.screenshot(path=shots / "req-party-detail.png", full_page=True)
+        with head.expect_download() as download_info:
+            link.click()
+        download = download_info.value
+        assert download.suggested_filename.endswith(".pdf"), download.suggested_filename
+        with open(download.path(), "rb") as fh:
+            assert fh.read() == PARTY_PDF
+        problems = [p for p in problems if not p.endswith("status of 400 (Bad Request)")]
+        assert problems == [], "\n".join(problems)
         officer_ctx.close()
         head_ctx.close()
         browser.close()

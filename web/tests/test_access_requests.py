@@ -13,6 +13,8 @@ from access.choices import AccessAction, RequestStatus
 from access.models import AccessRequest
 from access.profiles import SAMR_17_2, SAMR_17_3
 from core.testing import make_department, make_person, make_recording, make_unit
+from custody.choices import EventCode
+from custody.models import Event
 from orgs.choices import Role
 
 pytestmark = [pytest.mark.django_db, pytest.mark.req("ACC-1")]
@@ -200,7 +202,8 @@ def test_external_needs_a_recipient(client, w):
         ({"actions": ["export"]}, "调阅方式无效"),
         ({"department": ""}, "请选择记录所属部门"),
         ({"department": "99999999999999999999999"}, "所选部门不存在"),
-        ({"kind": "party_copy"}, "申请类型无效"),
+        ({"kind": "frobnicate"}, "申请类型无效"),
+        ({"kind": "party_copy", "recipient": "李某"}, "须上传当事人的书面申请"),
         ({"purpose_text": "理" * 501}, "最多 500 个字符"),
     ],
 )
@@ -385,3 +388,174 @@ def test_confidential_records_take_the_department_head_path_in_the_preview(clien
     partial = _as(client, w["officer"]).get(ROUTE, _form(w, unit=str(w["unit"].pk), include_confidential="on"))
     text = partial.content.decode()
     assert "部门负责人（甲市市场监督管理局" in text and str(approvals.CONFIDENTIAL_ARTICLE) in text
+
+
+# --- 当事人申请复制 (ACC-4) and the superior department's opinion (SAMR art. 17 ¶5) -------------
+
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 64
+
+
+def _upload(data=PDF, name="当事人申请书.pdf", content_type="application/pdf"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, data, content_type=content_type)
+
+
+def _party(w, **over):
+    over.setdefault("recipient", "李某（当事人）")
+    return _form(w, kind="party_copy", actions=None, party_application=_upload(), **over)
+
+
+def _application(pk):
+    return reverse("web:access_request_application", args=[pk])
+
+
+@pytest.mark.req("ACC-4")
+def test_party_copy_keeps_the_application_as_an_original_for_the_approver(client, w):
+    from storage.backends.base import Area
+
+    response = _as(client, w["officer2"]).post(NEW, _party(w))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    req = AccessRequest.objects.get()
+    stored = req.party_application
+    assert req.kind == "party_copy" and req.recipient == "李某（当事人）" and req.actions == ["view", "copy"]
+    assert stored.area == Area.ORIGINAL and stored.size == len(PDF) and stored.write_verified
+    assert Event.objects.filter(action=EventCode.STORED, subject_id=str(stored.pk), actor_id=w["officer2"].pk).exists()
+    body = _as(client, w["head"]).get(_detail(req.pk)).content.decode()
+    assert _application(req.pk) in body and "李某（当事人）" in body
+    assert "依法应保密的记录不予复制" in body
+    for who in ("head", "legal", "audit", "officer2"):
+        response = _as(client, w[who]).get(_application(req.pk))
+        assert response.status_code == 200, who
+        assert b"".join(response.streaming_content) == PDF
+        assert response["Content-Type"] == "application/pdf"
+        assert response["Content-Disposition"].startswith("attachment")
+        assert response["X-Content-Type-Options"] == "nosniff"
+    for who in ("far_officer", "officer", "unit_head", "sysadmin"):
+        assert _as(client, w[who]).get(_application(req.pk)).status_code == 404, who
+    # a request without an application, and one that does not exist
+    other = _make(w)
+    assert _as(client, w["head"]).get(_application(other.pk)).status_code == 404
+    assert _application(other.pk) not in client.get(_detail(other.pk)).content.decode()
+    assert client.get(_application(other.pk + 1000)).status_code == 404
+    assert client.post(_application(req.pk)).status_code == 405
+
+
+@pytest.mark.req("ACC-4")
+def test_party_copy_served_as_the_type_its_bytes_show(client, w):
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+    response = _as(client, w["officer2"]).post(NEW, _form(w, kind="party_copy", actions=None, recipient="李某",
+                                                          party_application=_upload(png, "scan.PNG", "image/png")))
+    assert response.status_code == 302
+    req = AccessRequest.objects.get()
+    response = _as(client, w["head"]).get(_application(req.pk))
+    assert response["Content-Type"] == "image/png" and ".png" in response["Content-Disposition"]
+
+
+@pytest.mark.req("ACC-4")
+@pytest.mark.parametrize(
+    ("upload", "message"),
+    [
+        (None, "当事人申请复制须上传当事人的书面申请"),
+        (lambda: _upload(EXE, "当事人申请书.pdf"), "内容不是 PDF、JPEG 或 PNG"),
+        (lambda: _upload(PDF, "当事人申请书.exe", "application/octet-stream"), "只接受 PDF、JPEG 或 PNG"),
+        (lambda: _upload(b"", "空.pdf"), "文件是空的"),
+        (lambda: _upload(b"%PD", "short.pdf"), "内容不是 PDF、JPEG 或 PNG"),
+    ],
+)
+def test_party_copy_refuses_a_missing_or_disguised_file(client, w, upload, message):
+    from storage.models import StoredObject
+
+    before = StoredObject.objects.count()
+    data = _form(w, kind="party_copy", actions=None, recipient="李某")
+    if upload is not None:
+        data["party_application"] = upload()
+    response = _as(client, w["officer2"]).post(NEW, data)
+    body = response.content.decode()
+    assert response.status_code == 400, body[:500]
+    assert message in body and "核对现场检查情况" in body
+    assert AccessRequest.objects.count() == 0 and StoredObject.objects.count() == before
+
+
+@pytest.mark.req("ACC-4")
+def test_party_copy_refuses_an_oversize_file_and_needs_the_party(client, w, monkeypatch):
+    from storage.models import StoredObject
+    from web.forms import access_requests as request_forms
+
+    before = StoredObject.objects.count()
+    monkeypatch.setattr(request_forms, "MAX_APPLICATION_BYTES", len(PDF) - 1)
+    response = _as(client, w["officer2"]).post(NEW, _party(w))
+    assert response.status_code == 400 and "当事人书面申请不能超过" in response.content.decode()
+    monkeypatch.undo()
+    response = client.post(NEW, _party(w, recipient=""))
+    assert response.status_code == 400 and "申请复制的当事人姓名或名称" in response.content.decode()
+    assert AccessRequest.objects.count() == 0 and StoredObject.objects.count() == before
+
+
+@pytest.mark.req("ACC-4")
+def test_party_copy_refused_by_the_service_stores_no_catalogue_row(client, w, monkeypatch):
+    from storage.models import StoredObject
+
+    before = StoredObject.objects.count()
+
+    def refuse(*args, **kwargs):
+        raise approvals.RequestError("模拟的拒绝")
+
+    monkeypatch.setattr(approvals, "create_request", refuse)
+    response = _as(client, w["officer2"]).post(NEW, _party(w))
+    assert response.status_code == 400 and "模拟的拒绝" in response.content.decode()
+    assert StoredObject.objects.count() == before
+    # what the form refuses is refused before anything is written
+    monkeypatch.undo()
+    response = client.post(NEW, _party(w, unit=str(w["far_officer"].unit_id)))
+    assert response.status_code == 400 and StoredObject.objects.count() == before
+
+
+@pytest.mark.req("ACC-4")
+def test_party_copy_form_and_route(client, w):
+    body = _as(client, w["officer2"]).get(NEW).content.decode()
+    assert 'enctype="multipart/form-data"' in body and 'name="party_application"' in body
+    assert "当事人申请复制" in body and "依法应保密的记录不予复制，除非另行批准" in body
+    partial = client.get(ROUTE, _form(w, kind="party_copy"))
+    assert "部门负责人（甲市市场监督管理局" in partial.content.decode()
+
+
+@pytest.mark.req("ACC-4")
+def test_party_copy_leaves_confidential_records_out_unless_asked(client, w):
+    from access.models import ConfidentialityMark
+
+    ConfidentialityMark.objects.create(recording=w["rec"], category="personal_privacy", reason="含当事人隐私",
+                                       marked_by=w["head"], marked_at=timezone.now())
+    assert _as(client, w["officer2"]).post(NEW, _party(w)).status_code == 302
+    assert AccessRequest.objects.get().items.count() == 0
+
+
+def test_consult_note_is_asked_saved_and_shown(client, w):
+    req = _make(w, kind="external", recipient="某区人民法院", consult_superior=True)
+    plain = _make(w, kind="external", recipient="某区人民法院")
+    body = _as(client, w["head"]).get(_detail(req.pk)).content.decode()
+    assert 'name="consult_note"' in body and "上级部门意见" in body
+    assert 'name="consult_note"' not in client.get(_detail(plain.pk)).content.decode()
+    response = client.post(_act(req.pk, "approve"), {"comment": "同意", "consult_note": "意" * 501})
+    assert response.status_code == 400 and "最多 500 个字符" in response.content.decode()
+    response = client.post(_act(req.pk, "approve"), {"comment": "同意", "consult_note": "省局同意提供"}, follow=True)
+    assert response.status_code == 200 and "已批准该申请。" in response.content.decode()
+    assert AccessRequest.objects.get(pk=req.pk).consult_note == "省局同意提供"
+    body = _as(client, w["officer2"]).get(_detail(req.pk)).content.decode()
+    assert 'id="request-consult-note"' in body and "省局同意提供" in body
+    # a request that did not ask keeps none, whatever is posted
+    _as(client, w["head"]).post(_act(plain.pk, "approve"), {"comment": "", "consult_note": "不应保存"})
+    assert AccessRequest.objects.get(pk=plain.pk).consult_note == ""
+
+
+def test_irreversible_steps_ask_for_confirmation(client, w):
+    pending = _make(w)
+    body = _as(client, w["head"]).get(_detail(pending.pk)).content.decode()
+    assert 'id="reject-button" data-confirm="确定驳回' in body
+    assert 'id="approve-button" data-confirm' not in body
+    body = _as(client, w["officer2"]).get(_detail(pending.pk)).content.decode()
+    assert 'id="withdraw-form" data-confirm="确定撤回' in body
+    approvals.approve(pending.pk, w["head"])
+    body = client.get(_detail(pending.pk)).content.decode()
+    assert 'id="revoke-form" data-confirm="确定撤销授权' in body

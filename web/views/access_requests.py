@@ -1,5 +1,6 @@
 """Access requests (调阅申请, ACC-1): the list, the form with its live approval route, the detail
-page with approve / reject / withdraw / revoke.
+page with approve / reject / withdraw / revoke, and a party's written application (ACC-4) to
+download.
 
 Every read goes through ``access.requests`` (a request one may not see is a 404), every change
 through ``access.approvals`` (a refusal is its Chinese message with the error's status, never a
@@ -10,6 +11,7 @@ once it is approved; the form is pre-filled from a record only when the person m
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -28,7 +30,19 @@ from custody.models import Event
 from orgs.choices import SEPARATED_ADMIN_ROLES, Role
 from orgs.models import Unit
 from recordings.models import Recording
-from web.forms.access_requests import AccessRequestForm, DecisionForm, unit_choices
+from storage.backends import get_vault, vault_for
+from storage.backends.base import Area, ObjectMissingError
+from storage.services import register_stored_object
+from storage.serving import ensure_present, serve_stored_object
+from web.forms.access_requests import (
+    APPLICATION_HEAD,
+    FORM_KINDS,
+    OUTSIDE_KINDS,
+    AccessRequestForm,
+    DecisionForm,
+    application_type,
+    unit_choices,
+)
 from web.views.common import page, page_number
 
 PER_PAGE = 25
@@ -178,7 +192,7 @@ def _plan(user, form: AccessRequestForm) -> dict:
     unit_id = parse_id(data.get("unit") or "")
     unit = Unit.objects.filter(pk=unit_id, department=department).first() if unit_id else None
     kind = data.get("kind") or RequestKind.INTERNAL
-    if kind not in (RequestKind.INTERNAL, RequestKind.EXTERNAL):
+    if kind not in FORM_KINDS:
         kind = RequestKind.INTERNAL
     if form.is_bound:
         actions = [a for a in form.data.getlist("actions") if a in AccessAction.values]
@@ -207,17 +221,43 @@ def access_request_new(request):
     if request.method == "GET":
         form = AccessRequestForm(initial=_prefill(user, request.GET.get("recording", "")))
         return _render_form(request, form)
-    form = AccessRequestForm(request.POST)
+    form = AccessRequestForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, _("请检查标红的字段。"))
         return _render_form(request, form, status=400)
+    kwargs = form.service_kwargs()
+    upload = form.application_upload()
     try:
-        created = approvals.create_request(user, **form.service_kwargs())
+        if upload is None:
+            created = approvals.create_request(user, **kwargs)
+        else:
+            created = _create_with_application(user, kwargs, upload)
     except DomainError as exc:
         form.add_error(None, exc.message)
         return _render_form(request, form, status=exc.status if 400 <= exc.status < 500 else 400)
     messages.success(request, _("申请已提交，等待审批。"))
     return redirect("web:access_request_detail", pk=created.pk)
+
+
+def _create_with_application(user, kwargs: dict, upload):
+    """A party's copy (ACC-4): the written application goes into the vault as an original, then
+    the request names it.
+
+    What can be refused without storing is checked first (the form; the route, as the service
+    will compute it), so a refusal rarely comes after the write. The catalogue row and its
+    custody event are in the request's transaction: when the service still refuses (the last
+    checks race with other changes), they roll back, and the bytes stay in the write-once vault
+    uncatalogued, since nothing there is ever deleted; the same bytes sent again are catalogued
+    then (the vault is content-addressed). The same bytes as an existing original (a record's
+    photo sent as the application) reuse that object.
+    """
+    approvals.plan_request(user, kind=kwargs["kind"], department=kwargs["department"], unit=kwargs["unit"],
+                           actions=kwargs["actions"], include_confidential=kwargs["include_confidential"])
+    upload.seek(0)
+    result = get_vault().write(upload.chunks(), area=Area.ORIGINAL)
+    with transaction.atomic():
+        stored = register_stored_object(result, area=Area.ORIGINAL, actor=user)
+        return approvals.create_request(user, **kwargs, party_application=stored)
 
 
 def _render_form(request, form, status=200):
@@ -280,11 +320,17 @@ def _render_detail(request, req, *, form=None, status=200):
     items_visible = _items_visible(user, req)
     items = []
     if items_visible:
-        items = list(AccessRequestItem.objects.filter(request=req).select_related("recording__unit")
-                     .order_by("recording_id"))
+        rows = AccessRequestItem.objects.filter(request=req).select_related("recording__unit")
+        if not (sees_all(user) or approvals.can_approve(user, req)):
+            # the requester sees only the records they may view now: one marked confidential
+            # since (and not covered by the grant) is not listed, not even by its name (ACC-3)
+            rows = rows.filter(recording__in=Recording.objects.restrict(user, AccessAction.VIEW).values("pk"))
+        items = list(rows.order_by("recording_id"))
     is_requester = req.requester_id == user.pk
     can_decide = approvals.can_approve(user, req) and req.status == RequestStatus.PENDING
     context = {
+        "application_link": req.party_application_id is not None and _application_visible(user, req),
+        "asks_consult_note": can_decide and req.kind in OUTSIDE_KINDS and req.consult_superior,
         "req": req,
         "items": items,
         "items_visible": items_visible,
@@ -302,6 +348,12 @@ def _render_detail(request, req, *, form=None, status=200):
     return render(request, "web/access/requests/detail.html", context, status=status)
 
 
+def _application_visible(user, req) -> bool:
+    """Who downloads a party's written application: those who may read the request's records
+    (its approvers, the audit administrator, the legal office) and the requester who sent it."""
+    return req.requester_id == user.pk or sees_all(user) or approvals.can_approve(user, req)
+
+
 def _visible_or_404(user, pk: int):
     req = get_request(user, pk)
     if req is None:
@@ -315,11 +367,33 @@ def access_request_detail(request, pk: int):
     return _render_detail(request, _visible_or_404(request.user, pk))
 
 
+@require_GET
+@page
+def access_request_application(request, pk: int):
+    """当事人书面申请 (ACC-4) as a download: 404 when the request is not visible, has none, or
+    the vault no longer holds it. Served as the type its bytes show, never inline."""
+    user = request.user
+    req = _visible_or_404(user, pk)
+    stored = req.party_application
+    if stored is None or not _application_visible(user, req):
+        raise Http404(_("该申请没有当事人书面申请。"))
+    try:
+        ensure_present(stored)
+    except ObjectMissingError as exc:
+        raise Http404(exc.message) from exc
+    head = b"".join(vault_for(stored).open_range(stored.key, 0, APPLICATION_HEAD))
+    content_type, extension = application_type(head) or ("application/octet-stream", "bin")
+    filename = _("当事人书面申请-%(pk)s.%(ext)s") % {"pk": req.pk, "ext": extension}
+    return serve_stored_object(request, stored, content_type=content_type, filename=filename, attachment=True)
+
+
 ACTIONS = {
-    "approve": (lambda pk, user, comment: approvals.approve(pk, user, comment), gettext_lazy("已批准该申请。")),
-    "reject": (lambda pk, user, comment: approvals.reject(pk, user, comment), gettext_lazy("已驳回该申请。")),
-    "withdraw": (lambda pk, user, comment: approvals.withdraw(pk, user), gettext_lazy("申请已撤回。")),
-    "revoke": (lambda pk, user, comment: approvals.revoke(pk, user, comment),
+    "approve": (lambda pk, user, data: approvals.approve(pk, user, data["comment"],
+                                                         consult_note=data.get("consult_note") or ""),
+                gettext_lazy("已批准该申请。")),
+    "reject": (lambda pk, user, data: approvals.reject(pk, user, data["comment"]), gettext_lazy("已驳回该申请。")),
+    "withdraw": (lambda pk, user, data: approvals.withdraw(pk, user), gettext_lazy("申请已撤回。")),
+    "revoke": (lambda pk, user, data: approvals.revoke(pk, user, data["comment"]),
                gettext_lazy("授权已撤销，正在进行的播放将在下一次请求时中止。")),
 }
 
@@ -336,7 +410,7 @@ def access_request_act(request, pk: int, action: str):
         messages.error(request, _("请检查意见。"))
         return _render_detail(request, req, form=form, status=400)
     try:
-        run(req.pk, user, form.cleaned_data["comment"])
+        run(req.pk, user, form.cleaned_data)
     except NotFoundError as exc:
         raise Http404(exc.message) from exc
     except DomainError as exc:

@@ -10,11 +10,29 @@
     if (el.matches && el.matches("[data-autosubmit]") && el.form) el.form.requestSubmit();
   });
 
+  // <form data-confirm="…"> (or a submit button with data-confirm, when only that button of
+  // its form needs it): a step that cannot be undone (撤回, 驳回, 撤销授权) asks first; cancelling
+  // sends nothing. The button's own message wins over the form's.
+  function confirmed(form, submitter) {
+    var message = submitter && submitter.getAttribute("data-confirm");
+    if (!message && form) message = form.getAttribute("data-confirm");
+    return !message || window.confirm(message);
+  }
+
+  document.addEventListener("submit", function (event) {
+    if (!confirmed(event.target, event.submitter)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true); // capture: before htmx or any other submit handler
+
   // <button data-submit-once>: a long action (verify now, sign a checkpoint) is sent once.
+  // form.submit() fires no submit event, so a data-confirm is asked here first.
   document.addEventListener("click", function (event) {
     var button = event.target.closest && event.target.closest("button[data-submit-once]");
     if (!button || !button.form || button.disabled) return;
     event.preventDefault();
+    if (!confirmed(button.form, button)) return;
     button.disabled = true;
     button.form.submit();
   });
