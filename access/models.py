@@ -93,11 +93,17 @@ class ServedRange(models.Model):
     length = models.BigIntegerField(_("字节数"))
     whole = models.BooleanField(_("完整文件"), default=False)
     request_id = models.CharField(_("请求编号"), max_length=64, blank=True)
+    # The entry's bytes so far including this response (access.services.served_so_far); null on
+    # rows written before it existed. Nullable so SQLite adds it in place (append-only triggers).
+    served_after = models.BigIntegerField(_("累计字节数"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("已提供字节")
         verbose_name_plural = _("已提供字节")
-        indexes = [models.Index(fields=["entry"], name="access_served_entry_idx")]
+        indexes = [
+            models.Index(fields=["entry"], name="access_served_entry_idx"),
+            models.Index(fields=["entry", "served_after"], name="access_served_total_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.entry_id}: {self.first_byte}-{self.last_byte}"

@@ -19,9 +19,8 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
-from django.db.models import Sum
-from django.db.models.functions import Coalesce
+from django.db import IntegrityError, connection, transaction
+from django.db.models import OuterRef, Subquery, Sum
 from django.utils import timezone
 
 from access.choices import AccessAction
@@ -130,22 +129,47 @@ def _register(recording, *, actor, action, purpose, client, approval_ref, play_r
     return entry
 
 
-def record_served(entry: AccessEntry | int, span: Span) -> ServedRange:
-    """Count one response's bytes on ``entry`` (an append-only row)."""
+def record_served(entry: AccessEntry | int, span: Span, *, served_before: int | None = None) -> ServedRange:
+    """Count one response's bytes on ``entry`` (an append-only row). The row also carries the
+    entry's running total (``served_after``), so "bytes served so far" is one index probe
+    (``served_so_far``) instead of a sum over every earlier response of a long playback."""
+    entry_id = entry if isinstance(entry, int) else entry.pk
+    if served_before is None:
+        served_before = served_so_far(entry_id)
     return ServedRange.objects.create(
-        entry_id=entry if isinstance(entry, int) else entry.pk,
+        entry_id=entry_id,
         occurred_at=timezone.now(),
         first_byte=span.first,
         last_byte=span.last,
         length=span.length,
         whole=span.whole,
         request_id=get_request_id(),
+        served_after=served_before + span.length,
     )
 
 
 def bytes_served(entry: AccessEntry | int) -> int:
+    """The exact bytes served under ``entry``: the sum of its rows (what an auditor counts)."""
     entry_id = entry if isinstance(entry, int) else entry.pk
     return ServedRange.objects.filter(entry_id=entry_id).aggregate(total=Sum("length"))["total"] or 0
+
+
+def _latest_total(entry_ref):
+    return (
+        ServedRange.objects.filter(entry_id=entry_ref, served_after__isnull=False)
+        .order_by("-served_after").values("served_after")[:1]
+    )
+
+
+def served_so_far(entry: AccessEntry | int) -> int:
+    """Bytes served under ``entry`` so far, for deciding where a play pass ends: the newest
+    running total (one probe of the (entry, served_after) index). Two responses of one page
+    view counted at the same instant may both start from the same total, so this can lag the
+    exact sum by a response — it only moves a pass boundary; ``bytes_served`` stays exact.
+    Rows written before the running total existed are summed instead."""
+    entry_id = entry if isinstance(entry, int) else entry.pk
+    total = _latest_total(entry_id).values_list("served_after", flat=True).first()
+    return bytes_served(entry_id) if total is None else total
 
 
 def register_read(recording, *, actor, action: AccessAction | str, span: Span, purpose: str = "",
@@ -163,16 +187,22 @@ def _entry_for_ref(recording, *, actor, action, play_ref, client, derivative_kin
     A found entry carries ``served``, the bytes served under it so far (read in the same query)."""
     entry = (
         AccessEntry.objects.filter(recording=recording, play_ref=play_ref)
-        .annotate(served=Coalesce(Sum("served_ranges__length"), 0))
+        .annotate(served=Subquery(_latest_total(OuterRef("pk"))))
         .first()
     )
     if entry is not None:
+        if entry.served is None:  # nothing counted yet, or only rows older than the running total
+            entry.served = bytes_served(entry)
         return entry, False
     try:
-        return register_access(recording, actor=actor, action=action, client=client, play_ref=play_ref,
-                               derivative_kind=derivative_kind), True
+        entry = register_access(recording, actor=actor, action=action, client=client, play_ref=play_ref,
+                                derivative_kind=derivative_kind)
+        entry.served = 0
+        return entry, True
     except AlreadyRegistered:  # a parallel request of the same page view won the insert
-        return AccessEntry.objects.get(recording=recording, play_ref=play_ref), False
+        entry = AccessEntry.objects.get(recording=recording, play_ref=play_ref)
+        entry.served = served_so_far(entry)
+        return entry, False
 
 
 def serve_under_ref(recording, *, actor, action: AccessAction | str, play_ref: str, span: Span | None,
@@ -181,7 +211,7 @@ def serve_under_ref(recording, *, actor, action: AccessAction | str, play_ref: s
     entry, _new = _entry_for_ref(recording, actor=actor, action=AccessAction(action), play_ref=play_ref,
                                  client=client, derivative_kind=derivative_kind)
     if span is not None:
-        record_served(entry, span)
+        record_served(entry, span, served_before=entry.served)
     return entry
 
 
@@ -192,10 +222,38 @@ def _fits(served: int, span: Span, size: int) -> bool:
     return served + span.length <= size
 
 
+def _count_on_known_pass(recording, play_ref: str, span: Span, size: int) -> int | None:
+    """The steady state of a playback in one statement: append ``span`` to the pass already
+    registered under ``play_ref`` if it still fits there, with its running total; the entry's
+    id, or None (no such pass yet, it is full, or it has rows older than the running total) —
+    then ``serve_play`` takes the general path. One round trip and no model instances per
+    Range request: the register is written on every one of them (bench/access.py)."""
+    served_t, entry_t = ServedRange._meta.db_table, AccessEntry._meta.db_table
+    total = (f"COALESCE((SELECT s.served_after FROM {served_t} s WHERE s.entry_id = e.id"
+             f" AND s.served_after IS NOT NULL ORDER BY s.served_after DESC LIMIT 1), 0)")
+    fits = f"{total} = 0" if span.whole else f"{total} + %s <= %s"
+    sql = (
+        f"INSERT INTO {served_t} (entry_id, occurred_at, first_byte, last_byte, length, whole, request_id,"
+        f" served_after) SELECT e.id, %s, %s, %s, %s, %s, %s, {total} + %s FROM {entry_t} e"
+        f" WHERE e.recording_id = %s AND e.play_ref = %s AND {fits}"
+        f" AND NOT EXISTS (SELECT 1 FROM {served_t} o WHERE o.entry_id = e.id AND o.served_after IS NULL)"
+        f" RETURNING entry_id"
+    )
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    params = [now, span.first, span.last, span.length, span.whole, get_request_id(), span.length,
+              recording.pk, play_ref]
+    if not span.whole:
+        params += [span.length, size]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
 def serve_play(recording, *, actor, ref_for: Callable[[int], str], pass_no: int, span: Span | None,
-               size: int, client: str = "", derivative_kind: str = "") -> tuple[AccessEntry, int]:
+               size: int, client: str = "", derivative_kind: str = "") -> tuple[int, int]:
     """Tie ``span`` to play pass ``pass_no`` (registered by its first request), or to the next
-    pass when it would be a second full read; returns the entry and its pass number.
+    pass when it would be a second full read; returns the entry's id and its pass number.
 
     A pass stands for one read of the file: a whole-body response belongs only to a pass that
     has served nothing yet, and ranges only while the bytes served under the pass stay within
@@ -203,14 +261,18 @@ def serve_play(recording, *, actor, ref_for: Callable[[int], str], pass_no: int,
     reading the file again (whole, or range by range) opens a new entry. ``span=None`` (the
     player said it started) registers the pass and counts nothing.
     """
+    if span is not None:
+        entry_id = _count_on_known_pass(recording, ref_for(pass_no), span, size)
+        if entry_id is not None:
+            return entry_id, pass_no
     while True:
         entry, new = _entry_for_ref(recording, actor=actor, action=AccessAction.PLAY,
                                     play_ref=ref_for(pass_no), client=client, derivative_kind=derivative_kind)
         if span is None:
-            return entry, pass_no
+            return entry.pk, pass_no
         if new or _fits(entry.served, span, size):
-            record_served(entry, span)
-            return entry, pass_no
+            record_served(entry, span, served_before=entry.served)
+            return entry.pk, pass_no
         pass_no += 1
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import secrets
 
 from access.choices import AccessAction
-from access.services import Span, bytes_served, record_served, ref_of, serve_play, serve_under_ref
+from access.services import Span, record_served, ref_of, serve_play, serve_under_ref, served_so_far
 from core.clients import client_label
 from recordings.models import Recording
 
@@ -97,22 +97,24 @@ def _client(request) -> str:
 
 def start_play(request, recording: Recording, token: str, *, span: Span | None = None, size: int = 0,
                derivative_kind: str = ""):
-    """Register this page view's play (its current pass, once) and count ``span`` on it."""
+    """Register this page view's play (its current pass, once) and count ``span`` on it; the
+    play entry's id."""
     pass_no = int((_state(request, token) or {}).get("pass", 0))
-    entry, pass_no = serve_play(recording, actor=request.user, ref_for=lambda n: _play_ref(token, n),
+    entry_id, pass_no = serve_play(recording, actor=request.user, ref_for=lambda n: _play_ref(token, n),
                                 pass_no=pass_no, span=span, size=size, client=_client(request),
                                 derivative_kind=derivative_kind)
     _update(request, token, playing=True, **{"pass": pass_no})
-    return entry
+    return entry_id
 
 
 def preload(request, recording: Recording, token: str, span: Span) -> bool:
     """Count ``span`` on the page's view entry when it fits the preload allowance (True); False
     when it does not, and the request must be registered as the play."""
     view_id = (_state(request, token) or {}).get("view")
-    if not view_id or bytes_served(view_id) + span.length > PRELOAD_BUDGET:
+    served = served_so_far(view_id) if view_id else 0
+    if not view_id or served + span.length > PRELOAD_BUDGET:
         return False
-    record_served(view_id, span)
+    record_served(view_id, span, served_before=served)
     return True
 
 
