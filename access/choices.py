@@ -47,6 +47,11 @@ class Purpose(models.TextChoices):
     OTHER = "other", _("其他")
 
 
+def purpose_line(code: str, text: str) -> str:
+    """事由 as the register keeps it: the category's label and the person's own words."""
+    return f"{Purpose(code).label}：{text}"
+
+
 class Confidentiality(models.TextChoices):
     """ACC-3: a record that needs the department-head path for every access."""
 

@@ -20,6 +20,7 @@ from access.choices import (
     Purpose,
     RequestKind,
     RequestStatus,
+    purpose_line,
 )
 
 
@@ -210,7 +211,7 @@ class AccessRequest(models.Model):
     @property
     def purpose(self) -> str:
         """The purpose as the register keeps it: its category and the requester's words."""
-        return f"{Purpose(self.purpose_code).label}：{self.purpose_text}"
+        return purpose_line(self.purpose_code, self.purpose_text)
 
     @property
     def ref(self) -> str:

@@ -164,23 +164,21 @@ PROFILES: dict[str, Profile] = {
 }
 
 
-def profile_of(department_id: int | None) -> Profile:
-    """The profile a department's records follow (its own assignment, else the national default)."""
+def _assigned(**where) -> Profile:
+    """The profile of the one department ``where`` selects, else the national default."""
     from access.models import DepartmentProfile
 
+    code = DepartmentProfile.objects.filter(**where).values_list("profile", flat=True).first()
+    return PROFILES.get(code or AccessProfile.NATIONAL, PROFILES[AccessProfile.NATIONAL])
+
+
+def profile_of(department_id: int | None) -> Profile:
+    """The profile a department's records follow (its own assignment, else the national default)."""
     if department_id is None:
         return PROFILES[AccessProfile.NATIONAL]
-    code = (
-        DepartmentProfile.objects.filter(department_id=department_id).values_list("profile", flat=True).first()
-    )
-    return PROFILES.get(code or AccessProfile.NATIONAL, PROFILES[AccessProfile.NATIONAL])
+    return _assigned(department_id=department_id)
 
 
 def unit_profile_of(unit_id: int) -> Profile:
     """The profile a unit's records follow: its department's (one query, by the unit)."""
-    from access.models import DepartmentProfile
-
-    code = (
-        DepartmentProfile.objects.filter(department__units=unit_id).values_list("profile", flat=True).first()
-    )
-    return PROFILES.get(code or AccessProfile.NATIONAL, PROFILES[AccessProfile.NATIONAL])
+    return _assigned(department__units=unit_id)

@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from access.choices import Purpose
+from access.choices import Purpose, purpose_line
 from recordings.selectors import get_recording
 from web.views.common import page
 
@@ -72,6 +72,6 @@ def recording_purpose(request, pk: int):
         return render_purpose_form(request, recording, error=_("请选择事由类别并写明具体事由。"), status=400)
     if len(text) > 500:
         return render_purpose_form(request, recording, error=_("事由说明最多 500 字。"), status=400)
-    remember_purpose(request, recording.pk, f"{Purpose(code).label}：{text}")
+    remember_purpose(request, recording.pk, purpose_line(code, text))
     messages.success(request, _("查阅事由已登记，本次登录期间查看此记录均按此事由登记。"))
     return redirect("web:recording_detail", pk=recording.pk)
