@@ -432,8 +432,14 @@ def test_party_copy_keeps_the_application_as_an_original_for_the_approver(client
         assert response["Content-Type"] == "application/pdf"
         assert response["Content-Disposition"].startswith("attachment")
         assert response["X-Content-Type-Options"] == "nosniff"
+    # each download is in the request's custody history, with the bytes' digest
+    downloads = Event.objects.filter(action=EventCode.APPLICATION_DOWNLOADED, subject_id=str(req.pk))
+    assert sorted(downloads.values_list("actor_id", flat=True)) == sorted(
+        w[who].pk for who in ("head", "legal", "audit", "officer2"))
+    assert all(e.details == {"request": req.pk, "sha256": stored.sha256} for e in downloads)
     for who in ("far_officer", "officer", "unit_head", "sysadmin"):
         assert _as(client, w[who]).get(_application(req.pk)).status_code == 404, who
+    assert downloads.count() == 4  # a refused download leaves no event
     # a request without an application, and one that does not exist
     other = _make(w)
     assert _as(client, w["head"]).get(_application(other.pk)).status_code == 404

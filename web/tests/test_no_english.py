@@ -280,6 +280,7 @@ SAMPLE_DETAILS: dict[str, dict] = {
     EventCode.RECOVERY_CODES_ISSUED: {"codes": 10, "ip": "10.2.3.4"},
     EventCode.RECOVERY_CODE_USED: {"remaining": 9, "ip": "10.2.3.4"},
     EventCode.SESSION_ENDED: {"sessions": 1, "ip": "10.2.3.4"},
+    EventCode.OTP_RESET: {"method": "totp", "comment": "手机遗失，本人书面申请", "ip": "10.2.3.4"},
     EventCode.ACCESS_REQUESTED: {
         "request": 12,
         "request_kind": "internal",
@@ -297,6 +298,7 @@ SAMPLE_DETAILS: dict[str, dict] = {
     EventCode.ACCESS_WITHDRAWN: {"request": 12},
     EventCode.ACCESS_REVOKED: {"request": 12, "comment": "案件已办结"},
     EventCode.APPROVAL_FORM_ISSUED: {"request": 12, "sha256": SHA},
+    EventCode.APPLICATION_DOWNLOADED: {"request": 12, "sha256": SHA},
     EventCode.CONFIDENTIALITY_MARKED: {"confidentiality": "commercial_secret", "comment": "含配方工艺"},
     EventCode.CONFIDENTIALITY_CLEARED: {"confidentiality": "", "comment": "经核实不涉密"},
     EventCode.PROFILE_ASSIGNED: {"profile": "dalian", "previous": "national", "name": "大连片区综合监管执法局"},

@@ -27,6 +27,7 @@ from core.bounds import parse_id
 from core.errors import DomainError, NotFoundError
 from custody.choices import EventCode
 from custody.models import Event
+from custody.services import record_event
 from orgs.choices import SEPARATED_ADMIN_ROLES, Role
 from orgs.models import Unit
 from recordings.models import Recording
@@ -384,6 +385,9 @@ def access_request_application(request, pk: int):
     head = b"".join(vault_for(stored).open_range(stored.key, 0, APPLICATION_HEAD))
     content_type, extension = application_type(head) or ("application/octet-stream", "bin")
     filename = _("当事人书面申请-%(pk)s.%(ext)s") % {"pk": req.pk, "ext": extension}
+    with transaction.atomic():  # who read a party's application is part of the request's history
+        record_event(EventCode.APPLICATION_DOWNLOADED, actor=user, subject=req,
+                     details={"request": req.pk, "sha256": stored.sha256})
     return serve_stored_object(request, stored, content_type=content_type, filename=filename, attachment=True)
 
 
