@@ -125,7 +125,8 @@ def _window(valid_from: datetime | None, valid_until: datetime | None) -> tuple[
 
 
 def _records(department: Department, unit: Unit | None, recording_ids, case_number: str,
-             include_confidential: bool) -> list[int]:
+             include_confidential: bool) -> list[tuple[int, datetime | None]]:
+    """The (id, start time) of each record the request names."""
     from recordings.models import Recording
 
     qs = Recording.objects.filter(department=department)
@@ -139,7 +140,7 @@ def _records(department: Department, unit: Unit | None, recording_ids, case_numb
         raise RequestError(_("请填写记录编号或案号。"))
     if not include_confidential:
         qs = qs.exclude(pk__in=ConfidentialityMark.objects.values("recording_id"))
-    return list(qs.order_by("pk").values_list("pk", flat=True)[:MAX_RECORDS])
+    return list(qs.order_by("pk").values_list("pk", "start_time")[:MAX_RECORDS])
 
 
 def create_request(requester, *, department: Department, unit: Unit | None = None,
@@ -198,13 +199,13 @@ def create_request(requester, *, department: Department, unit: Unit | None = Non
             created_at=timezone.now(),
         )
         AccessRequestItem.objects.bulk_create(
-            [AccessRequestItem(request=request, recording_id=pk) for pk in records]
+            [AccessRequestItem(request=request, requester=requester, recording_id=pk, recording_start=start) for pk, start in records]
         )
         record_event(
             EventCode.ACCESS_REQUESTED,
             actor=requester,
             subject=request,
-            also=[("recording", str(pk)) for pk in records],
+            also=[("recording", str(pk)) for pk, _start in records],
             details={
                 "request": request.pk,
                 "request_kind": kind,

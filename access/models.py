@@ -226,12 +226,23 @@ class AccessRequestItem(models.Model):
 
     request = models.ForeignKey(AccessRequest, on_delete=models.PROTECT, related_name="items")
     recording = models.ForeignKey("recordings.Recording", on_delete=models.PROTECT, related_name="+")
+    # copied from the request and the recording, so that a person's grants of a period are one
+    # index range (access.rules, a dated catalogue page): the requester never changes; the
+    # start time is kept equal by recordings.services.update_recording_metadata
+    requester = models.ForeignKey(  # indexed by access_item_grantee_idx
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    recording_start = models.DateTimeField(_("记录开始时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("调阅申请记录")
         verbose_name_plural = _("调阅申请记录")
         constraints = [models.UniqueConstraint(fields=["request", "recording"], name="uniq_access_req_item")]
-        indexes = [models.Index(fields=["recording", "request"], name="access_item_rec_idx")]
+        indexes = [
+            models.Index(fields=["recording", "request"], name="access_item_rec_idx"),
+            # a grantee's grants of a period
+            models.Index(fields=["requester", "recording_start", "recording"], name="access_item_grantee_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.request_id}: {self.recording_id}"

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
 from django.db.models.lookups import In
@@ -48,6 +49,7 @@ from access.profiles import (
     profile_of,
     unit_profile_of,
 )
+from core.bounds import within_q
 from orgs.choices import SEPARATED_ADMIN_ROLES, Role
 from orgs.models import Person, Unit, department_subtree_ids
 
@@ -82,6 +84,10 @@ class InSubqueryArray(In):
         return super().get_rhs_op(connection, rhs)
 
 
+# A start-time period [start, end), either end open (None): a hint, see Rule.
+Within = tuple[datetime | None, datetime | None]
+ANY_TIME: Within = (None, None)
+
 # What the rules are asked about: the access actions, plus editing a record's metadata.
 EDIT = "edit"
 ACTIONS = frozenset({*ALL_ACTIONS, EDIT})
@@ -90,14 +96,15 @@ MEDIA_ACTIONS = ALL_ACTIONS  # everything but editing
 
 @dataclass(frozen=True)
 class Rule:
-    """One way to reach a record. ``scope(person, action)`` is the records it covers (None: it
-    does not apply to this person or action); ``confidential`` the actions it allows on a
-    confidential record too (ACC-3)."""
+    """One way to reach a record. ``scope(person, action, within)`` is the records it covers
+    (None: it does not apply to this person or action); ``within`` is the start-time period
+    the caller filters by anyway, which a rule may use to narrow its own subquery (never to
+    widen it); ``confidential`` the actions it allows on a confidential record too (ACC-3)."""
 
     code: str
     label: object
     article: object
-    scope: Callable[[Person, str], Q | None]
+    scope: Callable[[Person, str, Within], Q | None]
     confidential: frozenset[str] = field(default_factory=frozenset)
     asks_purpose: bool = False  # the UI asks for 事由 before the first view (no request gave one)
 
@@ -120,13 +127,13 @@ def _unit_profile(person):
     return cached
 
 
-def _recorder(person, action):
+def _recorder(person, action, within):
     if not person.has_role(Role.OFFICER):
         return None
     return Q(primary_officer_id=person.pk)
 
 
-def _named(person, action):
+def _named(person, action, within):
     if not person.has_role(Role.OFFICER):
         return None
     from recordings.models import Recording
@@ -136,7 +143,7 @@ def _named(person, action):
     return Q(uploaded_by_id=person.pk) | Q(InSubqueryArray(F("pk"), appears_in))
 
 
-def _unit(person, action):
+def _unit(person, action, within):
     if not (person.unit_id and person.has_role(Role.CUSTODIAN, Role.UNIT_HEAD)):
         return None
     if action != EDIT and action not in _unit_profile(person).unit_standing:
@@ -144,13 +151,13 @@ def _unit(person, action):
     return Q(unit_id=person.unit_id)
 
 
-def _department(person, action):
+def _department(person, action, within):
     if action == EDIT or not (person.department_id and person.has_role(Role.DEPARTMENT_HEAD)):
         return None
     return Q(department_id=person.department_id)
 
 
-def _superior(person, action):
+def _superior(person, action, within):
     if action == EDIT or not (person.department_id and person.has_role(Role.DEPARTMENT_HEAD)):
         return None
     below = [pk for pk in _subtree(person) if pk != person.department_id]
@@ -160,14 +167,16 @@ def _superior(person, action):
 _GRANT_FLAG = {AccessAction.PLAY: "allow_play", AccessAction.DOWNLOAD: "allow_download", AccessAction.COPY: "allow_copy"}
 
 
-def active_grant_items(person, action: str, *, confidential: bool = False, now=None):
+def active_grant_items(person, action: str, *, confidential: bool = False, now=None, within: Within = ANY_TIME):
     """The request items that are ``person``'s grants for ``action`` right now: approved, not
-    revoked, inside their window, naming the action (viewing the entry comes with any grant)."""
+    revoked, inside their window, naming the action (viewing the entry comes with any grant);
+    ``within``: only those of recordings that start in that period."""
     from access.models import AccessRequestItem
 
     now = now or timezone.now()
     items = AccessRequestItem.objects.filter(
-        request__requester_id=person.pk,
+        within_q("recording_start", within),
+        requester_id=person.pk,
         request__status=RequestStatus.APPROVED,
         request__valid_from__lte=now,
         request__valid_until__gt=now,
@@ -179,23 +188,29 @@ def active_grant_items(person, action: str, *, confidential: bool = False, now=N
     return items
 
 
-def _grant(person, action):
+def _grant(person, action, within):
     if action not in ALL_ACTIONS:
         return None
-    return Q(InSubqueryArray(F("pk"), active_grant_items(person, action).values("recording_id")))
+    items = active_grant_items(person, action, within=within).values("recording_id")
+    return Q(InSubqueryArray(F("pk"), items))
 
 
-def _grant_confidential(person, action):
+def _grant_confidential(person, action, within):
+    # any record of a request that included confidential ones: those that are not confidential
+    # are the ``grant`` rule's too (it comes first, so it is their basis)
     if action not in ALL_ACTIONS:
         return None
-    items = active_grant_items(person, action, confidential=True).values("recording_id")
-    return Q(InSubqueryArray(F("pk"), items)) & _confidential_q()
+    items = active_grant_items(person, action, confidential=True, within=within).values("recording_id")
+    return Q(InSubqueryArray(F("pk"), items))
 
 
-def _confidential_q() -> Q:
+def _not_confidential_q() -> Q:
+    """Records without a confidentiality mark: ``NOT (pk IN (subquery))``, which PostgreSQL
+    runs as one hashed SubPlan (a hash probe per row, from the index alone) — not the array
+    form, whose ``= ANY`` would compare each row with every mark."""
     from access.models import ConfidentialityMark
 
-    return Q(InSubqueryArray(F("pk"), ConfidentialityMark.objects.values("recording_id")))
+    return ~Q(pk__in=ConfidentialityMark.objects.values("recording_id"))
 
 
 RULES: tuple[Rule, ...] = (
@@ -222,34 +237,44 @@ def _may_hold_media(person) -> bool:
     return not person.has_role(*SEPARATED_ADMIN_ROLES)
 
 
-def _rule_qs(person, action: str) -> list[tuple[Rule, Q]]:
-    """Each rule that applies to ``person`` for ``action``, with the records it covers."""
+def _scopes(person, action: str, within: Within = ANY_TIME) -> list[tuple[Rule, Q]]:
+    """Each rule that applies to ``person`` for ``action``, with the records it covers before
+    confidentiality is considered."""
     if action not in ACTIONS:
         raise ValueError(action)
     if not _may_hold_media(person):
         return []
-    out = []
-    for rule in RULES:
-        q = rule.scope(person, action)
-        if q is None:
-            continue
-        if action not in rule.confidential:
-            q &= ~_confidential_q()
-        out.append((rule, q))
-    return out
+    return [(rule, q) for rule in RULES if (q := rule.scope(person, action, within)) is not None]
 
 
-def restrict(person, action: str = AccessAction.VIEW) -> Q | None:
-    """The records ``person`` may ``action``, as one filter (None: none at all)."""
+def _any(qs) -> Q | None:
     combined = None
-    for _rule, q in _rule_qs(person, action):
+    for q in qs:
         combined = q if combined is None else combined | q
     return combined
 
 
+def restrict(person, action: str = AccessAction.VIEW, *, start_within: Within = ANY_TIME) -> Q | None:
+    """The records ``person`` may ``action``, as one filter (None: none at all): the rules
+    that stop at a confidential record OR-ed under one "not confidential", OR the rules
+    that do not (one confidentiality test per statement, however many rules apply).
+
+    ``start_within``: the caller keeps only records starting in this period anyway (a dated
+    catalogue page); the grant rules then read only that period's grants."""
+    scopes = _scopes(person, action, start_within)
+    guarded = _any(q for rule, q in scopes if action not in rule.confidential)
+    open_ = _any(q for rule, q in scopes if action in rule.confidential)
+    if guarded is not None:
+        guarded &= _not_confidential_q()
+    return _any(q for q in (guarded, open_) if q is not None)
+
+
 def basis_expression(person, action: str):
     """An expression naming the first rule that covers each row (NULL: none)."""
-    whens = [When(q, then=Value(rule.code)) for rule, q in _rule_qs(person, action)]
+    whens = [
+        When(q if action in rule.confidential else q & _not_confidential_q(), then=Value(rule.code))
+        for rule, q in _scopes(person, action)
+    ]
     if not whens:
         return Value(None, output_field=CharField())
     return Case(*whens, default=Value(None), output_field=CharField())

@@ -56,14 +56,28 @@ def local_day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
+def period_bounds(date_from: date | None, date_to: date | None) -> tuple[datetime | None, datetime | None]:
+    """The local calendar days [date_from, date_to] (inclusive) as instants [start, end)."""
+    return (
+        local_day_start(date_from) if date_from else None,
+        local_day_start(date_to + timedelta(days=1)) if date_to else None,
+    )
+
+
+def within_q(field: str, bounds: tuple[datetime | None, datetime | None]) -> Q:
+    """Instants in ``field`` within [start, end) (either end open when None)."""
+    start, end = bounds
+    q = Q()
+    if start:
+        q &= Q(**{f"{field}__gte": start})
+    if end:
+        q &= Q(**{f"{field}__lt": end})
+    return q
+
+
 def period_q(field: str, date_from: date | None, date_to: date | None) -> Q:
     """Instants in ``field`` within the local calendar days [date_from, date_to] (inclusive)."""
-    q = Q()
-    if date_from:
-        q &= Q(**{f"{field}__gte": local_day_start(date_from)})
-    if date_to:
-        q &= Q(**{f"{field}__lt": local_day_start(date_to + timedelta(days=1))})
-    return q
+    return within_q(field, period_bounds(date_from, date_to))
 
 
 def today_start() -> datetime:

@@ -12,15 +12,17 @@ class RestrictedQuerySet(models.QuerySet):
     ``None`` for "nothing". Anything not explicitly allowed is denied.
     """
 
-    def restrict(self, user, action: str = "view"):
+    def restrict(self, user, action: str = "view", **hints):
+        """``hints``: what the caller filters by anyway, which a subclass may use to narrow
+        (never widen) what it reads to decide (e.g. ``start_within`` for recordings)."""
         if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
             return self.none()
-        allowed = self._allowed(user, action)
+        allowed = self._allowed(user, action, **hints)
         if allowed is None:
             return self.none()
         return self.filter(allowed)
 
-    def _allowed(self, user, action: str):  # pragma: no cover - abstract
+    def _allowed(self, user, action: str, **hints):  # pragma: no cover - abstract
         return None
 
 

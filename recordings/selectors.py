@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from access.findings import note_denial
 from access.rules import decision_for
-from core.bounds import period_q
+from core.bounds import period_bounds, within_q
 from core.errors import NotFoundError
 from custody.choices import EventCode
 from custody.models import Event, EventSubject
@@ -52,8 +52,9 @@ class RecordingFilter:
 
 def list_recordings(user, filters: RecordingFilter | None = None, *, action: str = "view") -> QuerySet[Recording]:
     f = filters or RecordingFilter()
-    qs = Recording.objects.restrict(user, action)
-    qs = qs.filter(period_q("start_time", f.date_from, f.date_to))
+    period = period_bounds(f.date_from, f.date_to)
+    qs = Recording.objects.restrict(user, action, start_within=period)
+    qs = qs.filter(within_q("start_time", period))
     if f.unit_id:
         qs = qs.filter(unit_id=f.unit_id)
     if f.officer_id:

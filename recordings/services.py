@@ -170,6 +170,11 @@ def update_recording_metadata(recording: Recording, *, actor, changes: dict) -> 
         if locked.late_reason == LateReason.OTHER and not locked.late_reason_text:
             raise MetadataInvalidError(_("逾期原因为“其他”时须填写说明。"))
         locked.save()
+        if "start_time" in after:
+            from access.models import AccessRequestItem
+
+            # the grants' copy of the start time (access.rules reads a period's grants by it)
+            AccessRequestItem.objects.filter(recording=locked).update(recording_start=locked.start_time)
         record_event(
             EventCode.METADATA_CHANGED,
             actor=actor,

@@ -283,3 +283,41 @@ def test_a_record_marked_after_approval_leaves_the_requesters_view_of_the_reques
     mark_confidential(rec, actor=org["head"], category="personal_privacy", reason="涉及他人隐私")
     assert rec.original_filename not in client.get(url).content.decode()
     assert client.get(reverse("web:recording_detail", args=[rec.pk])).status_code == 404
+
+
+def test_a_dated_list_reads_only_its_periods_grants_and_shows_the_same_records(org):
+    """The grant subquery narrowed to the list's period (``start_within``) changes what is read,
+    never what is shown: items carry their requester and their recording's start time, kept when
+    the start time is corrected."""
+    from datetime import date
+
+    from access.models import AccessRequestItem
+    from access.rules import restrict
+    from core.bounds import period_bounds
+    from recordings.selectors import RecordingFilter, list_recordings
+    from recordings.services import update_recording_metadata
+
+    tz = timezone.get_current_timezone()
+    june = timezone.make_aware(timezone.datetime(2026, 6, 10, 9, 0), tz)
+    july = timezone.make_aware(timezone.datetime(2026, 7, 10, 9, 0), tz)
+    officer, colleague = org["officer"], org["colleague"]
+    in_june = make_recording(officer, start_time=june)
+    in_july = make_recording(officer, start_time=july)
+    request = _request(colleague, org["city"], org["unit"], recording_ids=[in_june.pk, in_july.pk],
+                       actions=[AccessAction.VIEW])
+    approvals.approve(request.pk, org["unit_head"], "同意")
+    items = {i.recording_id: i for i in AccessRequestItem.objects.filter(request=request)}
+    assert {pk: (i.requester_id, i.recording_start) for pk, i in items.items()} == {
+        in_june.pk: (colleague.pk, june), in_july.pk: (colleague.pk, july)}
+
+    june_filter = RecordingFilter(date_from=date(2026, 6, 1), date_to=date(2026, 6, 30))
+    assert list(list_recordings(colleague, june_filter)) == [in_june]
+    assert set(list_recordings(colleague)) == {in_june, in_july}
+    # the hint narrows the grant rule itself: alone, it leaves out July's grant
+    june_only = restrict(colleague, "view", start_within=period_bounds(date(2026, 6, 1), date(2026, 6, 30)))
+    assert set(Recording.objects.filter(june_only)) == {in_june}
+
+    # July's record corrected to June: its grant's copy follows, and the June page shows it
+    update_recording_metadata(in_july, actor=org["custodian"], changes={"start_time": june + timedelta(hours=1)})
+    assert AccessRequestItem.objects.get(request=request, recording=in_july).recording_start == june + timedelta(hours=1)
+    assert set(list_recordings(colleague, june_filter)) == {in_june, in_july}
