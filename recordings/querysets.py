@@ -6,17 +6,17 @@ catalogue reads them.
 
 from __future__ import annotations
 
-from access.rules import ANY_TIME, InSubqueryArray, basis_expression, restrict
+from access.rules import InSubqueryArray, basis_expression, restrict
 from core.querysets import RestrictedQuerySet
 
 __all__ = ["InSubqueryArray", "RecordingQuerySet"]
 
 
 class RecordingQuerySet(RestrictedQuerySet):
-    def _allowed(self, user, action: str, start_within=ANY_TIME):
+    def _allowed(self, user, action: str, start_within=None):
         """view / play / download / copy / edit: the OR of every rule of ``access.rules.RULES``
         that applies to ``user`` (None: nothing); ``start_within``: the start-time period the
-        caller filters by too (``access.rules.restrict``)."""
+        catalogue page's period (``access.rules.restrict``)."""
         return restrict(user, action, start_within=start_within)
 
     def with_basis(self, user, action: str):

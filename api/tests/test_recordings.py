@@ -23,7 +23,7 @@ from recordings.models import Recording
 
 class TestRecordingList(ListEndpointContract):
     url = "/api/v1/recordings"
-    max_queries = 5  # session, user, roles, count, page
+    max_queries = 6  # session, user, roles, whether the user holds any grant (access.rules.restrict), count, page
 
     def make_items(self, world, n):
         for _ in range(n):
