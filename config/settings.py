@@ -58,6 +58,7 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 DEBUG = env_bool("AVR_DEBUG")
 ALLOWED_HOSTS = env_list("AVR_ALLOWED_HOSTS") + ["testserver"]
+_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]", "testserver"}
 CSRF_TRUSTED_ORIGINS = env_list("AVR_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -79,10 +80,13 @@ INSTALLED_APPS = [
     "api",
     "web",
     "axes",  # sign-in lockout (ACC-6): orgs.lockout
-    # two-factor sign-in (ACC-6): orgs.twofactor — TOTP devices and single-use recovery codes
+    # two-factor sign-in (ACC-6): orgs.twofactor — TOTP devices, passkeys (WebAuthn; orgs.passkeys)
+    # and single-use recovery codes (hashed: orgs.recovery). otp_static only for the migration
+    # that hashed its plain tokens (orgs 0004); nothing uses it since.
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
 ]
 
 MIDDLEWARE = [
@@ -185,6 +189,19 @@ OTP_TOTP_ISSUER = "执法音像记录管理平台"
 OTP_TOTP_SYNC = False
 OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_STATIC_THROTTLE_FACTOR = 1
+# Passkeys (WebAuthn, django-otp-webauthn; orgs.passkeys) as a second factor only: never instead
+# of the password. The relying party is the name the browser reached the platform by (one of
+# AVR_ALLOWED_HOSTS, checked by Django) and the expected origin is that name over HTTPS
+# (http:// only for localhost, the one plain-HTTP secure context): orgs.passkeys.PasskeyHelper.
+# A passkey works only under the name it was added with; under an IP address there are none.
+# The list below only satisfies the library's start-up check; the helper works per request.
+OTP_WEBAUTHN_RP_NAME = OTP_TOTP_ISSUER
+OTP_WEBAUTHN_RP_ID_CALLABLE = "orgs.passkeys.relying_party_id"
+OTP_WEBAUTHN_HELPER_CLASS = "orgs.passkeys.PasskeyHelper"
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [
+    f"https://{h}" for h in ALLOWED_HOSTS if h not in _LOOPBACK_HOSTS and not h.startswith((".", "*"))
+] or ["http://localhost"]
 
 LANGUAGE_CODE = "zh-hans"
 # Only Simplified Chinese until an English catalogue exists: offering "en" would let a browser's
@@ -221,7 +238,6 @@ X_FRAME_OPTIONS = "SAMEORIGIN"
 # to a name that is not loopback (a real deployment, behind TLS: deploy/nginx); the local
 # default, tests and bin/cluster stay on plain HTTP.
 _HTTPS = env_str("AVR_HTTPS").strip().lower()
-_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]", "testserver"}
 HTTPS = _HTTPS in ("1", "true", "yes", "on") or (
     _HTTPS == "auto" and any(h not in _LOOPBACK_HOSTS for h in ALLOWED_HOSTS)
 )
@@ -300,6 +316,9 @@ LOGGING = {
     "loggers": {
         "django.request": {"level": "ERROR"},
         "axes": {"level": "WARNING"},  # every failed sign-in is a custody event already
+        # why a passkey was refused (wrong origin, bad signature …), for the operator; the custody
+        # event of the failure is written either way
+        "django_otp_webauthn": {"level": "ERROR"},
         # A handler of ours on "huey": the consumer then installs none of its own (its lines
         # would carry no offset), and nothing is printed twice.
         "huey": {"handlers": ["console"], "level": "INFO", "propagate": False},

@@ -38,8 +38,14 @@ def lockout_message() -> str:
 
 
 def locked_out_response(request, original_response=None, credentials=None):
-    """The sign-in page again, with the lockout explained (AXES_LOCKOUT_CALLABLE): 429."""
+    """The sign-in page again, with the lockout explained (AXES_LOCKOUT_CALLABLE): 429. A
+    request that sent JSON (the passkey step of signing in) gets the explanation as JSON."""
     from web.forms import LoginForm
+
+    if request.content_type == "application/json":
+        from django.http import JsonResponse
+
+        return JsonResponse({"detail": lockout_message(), "code": "locked_out"}, status=429)
 
     form = LoginForm(initial={"username": request.POST.get("username", "")[:150]})
     return render(request, "web/login.html", {"form": form, "error": lockout_message(), "next": ""},

@@ -51,8 +51,9 @@ class TwoFactorMiddleware:
     """After django-otp's ``OTPMiddleware`` (``request.user.is_verified()``).
 
     - A person who must use a second factor (``orgs.twofactor.requires_two_factor``) and has
-      none yet reaches only the enrolment page and sign-out (and, first, a pending password
-      change: like ``web.views.common.page``); every other page sends there, and for the API
+      none yet reaches only the enrolment page (a 动态口令 or a passkey, with the passkey
+      endpoints it calls) and sign-out (and, first, a pending password change: like
+      ``web.views.common.page``); every other page sends there, and for the API
       the session is not signed in at all (401; API tokens are not affected).
     - A session signed in with the password alone whose account has a second factor now (it was
       enrolled after this session began) is signed out: the next sign-in asks for the code.
@@ -88,7 +89,14 @@ class TwoFactorMiddleware:
         if self._exempt is None:
             from django.urls import reverse
 
-            self._exempt = frozenset({reverse("web:security_totp"), reverse("web:logout")})
+            # the enrolment page, and what it uses to add a passkey instead (orgs.passkeys)
+            self._exempt = frozenset({
+                reverse("web:security_totp"),
+                reverse("web:logout"),
+                reverse("otp_webauthn:credential-registration-begin"),
+                reverse("otp_webauthn:credential-registration-complete"),
+                reverse("otp_webauthn:js-i18n-catalog"),
+            })
         return self._exempt
 
     def _password_path(self) -> str:
@@ -121,5 +129,5 @@ class TwoFactorMiddleware:
         log_out(request, reason=SECOND_FACTOR_LOGOUT_REASON)
         if request.path_info.startswith("/api/"):
             return self.get_response(request)  # anonymous now: the API answers 401
-        messages.info(request, _("您的账号已启用动态口令，请重新登录。"))
+        messages.info(request, _("您的账号已启用双因素认证，请重新登录。"))
         return redirect_to_login(request.get_full_path())

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 
 from orgs.choices import DepartmentLevel, Role
 
@@ -154,3 +155,55 @@ class SessionRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_id} @ {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class RecoveryCodeDevice(TimestampMixin, ThrottlingMixin, Device):
+    """A person's single-use recovery codes (ACC-6, orgs.twofactor) as a django-otp device.
+
+    Unlike django-otp's static device, which keeps its tokens as typed, only a salted, slow
+    hash of each code is stored (``RecoveryCode.digest``, orgs.recovery): the codes are shown
+    once and cannot be read back from the database or a backup of it. A wrong code slows the
+    next try (``OTP_STATIC_THROTTLE_FACTOR``) like the other devices."""
+
+    class Meta:
+        verbose_name = _("恢复码")
+        verbose_name_plural = _("恢复码")
+
+    def get_throttle_factor(self):
+        from django.conf import settings
+
+        return getattr(settings, "OTP_STATIC_THROTTLE_FACTOR", 1)
+
+    def verify_token(self, token) -> bool:
+        """Is ``token`` (digits only) one of the codes left? A match is used up."""
+        from orgs.recovery import code_matches
+
+        allowed, _throttle = self.verify_is_allowed()
+        if not allowed:
+            return False
+        match = None
+        for code in self.codes.order_by("pk"):  # every digest is checked: no early exit
+            if code_matches(token, code.digest) and match is None:
+                match = code
+        if match is None:
+            self.throttle_increment()
+            return False
+        match.delete()
+        self.throttle_reset(commit=False)
+        self.set_last_used_timestamp(commit=False)
+        self.save()
+        return True
+
+
+class RecoveryCode(models.Model):
+    """One unused recovery code, as its hash (``pbkdf2_sha256$<iterations>$<salt>$<hash>``)."""
+
+    device = models.ForeignKey(RecoveryCodeDevice, on_delete=models.CASCADE, related_name="codes")
+    digest = models.CharField(max_length=128)
+
+    class Meta:
+        verbose_name = _("恢复码")
+        verbose_name_plural = _("恢复码")
+
+    def __str__(self) -> str:
+        return f"{self.device_id} #{self.pk}"

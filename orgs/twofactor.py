@@ -2,18 +2,23 @@
 
 - **Who**: ``requires_two_factor(person)`` — department heads, the legal office and the three
   separated administrators must use it; everyone else may (the 账号安全 page).
-- **What**: a 动态口令 (TOTP, RFC 6238: 6 digits every 30 s, any authenticator app) and ten
-  single-use recovery codes of 12 digits (a django-otp static device), shown once and
-  regenerable; removing the 动态口令 removes them too.
+- **What**: a 动态口令 (TOTP, RFC 6238: 6 digits every 30 s, any authenticator app) and/or
+  通行密钥 (passkeys, WebAuthn: ``orgs.passkeys``), and ten single-use recovery codes of 12
+  digits (``orgs.recovery``: stored hashed), shown once and regenerable, issued with the first
+  second factor; removing the last second factor removes them too.
 - **When**: after the password, a person with a confirmed device gives a code
-  (``begin_second_step`` / ``verify_second_step``): until then the session is not signed in
-  at all, only "password accepted, code due" for ``PENDING_SECONDS``. A person who must use it
+  (``begin_second_step`` / ``verify_second_step``) or uses a passkey
+  (``orgs.passkeys.verify_second_step``): until then the session is not signed in at all, only
+  "password accepted, code due" for ``PENDING_SECONDS``. A person who must use it
   and has none yet is signed in but held on the enrolment page by
   ``orgs.middleware.TwoFactorMiddleware`` until enrolled. Wrong codes slow down the next try
   (django-otp's throttling) and count toward the sign-in lockout (django-axes, orgs.lockout).
   API tokens are not affected.
+- **Phone lost**: a security administrator resets the account (``reset_two_factor``; the
+  ``reset_two_factor`` command): every second factor and recovery code goes, every session
+  ends, and a person who must use one enrols again at the next sign-in.
 
-Every state change is one service here with its custody event.
+Every state change is one service here (or in ``orgs.passkeys``) with its custody event.
 """
 
 from __future__ import annotations
@@ -21,7 +26,6 @@ from __future__ import annotations
 import base64
 import io
 import math
-import secrets
 import time
 import unicodedata
 from binascii import unhexlify
@@ -34,26 +38,26 @@ from django.utils.translation import gettext as _
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp import login as otp_login
 from django_otp.oath import TOTP
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
 from core.clients import client_ip
 from core.errors import DomainError
 from custody.choices import EventCode
 from custody.services import record_event
+from orgs import recovery
 from orgs.choices import SEPARATED_ADMIN_ROLES, Role
+from orgs.recovery import RECOVERY_CODES, RECOVERY_DIGITS
 
 # People whose accounts open other people's records or the platform itself.
 REQUIRED_ROLES = frozenset({Role.DEPARTMENT_HEAD, Role.LEGAL_OFFICE, *SEPARATED_ADMIN_ROLES})
 
-RECOVERY_CODES = 10
-RECOVERY_DIGITS = 12
 TOTP_DIGITS = 6
 PENDING_KEY = "_avr_2fa_pending"  # password accepted, code due: {"person", "backend", "at", "next"}
 PENDING_SECONDS = 300
 SETUP_KEY = "_avr_2fa_setup"  # the key being enrolled (hex), until confirmed with a code from it
 PASSWORD_ONLY_KEY = "_avr_2fa_none"  # signed in without a second factor, none being enrolled then
 DEVICE_NAME = "动态口令"
+RESET_COMMENT_MAX = 500
 
 
 class TwoFactorError(DomainError):
@@ -84,11 +88,23 @@ def totp_device(person) -> TOTPDevice | None:
 
 
 def has_two_factor(person) -> bool:
-    return totp_device(person) is not None
+    """Has this person a second factor: a 动态口令 or a passkey (recovery codes only stand in)?"""
+    from orgs.passkeys import has_passkey
+
+    return totp_device(person) is not None or has_passkey(person)
+
+
+def second_factors(person, *, excluding=None) -> list:
+    """The person's confirmed 动态口令 and passkeys, but ``excluding`` (one being removed)."""
+    from django_otp_webauthn.models import WebAuthnCredential
+
+    devices = [*TOTPDevice.objects.filter(user=person, confirmed=True).order_by("pk"),
+               *WebAuthnCredential.objects.filter(user=person, confirmed=True).order_by("pk")]
+    return [d for d in devices if excluding is None or d.persistent_id != excluding.persistent_id]
 
 
 def recovery_codes_left(person) -> int:
-    return StaticToken.objects.filter(device__user=person, device__confirmed=True).count()
+    return recovery.codes_left(person)
 
 
 def _normalise(code: str) -> str:
@@ -97,8 +113,7 @@ def _normalise(code: str) -> str:
     return "".join(ch for ch in text if not ch.isspace() and ch not in "-_—–")
 
 
-def format_recovery_code(code: str) -> str:
-    return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
+format_recovery_code = recovery.format_code
 
 
 # --- the second step of signing in ----------------------------------------------------------
@@ -148,7 +163,7 @@ def cancel_second_step(request) -> None:
     request.session.pop(PENDING_KEY, None)
 
 
-def _locked(request, person) -> bool:
+def locked(request, person) -> bool:
     from axes.handlers.proxy import AxesProxyHandler
 
     return AxesProxyHandler.is_locked(request, {"username": person.username})
@@ -171,20 +186,24 @@ def verify_second_step(request, code: str) -> SecondStep:
     person = pending_person(request)
     if person is None:
         raise SecondStepExpired(_("验证已超时，请重新输入用户名和密码。"))
-    if _locked(request, person):
+    if locked(request, person):
         cancel_second_step(request)
         raise SecondStepLocked(_("该账号或本机地址验证失败次数过多，已暂时锁定，请稍后再登录。"))
     typed = _normalise(code)
     failure = None
     with transaction.atomic():
         totp = TOTPDevice.objects.select_for_update().filter(user=person, confirmed=True).order_by("pk").first()
-        if totp is None:  # removed meanwhile: sign in again
+        if totp is None and not has_two_factor(person):  # removed meanwhile: sign in again
             cancel_second_step(request)
-            raise SecondStepExpired(_("该账号的动态口令已停用，请重新登录。"))
-        device = None
-        if len(typed) == RECOVERY_DIGITS and typed.isdigit():
-            device = StaticDevice.objects.select_for_update().filter(user=person, confirmed=True).first()
-        device = device or totp  # a 动态口令, or what was typed is checked (and counted) as one
+            raise SecondStepExpired(_("该账号的双因素认证已停用，请重新登录。"))
+        codes = None
+        if (len(typed) == RECOVERY_DIGITS and typed.isdigit()) or totp is None:
+            codes = recovery.recovery_device(person, for_update=True)
+        # a 动态口令, or what was typed is checked (and counted) as one; a person with passkeys
+        # only gives a recovery code here
+        device = codes or totp
+        if device is None:
+            raise TwoFactorError(_("该账号没有可用的恢复码，请使用通行密钥。"), code="otp_no_codes")
         allowed, throttle = device.verify_is_allowed()
         if not allowed:
             raise TwoFactorError(
@@ -197,7 +216,8 @@ def verify_second_step(request, code: str) -> SecondStep:
                 EventCode.OTP_FAILED,
                 actor=person,
                 subject=person,
-                details={"method": "totp", "ip": client_ip(request), "failures": device.throttling_failure_count},
+                details={"method": "totp" if device is totp else "recovery_code", "ip": client_ip(request),
+                         "failures": device.throttling_failure_count},
             )
     if failure is not None:
         # after the block commits: the event and the throttling count stay
@@ -212,7 +232,7 @@ def verify_second_step(request, code: str) -> SecondStep:
         start_session(request, person, device=device)
         remaining = 0
         if used_recovery:
-            remaining = StaticToken.objects.filter(device=device).count()
+            remaining = recovery.codes_left(person)
             record_event(
                 EventCode.RECOVERY_CODE_USED,
                 actor=person,
@@ -264,17 +284,7 @@ def qr_code_data_uri(text: str) -> str:
 
 
 def _new_recovery_codes(person) -> list[str]:
-    device, _created = StaticDevice.objects.get_or_create(
-        user=person, defaults={"name": "恢复码", "confirmed": True}
-    )
-    device.token_set.all().delete()
-    codes = [f"{secrets.randbelow(10 ** RECOVERY_DIGITS):0{RECOVERY_DIGITS}d}" for _i in range(RECOVERY_CODES)]
-    StaticToken.objects.bulk_create([StaticToken(device=device, token=c) for c in codes])
-    if device.throttling_failure_count or not device.confirmed:
-        device.confirmed = True
-        device.throttle_reset(commit=False)
-        device.save()
-    return [format_recovery_code(c) for c in codes]
+    return recovery.issue_codes(person)
 
 
 def enrol_totp(request, code: str, *, actor) -> list[str]:
@@ -317,9 +327,10 @@ def enrol_totp(request, code: str, *, actor) -> list[str]:
 
 
 def remove_totp(request, password: str, *, actor) -> None:
-    """Stop using the 动态口令 (and its recovery codes), with the password to confirm. Refused
-    for a person who must use it: they enrol a new one instead (``enrol_totp`` replaces)."""
-    if requires_two_factor(actor):
+    """Stop using the 动态口令, with the password to confirm; with it the recovery codes, unless
+    a passkey is left. Refused for a person who must use a second factor and has no passkey:
+    they enrol a new one instead (``enrol_totp`` replaces)."""
+    if requires_two_factor(actor) and not _other_than_totp(actor):
         raise TwoFactorError(
             _("您的角色必须使用双因素认证，不能停用动态口令；更换手机时请绑定新的身份验证器，旧的随即失效。"),
             code="otp_required",
@@ -327,22 +338,100 @@ def remove_totp(request, password: str, *, actor) -> None:
     if not password or not actor.check_password(password):
         raise TwoFactorError(_("密码不正确，动态口令未停用。"), code="password_wrong")
     with transaction.atomic():
-        deleted, _rows = TOTPDevice.objects.filter(user=actor).delete()
-        StaticDevice.objects.filter(user=actor).delete()
-        if not deleted:
+        removed = [d.persistent_id for d in TOTPDevice.objects.select_for_update().filter(user=actor)]
+        if not removed:
             raise TwoFactorError(_("您尚未启用动态口令。"), code="otp_missing")
+        TOTPDevice.objects.filter(user=actor).delete()
+        remaining = second_factors(actor)
+        if not remaining:
+            recovery.remove_codes(actor)
         record_event(EventCode.OTP_REMOVED, actor=actor, subject=actor,
                      details={"method": "totp", "ip": client_ip(request)})
-    request.session.pop(DEVICE_ID_SESSION_KEY, None)
-    request.session[PASSWORD_ONLY_KEY] = True
+    for persistent_id in removed:
+        after_device_removed(request, removed=persistent_id, remaining=remaining)
+
+
+def _other_than_totp(person) -> bool:
+    from orgs.passkeys import has_passkey
+
+    return has_passkey(person)
+
+
+def after_device_removed(request, *, removed: str, remaining: list) -> None:
+    """This session after one of its person's second factors went (``removed``: its
+    persistent id). With none left it is signed in with the password alone from now on; when
+    the session had been verified with the removed one and others are left, it stays verified
+    (the person has just confirmed with the password too) under one that is left, or the
+    two-factor gate would sign it out at its next request."""
+    if not remaining:
+        request.session.pop(DEVICE_ID_SESSION_KEY, None)
+        request.session[PASSWORD_ONLY_KEY] = True
+    elif request.session.get(DEVICE_ID_SESSION_KEY) == removed:
+        otp_login(request, remaining[0])
 
 
 def regenerate_recovery_codes(request, *, actor) -> list[str]:
     """Ten new recovery codes (returned, shown once); the old ones stop working."""
     if not has_two_factor(actor):
-        raise TwoFactorError(_("请先启用动态口令，再生成恢复码。"), code="otp_missing")
+        raise TwoFactorError(_("请先启用动态口令或添加通行密钥，再生成恢复码。"), code="otp_missing")
     with transaction.atomic():
         codes = _new_recovery_codes(actor)
         record_event(EventCode.RECOVERY_CODES_ISSUED, actor=actor, subject=actor,
                      details={"codes": RECOVERY_CODES, "ip": client_ip(request)})
     return codes
+
+
+def issue_missing_recovery_codes(request, *, actor) -> list[str]:
+    """After a passkey was added: ten recovery codes (returned, shown once) if the person has
+    a second factor and no codes left; otherwise none (``[]``), the ones they have stay."""
+    if not has_two_factor(actor):
+        raise TwoFactorError(_("请先启用动态口令或添加通行密钥，再生成恢复码。"), code="otp_missing")
+    with transaction.atomic():
+        if recovery.codes_left(actor):
+            return []
+        codes = _new_recovery_codes(actor)
+        record_event(EventCode.RECOVERY_CODES_ISSUED, actor=actor, subject=actor,
+                     details={"codes": RECOVERY_CODES, "ip": client_ip(request)})
+    return codes
+
+
+# --- a security administrator's reset ------------------------------------------------------
+
+
+def reset_two_factor(person, *, actor, comment: str, request=None) -> list[str]:
+    """Phone lost: remove every second factor of ``person`` (动态口令, passkeys) and their
+    recovery codes, and end their sessions. Only a security administrator, never on their own
+    account, and with a reason (at most ``RESET_COMMENT_MAX`` characters). One
+    ``auth.otp_reset`` event on ``person``; a person who must use a second factor is held on
+    the enrolment page at their next sign-in. The methods removed are returned."""
+    from django_otp_webauthn.models import WebAuthnCredential
+
+    from orgs.sessions import end_other_sessions_of
+
+    if actor is None or not actor.is_active or not actor.has_role(Role.SECURITY_ADMIN):
+        raise TwoFactorError(_("只有安全管理员可以重置他人的双因素认证。"), code="not_security_admin", status=403)
+    if person.pk == actor.pk:
+        raise TwoFactorError(_("不能重置自己的双因素认证：请由另一位安全管理员办理。"), code="reset_self", status=403)
+    comment = (comment if isinstance(comment, str) else "").strip()
+    if not comment:
+        raise TwoFactorError(_("请填写重置原因，如“手机丢失”。"), code="comment_required")
+    if len(comment) > RESET_COMMENT_MAX:
+        raise TwoFactorError(_("重置原因不能超过 %(n)s 个字。") % {"n": RESET_COMMENT_MAX}, code="comment_too_long")
+    with transaction.atomic():
+        totp = TOTPDevice.objects.select_for_update().filter(user=person)
+        passkeys = WebAuthnCredential.objects.select_for_update().filter(user=person)
+        methods = [m for m, found in (("totp", totp.exists()), ("webauthn", passkeys.exists())) if found]
+        if not methods:
+            raise TwoFactorError(_("该账号没有启用双因素认证，无需重置。"), code="otp_missing", status=409)
+        totp.delete()
+        passkeys.delete()
+        recovery.remove_codes(person)
+        ended = end_other_sessions_of(person, keep=None)
+        record_event(
+            EventCode.OTP_RESET,
+            actor=actor,
+            subject=person,
+            details={"method": methods[0] if len(methods) == 1 else methods, "comment": comment,
+                     "ip": client_ip(request) if request is not None else "", "sessions": ended},
+        )
+    return methods

@@ -72,6 +72,8 @@ urlpatterns += [
     path("security/totp/", security_views.security_totp, name="security_totp"),
     path("security/totp/remove", security_views.security_totp_remove, name="security_totp_remove"),
     path("security/recovery-codes", security_views.security_recovery_codes, name="security_recovery_codes"),
+    path("security/passkey-added", security_views.security_passkey_added, name="security_passkey_added"),
+    path("security/passkey/<id:pk>/remove", security_views.security_passkey_remove, name="security_passkey_remove"),
     path("security/sessions/<id:pk>/end", security_views.security_session_end, name="security_session_end"),
     path("security/sessions/end-others", security_views.security_sessions_end_others,
          name="security_sessions_end_others"),

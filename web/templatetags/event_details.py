@@ -136,6 +136,15 @@ def _location(value) -> str:
 class OtpMethod(models.TextChoices):
     TOTP = "totp", gettext_lazy("动态口令")
     WEBAUTHN = "webauthn", gettext_lazy("通行密钥")
+    RECOVERY_CODE = "recovery_code", gettext_lazy("恢复码")
+
+
+def _methods(value) -> str:
+    """A second-factor method, or several (a reset that removed both): their labels."""
+    show = _choice(OtpMethod)
+    if isinstance(value, list):
+        return "、".join(show(v) for v in value) or _("无")
+    return show(value)
 
 
 def _actions(value) -> str:
@@ -236,7 +245,7 @@ FIELDS: dict[str, Field] = {
     "parent_name": Field(gettext_lazy("上级部门")),
     "department_name": Field(gettext_lazy("所属部门")),
     # two-factor sign-in and sessions
-    "method": Field(gettext_lazy("认证方式"), _choice(OtpMethod)),
+    "method": Field(gettext_lazy("认证方式"), _methods),
     "codes": Field(gettext_lazy("恢复码数量"), _count),
     "remaining": Field(gettext_lazy("剩余恢复码"), _count),
     "sessions": Field(gettext_lazy("注销会话数"), _count),

@@ -280,7 +280,8 @@ SAMPLE_DETAILS: dict[str, dict] = {
     EventCode.RECOVERY_CODES_ISSUED: {"codes": 10, "ip": "10.2.3.4"},
     EventCode.RECOVERY_CODE_USED: {"remaining": 9, "ip": "10.2.3.4"},
     EventCode.SESSION_ENDED: {"sessions": 1, "ip": "10.2.3.4"},
-    EventCode.OTP_RESET: {"method": "totp", "comment": "手机遗失，本人书面申请", "ip": "10.2.3.4"},
+    EventCode.OTP_RESET: {"method": ["totp", "webauthn"], "comment": "手机遗失，本人书面申请", "ip": "10.2.3.4",
+                          "sessions": 2},
     EventCode.ACCESS_REQUESTED: {
         "request": 12,
         "request_kind": "internal",

@@ -325,6 +325,6 @@ def _wrong(device) -> str:
 
 
 def _static_unthrottle(person):
-    from django_otp.plugins.otp_static.models import StaticDevice
+    from orgs.models import RecoveryCodeDevice
 
-    StaticDevice.objects.filter(user=person).update(throttling_failure_count=0, throttling_failure_timestamp=None)
+    RecoveryCodeDevice.objects.filter(user=person).update(throttling_failure_count=0, throttling_failure_timestamp=None)

@@ -20,9 +20,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.errors import DomainError
 from orgs import twofactor
 from orgs.lockout import locked_out_response
+from orgs.passkeys import has_passkey
 from orgs.services import change_password, log_in, log_out
 from orgs.sessions import follow_session_key
 from web.forms import LoginForm, OtpCodeForm, PasswordChangeForm
+from web.views.passkeys import passkey_context
 
 
 def _safe_next(request) -> str:
@@ -67,14 +69,18 @@ def login_view(request):
     )
 
 
-def _after_sign_in(person, next_url: str):
+def after_sign_in_url(person, next_url: str) -> str:
     """A pending password change first, then a second factor the person must have and has not
     (orgs.middleware.TwoFactorMiddleware holds them there), then where they were going."""
     if person.must_change_password:
-        return redirect("web:password_change")
+        return reverse("web:password_change")
     if twofactor.requires_two_factor(person) and not twofactor.has_two_factor(person):
-        return redirect("web:security_totp")
-    return HttpResponseRedirect(next_url or reverse("web:home"))
+        return reverse("web:security_totp")
+    return next_url or reverse("web:home")
+
+
+def _after_sign_in(person, next_url: str):
+    return HttpResponseRedirect(after_sign_in_url(person, next_url))
 
 
 @sensitive_post_parameters("code")
@@ -120,7 +126,15 @@ def login_verify_view(request):
     return render(
         request,
         "web/login_verify.html",
-        {"form": form, "error": error, "person": person},
+        {
+            "form": form,
+            "error": error,
+            "person": person,
+            "has_totp": twofactor.totp_device(person) is not None,
+            "has_passkey": has_passkey(person),
+            "recovery_left": twofactor.recovery_codes_left(person),
+            **passkey_context(request),
+        },
         status=400 if request.method == "POST" else 200,
     )
 

@@ -71,7 +71,8 @@ def media_page(view):
 def _back(request) -> str:
     """Where a failed POST returns to: the page it came from, when that page is ours."""
     referer = request.headers.get("Referer", "")
-    if referer and url_has_allowed_host_and_scheme(
+    # a path or an absolute URL of ours: anything else ("abc") would be taken for a view name
+    if referer.startswith(("/", "http://", "https://")) and url_has_allowed_host_and_scheme(
         referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return referer

@@ -1,4 +1,5 @@
-"""账号安全 (ACC-6): the 动态口令 (enrol, replace, remove), recovery codes, and one's sessions."""
+"""账号安全 (ACC-6): the 动态口令 (enrol, replace, remove), passkeys (add, remove; the ceremonies
+themselves are web/views/passkeys.py), recovery codes, and one's sessions."""
 
 from __future__ import annotations
 
@@ -13,11 +14,12 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.errors import DomainError
-from orgs import twofactor
+from orgs import passkeys, twofactor
 from orgs.choices import Role
 from orgs.sessions import end_other_sessions, end_session, list_sessions
 from web.forms import OtpCodeForm, PasswordConfirmForm
 from web.views.common import page
+from web.views.passkeys import passkey_context
 
 # A person held on the enrolment page (orgs.middleware.TwoFactorMiddleware) sees it without the
 # navigation, like the forced password change; otherwise it is a page of the platform.
@@ -48,13 +50,21 @@ def _forced(person) -> bool:
 def security_overview(request):
     person = request.user
     device = twofactor.totp_device(person)
+    keys = passkeys.list_passkeys(person)
     return render(request, "web/security/overview.html", {
         "device": device,
+        "passkeys": keys,
+        "enabled": bool(device or keys),
         "required": twofactor.requires_two_factor(person),
         "required_roles": "、".join(str(Role(r).label) for r in sorted(person.role_set & twofactor.REQUIRED_ROLES)),
-        "recovery_left": twofactor.recovery_codes_left(person) if device else 0,
+        "recovery_left": twofactor.recovery_codes_left(person) if device or keys else 0,
+        # a person who must use a second factor keeps one: the 动态口令 goes only with a passkey left,
+        # a passkey only with another one or the 动态口令 left
+        "totp_removable": not twofactor.requires_two_factor(person) or bool(keys),
+        "passkey_removable": not twofactor.requires_two_factor(person) or bool(device) or len(keys) > 1,
         "sessions": list_sessions(person, current_key=request.session.session_key),
         "remove_form": PasswordConfirmForm(),
+        **passkey_context(request),
     })
 
 
@@ -91,6 +101,7 @@ def security_totp(request):
         "qr": twofactor.qr_code_data_uri(twofactor.setup_uri(person, key)),
         "secret": twofactor.setup_secret(key),
         "account": person.username,
+        **(passkey_context(request) if forced else {}),
     }, status=400 if request.method == "POST" else 200)
 
 
@@ -107,6 +118,33 @@ def _show_codes(request, codes, *, enrolled: bool, forced: bool):
     })
 
 
+@never_cache
+@require_POST
+@page
+def security_passkey_added(request):
+    """After a passkey was added on a page (its script posts here): the recovery codes, this
+    once, when the person had none; otherwise back."""
+    forced = request.POST.get("forced") == "1"  # added on the enrolment page a person was held on
+    codes = twofactor.issue_missing_recovery_codes(request, actor=request.user)
+    messages.success(request, _("通行密钥已添加：以后登录时，输入密码后可以用它完成验证。"))
+    if codes:
+        return _show_codes(request, codes, enrolled=False, forced=forced)
+    return redirect("web:home" if forced else "web:security_overview")
+
+
+@sensitive_post_parameters("password")
+@require_POST
+@page
+def security_passkey_remove(request, pk: int):
+    form = PasswordConfirmForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请输入当前密码以确认删除。"))
+        return redirect("web:security_overview")
+    passkeys.remove_passkey(request, pk, form.cleaned_data["password"], actor=request.user)
+    messages.success(request, _("通行密钥已删除，以后不能再用它登录。"))
+    return redirect("web:security_overview")
+
+
 @sensitive_post_parameters("password")
 @require_POST
 @page
@@ -116,7 +154,10 @@ def security_totp_remove(request):
         messages.error(request, _("请输入当前密码以确认停用。"))
         return redirect("web:security_overview")
     twofactor.remove_totp(request, form.cleaned_data["password"], actor=request.user)
-    messages.success(request, _("动态口令已停用，恢复码随之作废。以后登录只需密码。"))
+    if twofactor.has_two_factor(request.user):
+        messages.success(request, _("动态口令已停用。以后登录时，输入密码后请使用通行密钥。"))
+    else:
+        messages.success(request, _("动态口令已停用，恢复码随之作废。以后登录只需密码。"))
     return redirect("web:security_overview")
 
 

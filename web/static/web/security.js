@@ -1,5 +1,7 @@
-// 账号安全 pages (ACC-6): copy the enrolment key or the recovery codes, print the codes. From a
-// file, as the Content-Security-Policy allows no inline script; elements opt in with data attributes.
+// 账号安全 pages (ACC-6): copy the enrolment key or the recovery codes, print the codes; around
+// django-otp-webauthn's passkey script, what follows a passkey added, and the server's own words
+// when it refuses. From a file, as the Content-Security-Policy allows no inline script; elements
+// opt in with data attributes or ids.
 (function () {
   "use strict";
 
@@ -43,4 +45,30 @@
     }).replace(/[^0-9\- ]/g, "");
     if (cleaned !== input.value) input.value = cleaned;
   });
+
+  // A passkey was added (the library's event): the page that follows shows the recovery codes
+  // when the person had none (web/security/passkey_add.html's form).
+  document.addEventListener("otp_webauthn.register_complete", function () {
+    var form = document.getElementById("passkey-added-form");
+    if (form) form.submit();
+  });
+
+  // The library says "failed" in general words where the server gave a reason (JSON "detail",
+  // in Chinese) that it did not read: show the reason instead.
+  function showServerReason(statusId) {
+    return function (event) {
+      var response = event.detail && event.detail.response;
+      if (!response || typeof response.json !== "function" || response.bodyUsed) return;
+      var type = (response.headers && response.headers.get("content-type")) || "";
+      if (type.indexOf("application/json") === -1) return;
+      response.json().then(function (body) {
+        var status = document.getElementById(statusId);
+        if (status && body && typeof body.detail === "string" && body.detail) {
+          status.textContent = body.detail;
+        }
+      }, function () {});
+    };
+  }
+  document.addEventListener("otp_webauthn.register_failed", showServerReason("passkey-register-status-message"));
+  document.addEventListener("otp_webauthn.verification_failed", showServerReason("passkey-verification-status-message"));
 })();
