@@ -531,8 +531,9 @@ def recording_sql(d: Dialect, lo: int, hi: int, rows: int) -> str:
 
 def officers_sql(d: Dialect, lo: int, hi: int, rows: int) -> str:
     partner = "(v.ok % s.n_officers + 1 + v.pk % (s.n_officers - 1)) % s.n_officers"
-    return f"""INSERT INTO recordings_recording_officers (id, recording_id, person_id)
-    SELECT 2 * v.i - 2 + p.n, v.i, CASE WHEN p.n = 1 THEN o.person_id ELSE o2.person_id END
+    return f"""INSERT INTO recordings_recording_officers (id, recording_id, person_id, recording_start)
+    SELECT 2 * v.i - 2 + p.n, v.i, CASE WHEN p.n = 1 THEN o.person_id ELSE o2.person_id END,
+        {d.ts("v.start_s")}
     FROM {_values(d, lo, hi, rows)}
     JOIN bench_slot s ON s.slot = v.slot
     JOIN bench_officer o ON o.unit_id = s.unit_id AND o.k = v.ok % s.n_officers

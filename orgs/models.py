@@ -39,18 +39,26 @@ class Department(models.Model):
 
 
 def department_subtree_ids(department_id: int) -> list[int]:
+    """``department_id`` and the ids of all departments below it (``department_subtree``)."""
+    return department_subtree(department_id)[0]
+
+
+def department_subtree(department_id: int) -> tuple[list[int], bool]:
     """``department_id`` and the ids of all departments below it, in one query: a province has
     a few hundred departments, so the whole (id, parent) table is read and walked here — one
-    round trip on every restricted read instead of one per level."""
+    round trip on every restricted read instead of one per level. The flag: the subtree is
+    every department there is (the province's own department)."""
     children: dict[int, list[int]] = {}
+    total = 0
     for pk, parent_id in Department.objects.values_list("pk", "parent_id"):
         children.setdefault(parent_id, []).append(pk)
+        total += 1
     ids, frontier, seen = [department_id], [department_id], {department_id}
     while frontier:
         frontier = [child for pk in frontier for child in children.get(pk, ()) if child not in seen]
         seen.update(frontier)
         ids += frontier
-    return ids
+    return ids, len(ids) == total
 
 
 class Unit(models.Model):

@@ -45,7 +45,8 @@ class Recording(models.Model):
         on_delete=models.PROTECT, related_name="primary_recordings",
     )
     officers = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, verbose_name=_("执法人员"), blank=True, related_name="recordings"
+        settings.AUTH_USER_MODEL, verbose_name=_("执法人员"), blank=True, related_name="recordings",
+        through="RecordingOfficer",
     )
     unit = models.ForeignKey("orgs.Unit", verbose_name=_("采集机构"), on_delete=models.PROTECT, related_name="recordings")
     department = models.ForeignKey(
@@ -109,6 +110,30 @@ class Recording(models.Model):
     @property
     def is_late(self) -> bool:
         return self.on_time is False
+
+
+class RecordingOfficer(models.Model):
+    """One officer named on a recording (the ``Recording.officers`` link table, the table Django
+    made for it). It carries a copy of its recording's start time, kept by the two services that
+    write either (``catalogue_recording``, ``update_recording_metadata``), so that the access
+    rule "recordings I appear in" (ACC-1) reads only the period a catalogue page shows through
+    one index, not every recording the officer was ever named on."""
+
+    recording = models.ForeignKey(Recording, on_delete=models.CASCADE)
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    recording_start = models.DateTimeField(_("记录开始时间"), null=True, blank=True)
+
+    class Meta:
+        db_table = "recordings_recording_officers"
+        verbose_name = _("执法人员")
+        verbose_name_plural = _("执法人员")
+        unique_together = [("recording", "person")]
+        indexes = [
+            models.Index(fields=["person", "recording_start", "recording"], name="rec_officer_link_start_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} → {self.recording_id}"
 
 
 class Derivative(models.Model):

@@ -18,7 +18,7 @@ from custody.services import record_event
 from ingest.models import IngestItem
 from orgs.models import Person
 from recordings.choices import DerivativeKind
-from recordings.models import Derivative, Recording
+from recordings.models import Derivative, Recording, RecordingOfficer
 
 # Longest value each text filter accepts (web form and API alike); longer is refused, never ignored.
 FILTER_TEXT_LIMITS = {"q": 100, "device_serial": 64, "case_number": 100, "party": 200}
@@ -58,7 +58,9 @@ def list_recordings(user, filters: RecordingFilter | None = None, *, action: str
     if f.unit_id:
         qs = qs.filter(unit_id=f.unit_id)
     if f.officer_id:
-        appears_in = Recording.officers.through.objects.filter(person_id=f.officer_id).values("recording_id")
+        appears_in = RecordingOfficer.objects.filter(
+            within_q("recording_start", period), person_id=f.officer_id
+        ).values("recording_id")
         qs = qs.filter(Q(primary_officer_id=f.officer_id) | Q(pk__in=appears_in))
     if f.device_serial:
         qs = qs.filter(device_serial=f.device_serial.strip())

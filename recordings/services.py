@@ -17,7 +17,7 @@ from recordings.data import MediaInfo, RecordingMetadata
 from recordings.deadlines import UPLOAD_WINDOW, is_on_time, upload_deadline
 from recordings.errors import MetadataInvalidError
 from recordings.flags import CODE_INGEST, CODE_MEDIA, Flag, apply_flags, current_flags, without
-from recordings.models import EDITABLE_FIELDS, Recording
+from recordings.models import EDITABLE_FIELDS, Recording, RecordingOfficer
 from storage.models import StoredObject
 
 
@@ -112,7 +112,9 @@ def register_recording(
         if officer is not None:
             officer_ids.add(officer.pk)
         if officer_ids:
-            recording.officers.set(Person.objects.filter(pk__in=officer_ids))
+            recording.officers.set(
+                Person.objects.filter(pk__in=officer_ids), through_defaults={"recording_start": start}
+            )
         record_event(
             EventCode.CATALOGUED,
             actor=actor,
@@ -173,8 +175,9 @@ def update_recording_metadata(recording: Recording, *, actor, changes: dict) -> 
         if "start_time" in after:
             from access.models import AccessRequestItem
 
-            # the grants' copy of the start time (access.rules reads a period's grants by it)
+            # the copies of the start time access.rules reads a period's grants and links by
             AccessRequestItem.objects.filter(recording=locked).update(recording_start=locked.start_time)
+            RecordingOfficer.objects.filter(recording=locked).update(recording_start=locked.start_time)
         record_event(
             EventCode.METADATA_CHANGED,
             actor=actor,

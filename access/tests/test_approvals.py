@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db.models import Q
 from django.utils import timezone
 
 from access import approvals
@@ -12,7 +13,7 @@ from access.choices import AccessAction, AccessProfile, ApproverRole, RequestKin
 from access.confidentiality import assign_profile, clear_confidential, mark_confidential
 from access.profiles import DL_22, SAMR_17_2, SAMR_17_3, SAMR_17_4, SQ_EQUIP_12
 from access.requests import pending_for, visible_requests
-from access.rules import decide
+from access.rules import EDIT, decide
 from core.errors import ConflictError, DomainError, PermissionDeniedError
 from core.testing import make_department, make_person, make_recording, make_unit
 from custody.models import Event
@@ -321,3 +322,52 @@ def test_a_dated_list_reads_only_its_periods_grants_and_shows_the_same_records(o
     update_recording_metadata(in_july, actor=org["custodian"], changes={"start_time": june + timedelta(hours=1)})
     assert AccessRequestItem.objects.get(request=request, recording=in_july).recording_start == june + timedelta(hours=1)
     assert set(list_recordings(colleague, june_filter)) == {in_june, in_july}
+
+
+def test_a_dated_list_reads_only_its_periods_officer_links_and_they_follow_a_corrected_start(org):
+    """"Recordings I appear in" on a dated page reads the links of that period only (each link
+    carries its recording's start time, kept when the start time is corrected)."""
+    from datetime import date
+
+    from recordings.models import RecordingOfficer
+    from recordings.selectors import RecordingFilter, list_recordings
+    from recordings.services import update_recording_metadata
+
+    tz = timezone.get_current_timezone()
+    june = timezone.make_aware(timezone.datetime(2026, 6, 10, 9, 0), tz)
+    july = timezone.make_aware(timezone.datetime(2026, 7, 10, 9, 0), tz)
+    colleague = org["colleague"]
+    in_june = make_recording(org["officer"], start_time=june, officer_ids=[colleague.pk])
+    in_july = make_recording(org["officer"], start_time=july, officer_ids=[colleague.pk])
+    links = dict(RecordingOfficer.objects.filter(person=colleague).values_list("recording_id", "recording_start"))
+    assert links == {in_june.pk: june, in_july.pk: july}
+
+    june_filter = RecordingFilter(date_from=date(2026, 6, 1), date_to=date(2026, 6, 30))
+    assert list(list_recordings(colleague, june_filter)) == [in_june]
+    assert list(list_recordings(org["custodian"], RecordingFilter(
+        date_from=date(2026, 6, 1), date_to=date(2026, 6, 30), officer_id=colleague.pk))) == [in_june]
+    update_recording_metadata(in_july, actor=org["custodian"], changes={"start_time": june + timedelta(hours=1)})
+    assert RecordingOfficer.objects.get(person=colleague, recording=in_july).recording_start == june + timedelta(hours=1)
+    assert set(list_recordings(colleague, june_filter)) == {in_june, in_july}
+
+
+def test_the_head_of_every_department_reads_the_catalogue_unfiltered_and_no_one_else_does(org):
+    """restrict() writes a department head's two rules as one subtree filter, and none at all
+    when the subtree is every department there is: the same records, confidential included."""
+    from access.rules import restrict
+
+    secret = make_recording(org["far_officer"])
+    mark_confidential(secret, actor=org["far_head"], category="commercial_secret", reason="配方")
+    everything = set(Recording.objects.values_list("pk", flat=True))
+    assert restrict(org["province_head"], "view") == Q()
+    assert set(Recording.objects.restrict(org["province_head"], "view").values_list("pk", flat=True)) == everything
+    assert restrict(org["province_head"], EDIT) != Q()  # editing is the own department's only
+    assert secret.pk not in set(Recording.objects.restrict(org["head"], "view").values_list("pk", flat=True))
+
+    # a second province: the first one's head is no longer the head of every department
+    other = make_department(name="另一省市场监督管理局", level="province")
+    elsewhere = make_recording(make_person("officer", unit=make_unit(other)))
+    head = type(org["province_head"]).objects.get(pk=org["province_head"].pk)  # a new request
+    assert restrict(head, "view") != Q()
+    seen = set(Recording.objects.restrict(head, "view").values_list("pk", flat=True))
+    assert seen == everything and elsewhere.pk not in seen

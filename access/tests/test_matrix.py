@@ -108,9 +108,11 @@ def _world(profile: str):
     if profile != AccessProfile.NATIONAL:
         assign_profile(dept, actor=security, profile=profile)
     recorder, named = people["recorder"], people["named"]
-    plain = make_recording(recorder, filename="DSJ-PLAIN_0001.MP4", case_number="矩阵案1", officer_ids=[named.pk])
+    began = timezone.now() - timedelta(hours=1)
+    plain = make_recording(recorder, filename="DSJ-PLAIN_0001.MP4", case_number="矩阵案1", officer_ids=[named.pk],
+                           start_time=began)
     secret = make_recording(recorder, filename="DSJ-SECRET_0002.MP4", case_number="矩阵案1",
-                            officer_ids=[named.pk])
+                            officer_ids=[named.pk], start_time=began)
     for rec in (plain, secret):
         _poster(rec)
         IngestItem.objects.create(created_by=recorder, filename=rec.original_filename, status="stored",
@@ -162,8 +164,10 @@ def _client(person) -> Client:
 
 
 @pytest.mark.parametrize("profile", AccessProfile.values)
-def test_authorization_matrix(profile):
+def test_authorization_matrix(profile, monkeypatch):
     people, records = _world(profile)
+    today = timezone.localdate()
+    this_week = RecordingFilter(date_from=today - timedelta(days=7), date_to=today)
     failures = []
 
     def check(what, got, want, pos, key, action):
@@ -176,6 +180,12 @@ def test_authorization_matrix(profile):
         listed = set(list_recordings(person).values_list("pk", flat=True))
         searched = set(list_recordings(person, RecordingFilter(q="DSJ-")).values_list("pk", flat=True))
         by_case = set(list_recordings(person, RecordingFilter(case_number="矩阵案")).values_list("pk", flat=True))
+        # a dated page: grants of the period written out as ids, or (more than INLINE_GRANTS) read
+        # by the grant rules' subqueries; the named officer's links narrowed to the period
+        dated = set(list_recordings(person, this_week).values_list("pk", flat=True))
+        with monkeypatch.context() as patch:
+            patch.setattr("access.rules.INLINE_GRANTS", 0)
+            dated_subqueries = set(list_recordings(person, this_week).values_list("pk", flat=True))
         items = set(list_ingest_items(person).values_list("recording_id", flat=True))
         register = set(list_scope_access_entries(person).values_list("recording_id", flat=True))
         for key, rec in records.items():
@@ -189,6 +199,8 @@ def test_authorization_matrix(profile):
             check("list", rec.pk in listed, view, pos, key, "view")
             check("search", rec.pk in searched, view, pos, key, "view")
             check("case search", rec.pk in by_case, view, pos, key, "view")
+            check("dated list", rec.pk in dated, view, pos, key, "view")
+            check("dated list, grant subqueries", rec.pk in dated_subqueries, view, pos, key, "view")
             # the recorder sent the ingest items, so sees them whatever the record's rules
             check("ingest items", rec.pk in items, view or pos == "recorder", pos, key, "view")
             # the legal office reads its department's register, without the records themselves
