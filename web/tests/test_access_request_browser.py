@@ -157,9 +157,26 @@ def test_request_approve_play_revoke_in_the_browser(tmp_path):
         expect(head.locator("#request-approver")).to_contain_text("部门负责人")
         head.fill("#id_decide_comment", "同意调阅，限办案使用")
         head.screenshot(path=shots / "req-detail-approver.png", full_page=True)
-        head.click("#approve-button")
+        # pressed twice in a row: sent once, to the pressed button's own formaction
+        posts: list[str] = []
+        head.on("request", lambda r: r.method == "POST" and posts.append(r.url))
+        sent = head.evaluate("""() => {
+            let sent = 0;
+            document.addEventListener("submit", (e) => { if (!e.defaultPrevented) sent++; });
+            const button = document.querySelector("#approve-button");
+            button.click();
+            button.click();
+            return sent;
+        }""")
+        assert sent == 1, sent
         head.wait_for_load_state("load")
         expect(head.locator("body")).to_contain_text("已批准该申请。")
+        approvals_sent = platform.shell(
+            "from custody.models import Event;"
+            "print(Event.objects.filter(action='access.approved').count())"
+        ).strip().splitlines()[-1]
+        assert approvals_sent == "1", approvals_sent
+        assert [p.split("/access/requests/", 1)[-1] for p in posts] == [f"{request_id}/approve"], posts
         expect(head.locator("#request-status")).to_have_text("已批准")
         expect(head.locator("#request-timeline")).to_contain_text("马超")
 

@@ -19,22 +19,36 @@
     return !message || window.confirm(message);
   }
 
+  // <form data-submit-once> (or a submit button with data-submit-once): a long or one-time
+  // action (verify now, sign a checkpoint, approve) is sent once. The browser's own submission
+  // is kept — the pressed button's formaction, name and value, the fields' validation — and a
+  // second press while it is under way sends nothing.
+  function once(form, submitter) {
+    return form.hasAttribute("data-submit-once") || !!(submitter && submitter.hasAttribute("data-submit-once"));
+  }
+
   document.addEventListener("submit", function (event) {
-    if (!confirmed(event.target, event.submitter)) {
+    var form = event.target, submitter = event.submitter;
+    if (!confirmed(form, submitter) || (once(form, submitter) && form.dataset.submitting)) {
       event.preventDefault();
       event.stopImmediatePropagation();
+      return;
     }
+    if (!once(form, submitter)) return;
+    form.dataset.submitting = "1";
+    // after the form data is taken (a disabled button's name and value would not be sent)
+    window.setTimeout(function () {
+      form.querySelectorAll("button[type=submit], button:not([type])").forEach(function (b) { b.disabled = true; });
+    }, 0);
   }, true); // capture: before htmx or any other submit handler
 
-  // <button data-submit-once>: a long action (verify now, sign a checkpoint) is sent once.
-  // form.submit() fires no submit event, so a data-confirm is asked here first.
-  document.addEventListener("click", function (event) {
-    var button = event.target.closest && event.target.closest("button[data-submit-once]");
-    if (!button || !button.form || button.disabled) return;
-    event.preventDefault();
-    if (!confirmed(button.form, button)) return;
-    button.disabled = true;
-    button.form.submit();
+  // Back to a page from the browser's cache: its forms may be sent again.
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) return;
+    document.querySelectorAll("form[data-submitting]").forEach(function (form) {
+      delete form.dataset.submitting;
+      form.querySelectorAll("button[type=submit], button:not([type])").forEach(function (b) { b.disabled = false; });
+    });
   });
 
   // <form data-no-submit>: fields read by script (the upload page), never sent as a form.
