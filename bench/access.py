@@ -34,7 +34,7 @@ restrict_overhead_ratio
     times the catalogue's first page exactly as web.views.recordings.recording_list builds it:
     ``list_recordings(user, RecordingFilter(date_from, date_to))`` sorted by -start_time (a
     month, a different one each run), ``count_capped`` and the first 26 rows through
-    ``with_list_extras`` (units, officers, originals and posters). The user is re-read before
+    ``list_page`` (units, officers, originals and posters). The user is re-read before
     each run (as a request does), so the role, profile and subtree queries the rules make are
     inside the measure. Interleaved with it (alternating which goes first), the same page
     unrestricted: the same filters, ordering, count and first page on ``Recording.objects.all()``
@@ -436,7 +436,7 @@ def unrestricted():
 def first_page(user, f):
     """What recording_list does for the first page: the count and 26 rows with their extras."""
     from core.querysets import count_capped
-    from recordings.selectors import list_recordings, with_list_extras
+    from recordings.selectors import list_page, list_recordings
 
     qs = list_recordings(user, f)
     total = count_capped(qs)
@@ -448,7 +448,7 @@ def first_page(user, f):
             len(r.posters),
         )
         + tuple(o.full_name for o in r.officers.all())
-        for r in with_list_extras(qs)[: PER_PAGE + 1]
+        for r in list_page(qs, 0, PER_PAGE + 1)
     ]
     return total, rows
 

@@ -868,8 +868,8 @@ def catalogue(db: str, rows: int, runs: int, info: dict, show_plans: bool, scale
         RecordingFilter,
         custody_history,
         get_recording,
+        list_page,
         list_recordings,
-        with_list_extras,
     )
 
     stride = max(1, rows // CUSTODY_SAMPLE)
@@ -901,7 +901,7 @@ def catalogue(db: str, rows: int, runs: int, info: dict, show_plans: bool, scale
             shown = [
                 (r.unit.name, r.primary_officer and r.primary_officer.full_name, r.original.size)
                 + tuple(o.full_name for o in r.officers.all())
-                for r in with_list_extras(qs)[:26]
+                for r in list_page(qs, 0, 26)
             ]
             return shown
 

@@ -19,7 +19,7 @@ from orgs.choices import Role
 from orgs.models import Person, Unit, department_subtree_ids
 from recordings.choices import DerivativeKind
 from recordings.models import Recording
-from recordings.selectors import custody_history, get_recording, list_recordings, with_list_extras
+from recordings.selectors import custody_history, get_recording, list_page, list_recordings
 from recordings.services import give_late_reason, update_recording_metadata
 from web.forms import LateReasonForm, RecordingFilterForm, RecordingMetadataForm
 from web.views.common import is_htmx, media_page, page, page_number
@@ -70,7 +70,7 @@ def recording_list(request):
     if not capped:
         number = min(number, last_page)
     offset = (number - 1) * PER_PAGE
-    rows = list(with_list_extras(qs)[offset : offset + PER_PAGE + 1])
+    rows = list_page(qs, offset, PER_PAGE + 1)
     has_next = len(rows) > PER_PAGE
     rows = rows[:PER_PAGE]
     # posters shown on this page are registered once per page view (ACC-2)
