@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -222,15 +223,35 @@ def create_request(requester, *, department: Department, unit: Unit | None = Non
     return request
 
 
+def _may_approve(person) -> bool:
+    return (
+        person is not None and getattr(person, "is_authenticated", False) and person.is_active
+        and not person.has_role(*SEPARATED_ADMIN_ROLES)
+    )
+
+
 def can_approve(person, request: AccessRequest) -> bool:
-    """Whether ``person`` holds the office the request's step names (never its requester)."""
-    if person is None or not getattr(person, "is_authenticated", False) or not person.is_active:
-        return False
-    if person.pk == request.requester_id or person.has_role(*SEPARATED_ADMIN_ROLES):
+    """Whether ``person`` holds the office the request's step names (never its requester).
+    ``approver_q`` is the same rule as a filter."""
+    if not _may_approve(person) or person.pk == request.requester_id:
         return False
     if request.approver_role == ApproverRole.UNIT_HEAD:
         return person.has_role(Role.UNIT_HEAD) and person.unit_id == request.approver_unit_id
     return person.has_role(Role.DEPARTMENT_HEAD) and person.department_id == request.approver_department_id
+
+
+def approver_q(person) -> Q | None:
+    """``can_approve`` as a filter: the requests whose step names an office ``person`` holds
+    (None: none). Their own requests are included; the lists that must leave them out do."""
+    if not _may_approve(person):
+        return None
+    rules = None
+    if person.unit_id and person.has_role(Role.UNIT_HEAD):
+        rules = Q(approver_role=ApproverRole.UNIT_HEAD, approver_unit_id=person.unit_id)
+    if person.department_id and person.has_role(Role.DEPARTMENT_HEAD):
+        q = Q(approver_role__in=DEPARTMENT_LEVEL, approver_department_id=person.department_id)
+        rules = q if rules is None else rules | q
+    return rules
 
 
 def _locked(request_id: int) -> AccessRequest:

@@ -1,25 +1,16 @@
-"""Restricted reads of access requests: who sees which (habit 6: default deny)."""
+"""Restricted reads of access requests: who sees which (habit 6: default deny).
+
+``approver_q`` (the approver rule as a filter) lives beside ``can_approve`` in access.approvals."""
 
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from access.approvals import DEPARTMENT_LEVEL
-from access.choices import ApproverRole, RequestStatus
+from access.approvals import approver_q
+from access.choices import RequestStatus
 from access.models import AccessRequest
 from orgs.choices import Role
-
-
-def approver_q(person) -> Q | None:
-    """The requests whose step names an office ``person`` holds."""
-    rules = None
-    if person.unit_id and person.has_role(Role.UNIT_HEAD):
-        rules = Q(approver_role=ApproverRole.UNIT_HEAD, approver_unit_id=person.unit_id)
-    if person.department_id and person.has_role(Role.DEPARTMENT_HEAD):
-        q = Q(approver_role__in=DEPARTMENT_LEVEL, approver_department_id=person.department_id)
-        rules = q if rules is None else rules | q
-    return rules
 
 
 def visible_requests(person) -> QuerySet[AccessRequest]:

@@ -371,3 +371,29 @@ def test_the_head_of_every_department_reads_the_catalogue_unfiltered_and_no_one_
     assert restrict(head, "view") != Q()
     seen = set(Recording.objects.restrict(head, "view").values_list("pk", flat=True))
     assert seen == everything and elsewhere.pk not in seen
+
+
+def test_the_approver_rule_reads_the_same_as_a_filter_and_as_a_decision(org):
+    """``approver_q`` (the pending lists) and ``can_approve`` (the decision) are one rule: for
+    every person and request, the request is in the person's filter, other than their own,
+    exactly when they may decide it."""
+    from access.approvals import approver_q, can_approve
+    from access.models import AccessRequest
+
+    assign_profile(org["other_city"], actor=org["security"], profile=AccessProfile.DALIAN)
+    far_rec = make_recording(org["far_officer"])
+    requests = [
+        _request(org["colleague"], org["city"], org["unit"], recording_ids=[org["rec"].pk]),  # unit head
+        _request(org["officer2"], org["city"], recording_ids=[org["rec"].pk]),  # department head
+        _request(org["officer"], org["other_city"], recording_ids=[far_rec.pk]),  # 大连: deputy director
+    ]
+    assert {r.approver_role for r in requests} == {ApproverRole.UNIT_HEAD, ApproverRole.DEPARTMENT_HEAD,
+                                                   ApproverRole.DEPUTY_DIRECTOR}
+    people = [p for p in org.values() if isinstance(p, type(org["officer"]))]
+    for person in people:
+        rules = approver_q(person)
+        listed = set(AccessRequest.objects.filter(rules).values_list("pk", flat=True)) if rules is not None else set()
+        for request in requests:
+            in_filter = request.pk in listed and request.requester_id != person.pk
+            assert in_filter == can_approve(person, request), (person.username, request.approver_role)
+    assert any(can_approve(p, r) for p in people for r in requests)
