@@ -26,10 +26,11 @@ from django.utils.translation import gettext as _
 from access.choices import AccessAction, ApproverRole, Purpose, RequestKind, RequestStatus
 from access.models import AccessRequest, AccessRequestItem, ConfidentialityMark
 from access.profiles import REQUESTABLE_ACTIONS, Profile, Step, profile_of
+from access.rules import may_hold_media
 from core.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
 from custody.choices import EventCode
 from custody.services import record_event
-from orgs.choices import SEPARATED_ADMIN_ROLES, Role
+from orgs.choices import Role
 from orgs.models import Department, Unit, department_subtree_ids
 
 MAX_VALID_DAYS = 90
@@ -59,13 +60,7 @@ class Plan:
 
 
 def may_request(person) -> bool:
-    return bool(
-        person is not None
-        and getattr(person, "is_authenticated", False)
-        and person.is_active
-        and person.has_role(*REQUESTER_ROLES)
-        and not person.has_role(*SEPARATED_ADMIN_ROLES)
-    )
+    return may_hold_media(person) and person.has_role(*REQUESTER_ROLES)
 
 
 def relation_of(person, department: Department, unit: Unit | None) -> str:
@@ -223,17 +218,10 @@ def create_request(requester, *, department: Department, unit: Unit | None = Non
     return request
 
 
-def _may_approve(person) -> bool:
-    return (
-        person is not None and getattr(person, "is_authenticated", False) and person.is_active
-        and not person.has_role(*SEPARATED_ADMIN_ROLES)
-    )
-
-
 def can_approve(person, request: AccessRequest) -> bool:
     """Whether ``person`` holds the office the request's step names (never its requester).
     ``approver_q`` is the same rule as a filter."""
-    if not _may_approve(person) or person.pk == request.requester_id:
+    if not may_hold_media(person) or person.pk == request.requester_id:
         return False
     if request.approver_role == ApproverRole.UNIT_HEAD:
         return person.has_role(Role.UNIT_HEAD) and person.unit_id == request.approver_unit_id
@@ -243,7 +231,7 @@ def can_approve(person, request: AccessRequest) -> bool:
 def approver_q(person) -> Q | None:
     """``can_approve`` as a filter: the requests whose step names an office ``person`` holds
     (None: none). Their own requests are included; the lists that must leave them out do."""
-    if not _may_approve(person):
+    if not may_hold_media(person):
         return None
     rules = None
     if person.unit_id and person.has_role(Role.UNIT_HEAD):

@@ -238,7 +238,9 @@ RULES_BY_CODE = {rule.code: rule for rule in RULES}
 GRANT_RULES = frozenset({"grant", "grant_confidential"})
 
 
-def _may_hold_media(person) -> bool:
+def may_hold_media(person) -> bool:
+    """Signed in, active, and no separated administrator (who reaches no record, approves and
+    requests nothing)."""
     if person is None or not getattr(person, "is_authenticated", False) or not person.is_active:
         return False
     return not person.has_role(*SEPARATED_ADMIN_ROLES)
@@ -249,7 +251,7 @@ def _scopes(person, action: str, within: Within = ANY_TIME, *, skip=frozenset())
     confidentiality is considered (``skip``: rule codes known not to cover anything)."""
     if action not in ACTIONS:
         raise ValueError(action)
-    if not _may_hold_media(person):
+    if not may_hold_media(person):
         return []
     return [
         (rule, q) for rule in RULES
@@ -299,25 +301,27 @@ def restrict(person, action: str = AccessAction.VIEW, *, start_within: Within | 
       statement, which runs twice (its count and its rows); more than INLINE_GRANTS, and the
       grant rules' subqueries read only that period's grants. Elsewhere (subqueries of other
       lists, one record) no extra query."""
-    skip, inline = frozenset(), None
-    if start_within is not None and action in ALL_ACTIONS and _may_hold_media(person):
-        inline = _period_grants(person, action, start_within)
-        if inline is not None:
-            skip = GRANT_RULES
-    scopes = _scopes(person, action, start_within or ANY_TIME, skip=skip)
-    guarded = [q for rule, q in scopes if action not in rule.confidential]
-    open_ = [q for rule, q in scopes if action in rule.confidential and rule.code not in TREE_RULES]
+    paged = start_within is not None and action in ALL_ACTIONS and may_hold_media(person)
+    scopes = _scopes(person, action, start_within or ANY_TIME, skip=GRANT_RULES if paged else frozenset())
     if any(rule.code in TREE_RULES and action in rule.confidential for rule, _q in scopes):
         subtree, whole = _tree(person)
         if whole:
-            return Q()
-        open_.append(Q(department_id__in=subtree))
-    if inline:
-        granted, confidential = inline
-        if granted:
-            guarded.append(Q(pk__in=granted))
-        if confidential:
-            open_.append(Q(pk__in=confidential))
+            return Q()  # before the grants are read: they add nothing
+        scopes = [(rule, q) for rule, q in scopes if rule.code not in TREE_RULES]
+        scopes.append((RULES_BY_CODE["department"], Q(department_id__in=subtree)))
+    guarded = [q for rule, q in scopes if action not in rule.confidential]
+    open_ = [q for rule, q in scopes if action in rule.confidential]
+    if paged:
+        inline = _period_grants(person, action, start_within)
+        if inline is None:  # too many to write out: the grant rules' own subqueries
+            for rule, q in _scopes(person, action, start_within, skip=RULES_BY_CODE.keys() - GRANT_RULES):
+                (open_ if action in rule.confidential else guarded).append(q)
+        else:
+            granted, confidential = inline
+            if granted:
+                guarded.append(Q(pk__in=granted))
+            if confidential:
+                open_.append(Q(pk__in=confidential))
     either = _any(guarded)
     if either is not None:
         either &= _not_confidential_q()

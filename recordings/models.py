@@ -115,7 +115,7 @@ class Recording(models.Model):
 class RecordingOfficer(models.Model):
     """One officer named on a recording (the ``Recording.officers`` link table, the table Django
     made for it). It carries a copy of its recording's start time, kept by the two services that
-    write either (``catalogue_recording``, ``update_recording_metadata``), so that the access
+    write either (``register_recording``, ``update_recording_metadata``), so that the access
     rule "recordings I appear in" (ACC-1) reads only the period a catalogue page shows through
     one index, not every recording the officer was ever named on."""
 
