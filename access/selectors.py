@@ -78,13 +78,12 @@ def list_scope_access_entries(user, flt: AccessFilter | None = None, *,
     return qs.select_related("person").order_by("-pk")
 
 
-def list_scope_denials(user) -> QuerySet:
-    """Refused reads (access.denied events) by the people a supervisor answers for: a unit head
-    their unit's, a department head and the legal office their department's and those below."""
-    from custody.models import Event
-
+def _supervised_people(user) -> Q | None:
+    """The people whose refused reads ``user`` answers for, as a filter on Person; None when
+    they answer for nobody's: a unit head their unit's, a department head and the legal office
+    their department's and those below."""
     if user is None or not user.is_authenticated or not user.is_active:
-        return Event.objects.none()
+        return None
     people = None
     if user.unit_id and user.has_role(Role.UNIT_HEAD):
         people = Q(unit_id=user.unit_id)
@@ -92,6 +91,15 @@ def list_scope_denials(user) -> QuerySet:
         below = department_subtree_ids(user.department_id)
         q = Q(department_id__in=below) | Q(unit__department_id__in=below)
         people = q if people is None else people | q
+    return people
+
+
+def list_scope_denials(user) -> QuerySet:
+    """Refused reads (access.denied events) by the people ``user`` supervises (see
+    ``_supervised_people``)."""
+    from custody.models import Event
+
+    people = _supervised_people(user)
     if people is None:
         return Event.objects.none()
     ids = Person.objects.filter(people).values("pk")
@@ -99,6 +107,5 @@ def list_scope_denials(user) -> QuerySet:
 
 
 def can_see_denials(user) -> bool:
-    return bool(user.is_authenticated and (
-        (user.unit_id and user.has_role(Role.UNIT_HEAD))
-        or (user.department_id and user.has_role(Role.DEPARTMENT_HEAD, Role.LEGAL_OFFICE))))
+    """Whether the denials page is one's to read — the same rule as ``list_scope_denials``."""
+    return _supervised_people(user) is not None

@@ -106,3 +106,14 @@ def sign_in(page, base: str, username: str, password: str) -> None:
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     pass_second_factor(page, username)
+
+
+# htmx has finished: no request in flight, nothing settling or swapping.
+HTMX_SETTLED = """() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')"""
+
+
+def settle(page) -> None:
+    """Wait until htmx has answered what the page asked for — what a person does before pressing
+    a button (reads the preview). A form sent while a preview is in flight leaves the page with
+    the preview's request aborted, which htmx reports on the console."""
+    page.wait_for_function(HTMX_SETTLED)

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from core.digests import Digests
 from core.testing import make_person, make_recording, make_unit
-from core.testing_browser import launch_chromium, needs_chromium, pass_second_factor
+from core.testing_browser import launch_chromium, needs_chromium, pass_second_factor, settle
 from custody.choices import EventCode
 from recordings.models import EDITABLE_FIELDS
 from web.templatetags.event_details import FIELDS, TECHNICAL_KEYS, summary_lines
@@ -659,9 +659,6 @@ READ_PAGE = """() => {
   return parts.join('\\n');
 }"""
 
-# htmx has finished swapping (no request in flight, nothing settling).
-SETTLED = """() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')"""
-
 HOME_LINKS = """() => [...document.querySelectorAll('main a[href]')]
   .map(a => a.href).filter(h => h.startsWith(location.origin) && !h.includes('#'))"""
 
@@ -688,7 +685,7 @@ class Walk:
 
     def check(self, page, role: str, label: str, screenshot: bool = False) -> None:
         page.wait_for_load_state("load")
-        page.wait_for_function(SETTLED)
+        settle(page)
         text = page.evaluate(READ_PAGE)
         where = f"{label} {urlsplit(page.url).path}"
         if urlsplit(page.url).query:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -25,13 +24,24 @@ from custody.models import Event
 from orgs.passkeys import allowed_origins, passkeys_available, relying_party_id
 from orgs.twofactor import PENDING_KEY, has_two_factor, recovery_codes_left, totp_device
 from web.tests.passkeys import SoftPasskey, b64url
+from web.tests.signin import (  # noqa: F401 (fixtures)
+    ENROL,
+    HOME,
+    LOGIN,
+    PASSWORD,
+    SECURITY,
+    VERIFY,
+    enrol_through_page,
+    head_fixture,
+    limits_fixture,
+    officer_fixture,
+    password_step,
+    signed_in,
+)
 from web.views.passkeys import SCRIPT_TEXTS
 
 pytestmark = [pytest.mark.django_db, pytest.mark.req("ACC-6")]
 
-PASSWORD = "Correct-horse-2026"
-LOGIN, VERIFY, ENROL = reverse("web:login"), reverse("web:login_verify"), reverse("web:security_totp")
-HOME, SECURITY = reverse("web:home"), reverse("web:security_overview")
 ADDED = reverse("web:security_passkey_added")
 REG_BEGIN = reverse("otp_webauthn:credential-registration-begin")
 REG_DONE = reverse("otp_webauthn:credential-registration-complete")
@@ -39,26 +49,6 @@ AUTH_BEGIN = reverse("otp_webauthn:credential-authentication-begin")
 AUTH_DONE = reverse("otp_webauthn:credential-authentication-complete")
 TEXTS = reverse("otp_webauthn:js-i18n-catalog")
 ENDPOINTS = (REG_BEGIN, REG_DONE, AUTH_BEGIN, AUTH_DONE)
-
-
-@pytest.fixture(autouse=True)
-def limits(settings):
-    settings.AXES_FAILURE_LIMIT = 5
-    settings.AXES_COOLOFF_TIME = timedelta(minutes=15)
-
-
-@pytest.fixture
-def officer(unit):
-    return make_person("officer", unit=unit, username="zhangsan", password=PASSWORD)
-
-
-@pytest.fixture
-def head(unit):
-    return make_person("department_head", department=unit.department, username="machao", password=PASSWORD)
-
-
-def _password(client, username, password=PASSWORD):
-    return client.post(LOGIN, {"username": username, "password": password})
 
 
 def _json(client, url, body=None, **extra):
@@ -83,10 +73,6 @@ def _use_passkey(client, passkey, **answer):
     return _json(client, AUTH_DONE, passkey.authenticate(options.json(), **answer))
 
 
-def _signed_in(client) -> bool:
-    return "_auth_user_id" in client.session
-
-
 CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36"
 
 
@@ -94,7 +80,7 @@ CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, l
 
 
 def test_an_officer_adds_a_passkey_and_gets_recovery_codes_once(client, officer):
-    _password(client, "zhangsan")
+    password_step(client, "zhangsan")
     page = client.get(SECURITY).content.decode()
     assert "通行密钥" in page and 'id="otp_webauthn_config"' in page and "passkey-registration-placeholder" in page
     assert not has_two_factor(officer)
@@ -120,9 +106,9 @@ def test_an_officer_adds_a_passkey_and_gets_recovery_codes_once(client, officer)
 
 def test_adding_the_first_passkey_signs_out_sessions_with_the_password_alone(client, officer):
     other = Client()
-    _password(other, "zhangsan")
+    password_step(other, "zhangsan")
     assert other.get(HOME).status_code == 200
-    _password(client, "zhangsan")
+    password_step(client, "zhangsan")
     _add_passkey(client)
     response = other.get(HOME)
     assert response.status_code == 302 and response["Location"].startswith(LOGIN)
@@ -130,7 +116,7 @@ def test_adding_the_first_passkey_signs_out_sessions_with_the_password_alone(cli
 
 
 def test_a_department_head_may_enrol_a_passkey_instead_of_the_totp(client, head):
-    assert _password(client, "machao")["Location"] == ENROL
+    assert password_step(client, "machao")["Location"] == ENROL
     page = client.get(ENROL).content.decode()
     assert "或者：使用通行密钥" in page and 'id="otp_webauthn_config"' in page
     assert client.get(TEXTS).status_code == 200  # the script's texts load on the held page
@@ -141,13 +127,13 @@ def test_a_department_head_may_enrol_a_passkey_instead_of_the_totp(client, head)
     assert client.get(HOME).status_code == 200
     assert totp_device(head) is None and has_two_factor(head)
     client.post(reverse("web:logout"))
-    assert _password(client, "machao")["Location"] == VERIFY
+    assert password_step(client, "machao")["Location"] == VERIFY
     assert _use_passkey(client, passkey).json()["redirect_url"] == HOME
     assert client.get(HOME).status_code == 200
 
 
 def test_a_second_passkey_is_added_once_signed_in_with_the_first(client, officer):
-    _password(client, "zhangsan")
+    password_step(client, "zhangsan")
     _add_passkey(client)
     _add_passkey(client)
     assert WebAuthnCredential.objects.filter(user=officer).count() == 2
@@ -155,7 +141,7 @@ def test_a_second_passkey_is_added_once_signed_in_with_the_first(client, officer
 
 
 def test_a_registration_cannot_be_completed_twice_or_without_beginning(client, officer):
-    _password(client, "zhangsan")
+    password_step(client, "zhangsan")
     passkey = SoftPasskey()
     answer = passkey.register(client.post(REG_BEGIN).json())
     assert _json(client, REG_DONE, answer).status_code == 200
@@ -166,7 +152,7 @@ def test_a_registration_cannot_be_completed_twice_or_without_beginning(client, o
 
 
 def test_a_registration_from_another_origin_is_refused(client, officer):
-    _password(client, "zhangsan")
+    password_step(client, "zhangsan")
     passkey = SoftPasskey()
     answer = passkey.register(client.post(REG_BEGIN).json(), origin="https://evil.example")
     response = _json(client, REG_DONE, answer)
@@ -179,7 +165,7 @@ def test_registration_needs_a_signed_in_session(client, officer):
     for url in (REG_BEGIN, REG_DONE):
         response = client.post(url)
         assert response.status_code == 403 and response.json()["code"] == "not_authenticated"
-    _password(client, "zhangsan")
+    password_step(client, "zhangsan")
     enrol_totp(officer)  # enrolled elsewhere: this password-only session is signed out
     assert client.post(REG_BEGIN).status_code == 403
 
@@ -188,11 +174,11 @@ def test_registration_needs_a_signed_in_session(client, officer):
 
 
 def test_sign_in_with_the_password_and_a_passkey(client, officer):
-    _password(client, "zhangsan")
+    password_step(client, "zhangsan")
     passkey = _add_passkey(client)
     client.post(ADDED)  # the recovery codes
     client.post(reverse("web:logout"))
-    assert _password(client, "zhangsan")["Location"] == VERIFY
+    assert password_step(client, "zhangsan")["Location"] == VERIFY
     page = client.get(VERIFY).content.decode()
     assert "使用通行密钥" in page and "第二步：验证通行密钥" in page
     assert 'name="code"' in page and "恢复码" in page  # the codes issued with the passkey stand in
@@ -202,7 +188,7 @@ def test_sign_in_with_the_password_and_a_passkey(client, officer):
     logins = Event.objects.filter(action=EventCode.LOGIN).count()
     response = _json(client, AUTH_DONE, passkey.authenticate(options))
     assert response.status_code == 200 and response.json()["redirect_url"] == HOME
-    assert _signed_in(client) and PENDING_KEY not in client.session
+    assert signed_in(client) and PENDING_KEY not in client.session
     device = WebAuthnCredential.objects.get(user=officer)
     assert client.session[DEVICE_ID_SESSION_KEY] == device.persistent_id
     assert device.last_used_at is not None and device.sign_count == 1
@@ -211,7 +197,7 @@ def test_sign_in_with_the_password_and_a_passkey(client, officer):
 
 
 def test_sign_in_goes_where_it_was_going(client, officer):
-    _password(client, "zhangsan")
+    password_step(client, "zhangsan")
     passkey = _add_passkey(client)
     client.post(reverse("web:logout"))
     client.post(LOGIN + "?next=/security/", {"username": "zhangsan", "password": PASSWORD, "next": "/security/"})
@@ -220,41 +206,40 @@ def test_sign_in_goes_where_it_was_going(client, officer):
 
 
 def test_a_person_with_both_sees_both_and_either_works(client, head):
-    _password(client, "machao")
-    from web.tests.test_two_factor import _enrol
+    password_step(client, "machao")
 
-    _enrol(client)
+    enrol_through_page(client)
     passkey = _add_passkey(client)
     client.post(reverse("web:logout"))
-    _password(client, "machao")
+    password_step(client, "machao")
     page = client.get(VERIFY).content.decode()
     assert "第二步：验证动态口令或通行密钥" in page and "使用通行密钥" in page and 'placeholder="6 位数字"' in page
     assert client.post(VERIFY, {"code": totp_code(totp_device(head))})["Location"] == HOME
     client.post(reverse("web:logout"))
-    _password(client, "machao")
+    password_step(client, "machao")
     assert _use_passkey(client, passkey).status_code == 200
 
 
 def test_a_passkey_cannot_skip_the_password(client, officer):
     """No passwordless sign-in: without a pending sign-in the ceremony does not begin."""
-    _password(client, "zhangsan")
+    password_step(client, "zhangsan")
     passkey = _add_passkey(client)
     client.post(reverse("web:logout"))
     response = client.post(AUTH_BEGIN)
     assert response.status_code == 403 and "请重新输入用户名和密码" in response.json()["detail"]
     response = _json(client, AUTH_DONE, passkey.authenticate({"challenge": "AAAA"}))
-    assert response.status_code in (400, 403) and not _signed_in(client)
+    assert response.status_code in (400, 403) and not signed_in(client)
 
 
 def test_a_forged_answer_is_refused_recorded_and_counted(client, officer):
-    _password(client, "zhangsan")
+    password_step(client, "zhangsan")
     passkey = _add_passkey(client)
     client.post(reverse("web:logout"))
-    _password(client, "zhangsan")
+    password_step(client, "zhangsan")
     response = _use_passkey(client, passkey, signer=SoftPasskey())  # someone else's key signed it
     assert response.status_code == 422
     assert response.json()["detail"].startswith("通行密钥验证未通过")
-    assert not _signed_in(client) and PENDING_KEY in client.session
+    assert not signed_in(client) and PENDING_KEY in client.session
     failed = Event.objects.get(action=EventCode.OTP_FAILED)
     assert failed.actor_id == officer.pk and failed.details == {"method": "webauthn", "ip": "127.0.0.1"}
     from axes.models import AccessAttempt
@@ -269,60 +254,60 @@ def test_a_forged_answer_is_refused_recorded_and_counted(client, officer):
     {"rp_id": "evil.example"},
 ])
 def test_an_answer_for_another_site_is_refused(client, officer, answer):
-    _password(client, "zhangsan")
+    password_step(client, "zhangsan")
     passkey = _add_passkey(client)
     client.post(reverse("web:logout"))
-    _password(client, "zhangsan")
+    password_step(client, "zhangsan")
     response = _use_passkey(client, passkey, **answer)
-    assert response.status_code == 422 and not _signed_in(client)
+    assert response.status_code == 422 and not signed_in(client)
     assert Event.objects.filter(action=EventCode.OTP_FAILED).count() == 1
 
 
 def test_someone_elses_passkey_is_refused(client, officer, unit):
     make_person("officer", unit=unit, username="lisi", password=PASSWORD)
-    _password(client, "lisi")
+    password_step(client, "lisi")
     theirs = _add_passkey(client)
     client.post(reverse("web:logout"))
-    _password(client, "zhangsan")
+    password_step(client, "zhangsan")
     _add_passkey(client)
     client.post(reverse("web:logout"))
-    _password(client, "zhangsan")
+    password_step(client, "zhangsan")
     response = _use_passkey(client, theirs)
     assert response.status_code == 403 and "不属于此账号" in response.json()["detail"]
     unknown = _use_passkey(client, SoftPasskey())
     assert unknown.status_code == 404 and "未在本平台登记" in unknown.json()["detail"]
     assert Event.objects.filter(action=EventCode.OTP_FAILED, actor_id=officer.pk).count() == 2
-    assert not _signed_in(client)
+    assert not signed_in(client)
 
 
 def test_five_failures_lock_the_account_like_wrong_codes(client, officer):
-    _password(client, "zhangsan")
+    password_step(client, "zhangsan")
     passkey = _add_passkey(client)
     client.post(reverse("web:logout"))
-    _password(client, "zhangsan")
+    password_step(client, "zhangsan")
     for _n in range(4):
         assert _use_passkey(client, passkey, signer=SoftPasskey()).status_code == 422
     locked = _use_passkey(client, passkey, signer=SoftPasskey())
     assert locked.status_code == 429 and "已暂时锁定" in locked.json()["detail"]
     assert Event.objects.filter(action=EventCode.LOGIN_LOCKED_OUT, subject_id="zhangsan").exists()
-    assert PENDING_KEY not in client.session and not _signed_in(client)
+    assert PENDING_KEY not in client.session and not signed_in(client)
     assert client.post(AUTH_BEGIN).status_code == 403  # the pending sign-in is gone
-    assert _password(client, "zhangsan").status_code == 429
+    assert password_step(client, "zhangsan").status_code == 429
 
 
 def test_an_answer_is_accepted_once(client, officer):
-    _password(client, "zhangsan")
+    password_step(client, "zhangsan")
     passkey = _add_passkey(client)
     client.post(reverse("web:logout"))
-    _password(client, "zhangsan")
+    password_step(client, "zhangsan")
     options = client.post(AUTH_BEGIN).json()
     answer = passkey.authenticate(options)
     assert _json(client, AUTH_DONE, answer).status_code == 200
     client.post(reverse("web:logout"))
-    _password(client, "zhangsan")
+    password_step(client, "zhangsan")
     client.post(AUTH_BEGIN)  # a new challenge: the old answer does not meet it
     replay = _json(client, AUTH_DONE, answer)
-    assert replay.status_code == 422 and not _signed_in(client)
+    assert replay.status_code == 422 and not signed_in(client)
     again = _json(client, AUTH_DONE, answer)  # and the state was used up by the try
     assert again.status_code == 400 and again.json()["code"] == "invalid_state"
 
@@ -333,9 +318,9 @@ def test_an_answer_is_accepted_once(client, officer):
 def _ready_for_every_endpoint(client, officer):
     """A pending sign-in in ``client`` (authentication) and a signed-in ``other`` (registration)."""
     other = Client()
-    _password(other, "zhangsan")
+    password_step(other, "zhangsan")
     passkey = _add_passkey(other)
-    _password(client, "zhangsan")
+    password_step(client, "zhangsan")
     return other, passkey
 
 
@@ -364,7 +349,7 @@ def test_bad_bodies_answer_a_clear_4xx_never_500(client, officer, body, content_
             assert 400 <= response.status_code < 500, (done, with_state, response.content[:300])
             assert response["Content-Type"] == "application/json"
             assert re.search(r"[\u4e00-\u9fff]", response.json()["detail"]), response.json()
-    assert not _signed_in(client)
+    assert not signed_in(client)
 
 
 def test_other_methods_and_a_missing_pending_sign_in_are_4xx(client, officer):
@@ -409,7 +394,7 @@ def test_any_json_object_answers_4xx_never_500(client, officer):
 
 
 def test_an_officer_removes_a_passkey_with_the_password(client, officer):
-    _password(client, "zhangsan")
+    password_step(client, "zhangsan")
     _add_passkey(client)
     client.post(ADDED)
     device = WebAuthnCredential.objects.get(user=officer)
@@ -424,23 +409,23 @@ def test_an_officer_removes_a_passkey_with_the_password(client, officer):
     assert recovery_codes_left(officer) == 0  # the last second factor: the codes go with it
     assert client.get(HOME).status_code == 200  # this session carries on, with the password alone
     client.post(reverse("web:logout"))
-    assert _password(client, "zhangsan")["Location"] == HOME
+    assert password_step(client, "zhangsan")["Location"] == HOME
 
 
 def test_only_ones_own_passkey_can_be_removed(client, officer, unit):
     make_person("officer", unit=unit, username="lisi", password=PASSWORD)
     other = Client()
-    _password(other, "lisi")
+    password_step(other, "lisi")
     _add_passkey(other)
     theirs = WebAuthnCredential.objects.get(user__username="lisi")
-    _password(client, "zhangsan")
+    password_step(client, "zhangsan")
     client.post(reverse("web:security_passkey_remove", args=[theirs.pk]), {"password": PASSWORD})
     assert WebAuthnCredential.objects.filter(pk=theirs.pk).exists()
     assert "该通行密钥已删除或不存在" in client.get(SECURITY).content.decode()
 
 
 def test_a_department_head_keeps_at_least_one_second_factor(client, head):
-    _password(client, "machao")
+    password_step(client, "machao")
     _add_passkey(client)
     client.post(ADDED, {"forced": "1"})
     only = WebAuthnCredential.objects.get(user=head)
@@ -450,9 +435,8 @@ def test_a_department_head_keeps_at_least_one_second_factor(client, head):
     assert WebAuthnCredential.objects.filter(pk=only.pk).exists()
     assert "请先添加另一个通行密钥或启用动态口令" in client.get(SECURITY).content.decode()
     # with a 动态口令 too, the passkey the session signed in with can go; the session stays
-    from web.tests.test_two_factor import _enrol
 
-    _enrol(client)
+    enrol_through_page(client)
     client.post(reverse("web:security_passkey_remove", args=[only.pk]), {"password": PASSWORD})
     assert not WebAuthnCredential.objects.filter(pk=only.pk).exists()
     assert recovery_codes_left(head) == 10  # the 动态口令 is left: the codes stay
@@ -463,7 +447,7 @@ def test_removing_the_device_the_session_signed_in_with_keeps_it_signed_in(clien
     """A department head with a passkey may stop using the 动态口令; this session, signed in
     with the 动态口令, goes on under the passkey (not signed out by the two-factor gate)."""
     enrol_totp(head)
-    _password(client, "machao")
+    password_step(client, "machao")
     assert client.post(VERIFY, {"code": totp_code(totp_device(head))})["Location"] == HOME
     _add_passkey(client)
     page = client.get(SECURITY).content.decode()
@@ -492,7 +476,7 @@ def test_the_relying_party_is_the_host_name_and_its_https_origin(rf, settings):
 
 def test_under_an_ip_address_the_page_says_passkeys_need_the_name(client, officer, settings):
     settings.ALLOWED_HOSTS = ["127.0.0.1", "testserver"]
-    _password(client, "zhangsan")
+    password_step(client, "zhangsan")
     page = client.get(SECURITY, HTTP_HOST="127.0.0.1").content.decode()
     assert "通过 IP 地址访问平台时不能使用通行密钥" in page and "otp_webauthn_config" not in page
 
