@@ -195,7 +195,11 @@ def create_request(requester, *, department: Department, unit: Unit | None = Non
             created_at=timezone.now(),
         )
         AccessRequestItem.objects.bulk_create(
-            [AccessRequestItem(request=request, requester=requester, recording_id=pk, recording_start=start) for pk, start in records]
+            [
+                AccessRequestItem(request=request, requester=requester, recording_id=pk, recording_start=start,
+                                  include_confidential=include_confidential)
+                for pk, start in records
+            ]
         )
         record_event(
             EventCode.ACCESS_REQUESTED,
@@ -280,6 +284,8 @@ def _decide(request_id: int, approver, comment: str, *, approve: bool, consult_n
             request.consult_note = consult_note
             fields.append("consult_note")
         request.save(update_fields=fields)
+        if approve:  # its items are grants from now on, inside its window
+            request.items.update(granted_from=request.valid_from, granted_until=request.valid_until)
         subjects = _subjects(request)
         if approve:
             record_event(EventCode.ACCESS_APPROVED, actor=approver, subject=request, also=subjects,
@@ -330,6 +336,7 @@ def revoke(request_id: int, actor, comment: str) -> AccessRequest:
         request.revoked_at = timezone.now()
         request.revoke_comment = comment
         request.save(update_fields=["status", "revoked_by", "revoked_at", "revoke_comment"])
+        request.items.update(granted_from=None, granted_until=None)  # no grant any more
         record_event(EventCode.ACCESS_REVOKED, actor=actor, subject=request, also=_subjects(request),
                      details={"request": request.pk, "comment": comment})
     return request

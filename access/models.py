@@ -233,6 +233,13 @@ class AccessRequestItem(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     recording_start = models.DateTimeField(_("记录开始时间"), null=True, blank=True)
+    # the grant this item is, copied from its request so that the rules read one table
+    # (access.rules.active_grant_items): the window while the request is approved — set by
+    # access.approvals.approve, cleared by revoke — NULL before and after; whether the request
+    # included confidential records (fixed when it is made)
+    granted_from = models.DateTimeField(null=True, blank=True)
+    granted_until = models.DateTimeField(null=True, blank=True)
+    include_confidential = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("调阅申请记录")
@@ -240,11 +247,12 @@ class AccessRequestItem(models.Model):
         constraints = [models.UniqueConstraint(fields=["request", "recording"], name="uniq_access_req_item")]
         indexes = [
             models.Index(fields=["recording", "request"], name="access_item_rec_idx"),
-            # a grantee's grants of a period, read from the index alone (PostgreSQL: the request
-            # id in its leaves, for the join to the requests' status and window)
+            # a grantee's grants of a period, read from the index alone (PostgreSQL: the
+            # grant's window and confidentiality in its leaves)
             models.Index(
-                fields=["requester", "recording_start", "recording"], include=["request"],
-                name="access_item_grantee_cov_idx",
+                fields=["requester", "recording_start", "recording"],
+                include=["granted_from", "granted_until", "include_confidential"],
+                name="access_item_grant_cov_idx",
             ),
         ]
 

@@ -14,8 +14,9 @@ and officer links, the custody sample; see its docstring), then adds what the ru
   ``⌊n·u²⌋``: the busiest, the ``grantee`` role, holds ~2% of all requests, the median ~15);
   70% allow play, 30% download, 10% copy, 5% include confidential records. Each has 1–5
   ``AccessRequestItem`` rows on random recordings outside the grantee's unit (the request's
-  department is its first item's), each with its requester and its recording's start time as
-  ``create_request`` copies them. Beside them as many requests of the grant history (expired,
+  department is its first item's), each with its requester, its recording's start time and
+  its request's confidentiality as ``create_request`` copies them, and an approved request's
+  window as ``approve`` does. Beside them as many requests of the grant history (expired,
   revoked, rejected, pending, withdrawn), which the grant subquery must skip;
 * ``--marks`` (~1,000) confidentiality marks on random recordings, plus a few on the officer's
   own recordings and on recordings the busiest grantee holds grants for;
@@ -268,8 +269,11 @@ def access_sql(rows: int, requests: int, history: int, grantees: int, marks: int
         JOIN orgs_person p ON p.id = b.person_id
         JOIN recordings_recording r ON r.id = v.rec1
         JOIN orgs_person head ON head.username = 'd' || CAST(r.department_id AS text)""",
-        f"""INSERT INTO access_accessrequestitem (request_id, recording_id, requester_id, recording_start)
-        SELECT q.id, x.rec, q.requester_id, r.start_time
+        f"""INSERT INTO access_accessrequestitem (request_id, recording_id, requester_id, recording_start,
+            granted_from, granted_until, include_confidential)
+        SELECT q.id, x.rec, q.requester_id, r.start_time,
+            CASE WHEN q.status = 'approved' THEN q.valid_from END,
+            CASE WHEN q.status = 'approved' THEN q.valid_until END, q.include_confidential
         FROM access_accessrequest q
         CROSS JOIN LATERAL (
             SELECT CASE WHEN k.k = 1 THEN 1 + {h("q.id", 21)} % {rows}

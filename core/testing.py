@@ -349,3 +349,20 @@ def _original_force_login():
 
 
 _ORIGINAL_FORCE_LOGIN = _original_force_login()
+
+
+def lapse_request(request, *, valid_from=None) -> None:
+    """Move an access request's window into the past (it ended a second ago; ``valid_from``:
+    began then), as time passing would — for an approved one, its grants' copy of the window
+    too (access.models.AccessRequestItem)."""
+    from datetime import timedelta
+
+    from access.models import AccessRequest, AccessRequestItem
+
+    window = {"valid_until": timezone.now() - timedelta(seconds=1)}
+    if valid_from is not None:
+        window["valid_from"] = valid_from
+    AccessRequest.objects.filter(pk=request.pk).update(**window)
+    AccessRequestItem.objects.filter(request_id=request.pk, granted_until__isnull=False).update(
+        **{f"granted_{key.removeprefix('valid_')}": value for key, value in window.items()}
+    )

@@ -15,7 +15,7 @@ from access.profiles import DL_22, SAMR_17_2, SAMR_17_3, SAMR_17_4, SQ_EQUIP_12
 from access.requests import pending_for, visible_requests
 from access.rules import EDIT, decide
 from core.errors import ConflictError, DomainError, PermissionDeniedError
-from core.testing import make_department, make_person, make_recording, make_unit
+from core.testing import lapse_request, make_department, make_person, make_recording, make_unit
 from custody.models import Event
 from recordings.models import Recording
 
@@ -192,10 +192,10 @@ def test_no_self_approval_no_double_approval_no_approving_a_withdrawn_request(or
 def test_an_expired_grant_stops_and_cannot_be_approved(org):
     request = _request(org["colleague"], org["city"], org["unit"], recording_ids=[org["rec"].pk])
     approvals.approve(request.pk, org["unit_head"])
-    type(request).objects.filter(pk=request.pk).update(valid_until=timezone.now() - timedelta(seconds=1))
+    lapse_request(request)
     assert not decide(org["colleague"], org["rec"], "view").allowed
     late = _request(org["colleague"], org["city"], org["unit"], recording_ids=[org["rec"].pk])
-    type(late).objects.filter(pk=late.pk).update(valid_until=timezone.now() - timedelta(seconds=1))
+    lapse_request(late)
     with pytest.raises(ConflictError, match="有效期"):
         approvals.approve(late.pk, org["unit_head"])
 
@@ -397,3 +397,36 @@ def test_the_approver_rule_reads_the_same_as_a_filter_and_as_a_decision(org):
             in_filter = request.pk in listed and request.requester_id != person.pk
             assert in_filter == can_approve(person, request), (person.username, request.approver_role)
     assert any(can_approve(p, r) for p in people for r in requests)
+
+
+def test_an_items_grant_window_is_its_requests_while_approved_and_nothing_otherwise(org):
+    """The rules read a grant from its item alone (access.rules.active_grant_items): the item's
+    copy of the window is set when the request is approved, cleared when it is revoked, never
+    set for a request that is rejected or withdrawn; whether it includes confidential records
+    is copied when it is made."""
+    from access.models import AccessRequestItem
+
+    def windows(request):
+        return {(i.granted_from, i.granted_until, i.include_confidential)
+                for i in AccessRequestItem.objects.filter(request=request)}
+
+    def request(**kw):
+        return _request(org["colleague"], org["city"], org["unit"], recording_ids=[org["rec"].pk], **kw)
+
+    made = request(include_confidential=True)
+    assert windows(made) == {(None, None, True)}
+    assert not decide(org["colleague"], org["rec"], "view").allowed
+    approvals.approve(made.pk, org["head"], "同意")  # confidential records: the department head
+    made.refresh_from_db()
+    assert windows(made) == {(made.valid_from, made.valid_until, True)}
+    assert decide(org["colleague"], org["rec"], "view").basis == "grant"
+    approvals.revoke(made.pk, org["head"], "案件已办结")
+    assert windows(made) == {(None, None, True)}
+    assert not decide(org["colleague"], org["rec"], "view").allowed
+
+    rejected = request()
+    approvals.reject(rejected.pk, org["unit_head"], "事由不充分")
+    withdrawn = request()
+    approvals.withdraw(withdrawn.pk, org["colleague"])
+    assert windows(rejected) == windows(withdrawn) == {(None, None, False)}
+    assert not decide(org["colleague"], org["rec"], "view").allowed

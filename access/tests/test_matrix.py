@@ -27,7 +27,7 @@ from access.rules import ACTIONS, RULES, decide
 from access.selectors import list_scope_access_entries
 from access.services import register_access
 from api.tests.base import bearer
-from core.testing import make_department, make_person, make_recording, make_unit
+from core.testing import lapse_request, make_department, make_person, make_recording, make_unit
 from ingest.models import IngestItem
 from ingest.selectors import list_ingest_items
 from recordings.choices import DerivativeKind
@@ -135,8 +135,7 @@ def _world(profile: str):
     revoked = grant("revoked_grantee", ["play", "download"], head)
     approvals.revoke(revoked.pk, head, "测试撤销")
     expired = grant("expired_grantee", ["play", "download"], head)
-    type(expired).objects.filter(pk=expired.pk).update(valid_from=timezone.now() - timedelta(days=2),
-                                                       valid_until=timezone.now() - timedelta(seconds=1))
+    lapse_request(expired, valid_from=timezone.now() - timedelta(days=2))
     # marked after the grants were approved: a grant that did not include confidential records
     # stops reaching it at once (ACC-3)
     mark_confidential(secret, actor=head, category="personal_privacy", reason="矩阵测试")

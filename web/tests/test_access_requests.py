@@ -12,7 +12,7 @@ from access import approvals
 from access.choices import AccessAction, RequestStatus
 from access.models import AccessRequest
 from access.profiles import SAMR_17_2, SAMR_17_3
-from core.testing import make_department, make_person, make_recording, make_unit
+from core.testing import lapse_request, make_department, make_person, make_recording, make_unit
 from custody.choices import EventCode
 from custody.models import Event
 from orgs.choices import Role
@@ -113,7 +113,7 @@ def test_administrators_other_than_audit_do_not_use_it(client, w):
 def test_expired_status_is_shown(client, w):
     req = _make(w)
     approvals.approve(req.pk, w["head"])
-    AccessRequest.objects.filter(pk=req.pk).update(valid_until=timezone.now() - timedelta(minutes=1))
+    lapse_request(req)
     body = _as(client, w["officer2"]).get(LIST).content.decode()
     assert "已过期" in body and "已批准" not in body
 
@@ -376,7 +376,7 @@ def test_decided_tab_and_pending_empty_state(client, w):
     req = _make(w)
     approvals.approve(req.pk, w["head"], "同意")
     lapsed = _make(w)
-    AccessRequest.objects.filter(pk=lapsed.pk).update(valid_until=timezone.now() - timedelta(minutes=1))
+    lapse_request(lapsed)
     page = _as(client, w["head"]).get(LIST, {"tab": "pending"})
     assert page.context["rows"] == [] and "没有等待您审批的申请" in page.content.decode()
     page = client.get(LIST, {"tab": "decided"})
