@@ -99,12 +99,17 @@ def pass_second_factor(page, username: str) -> None:
         page.wait_for_load_state("load")
 
 
-def sign_in(page, base: str, username: str, password: str) -> None:
-    """Sign in through the forms, the second factor included (``pass_second_factor``)."""
+def password_step(page, base: str, username: str, password: str) -> None:
+    """The first step of signing in: the sign-in page, the username and password, sent."""
     page.goto(f"{base}/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
+
+
+def sign_in(page, base: str, username: str, password: str) -> None:
+    """Sign in through the forms, the second factor included (``pass_second_factor``)."""
+    password_step(page, base, username, password)
     pass_second_factor(page, username)
 
 

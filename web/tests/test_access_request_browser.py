@@ -17,7 +17,13 @@ import re
 
 import pytest
 
-from core.testing_browser import launch_chromium, needs_chromium, screenshot_dir, settle
+from core.testing_browser import (
+    launch_chromium,
+    needs_chromium,
+    password_step,
+    screenshot_dir,
+    settle,
+)
 from core.testing_server import Platform
 
 pytestmark = [pytest.mark.browser, needs_chromium, pytest.mark.req("ACC-1"), pytest.mark.req("ACC-4")]
@@ -68,10 +74,7 @@ def _totp(key_hex: str, used: set[str]) -> str:
 
 
 def _sign_in(page, base, username, key_hex="", used=None):
-    page.goto(f"{base}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    password_step(page, base, username, PASSWORD)
     page.wait_for_load_state("load")
     if "/login/verify/" in page.url:
         assert key_hex, f"{username} is asked for a second factor but has no device in the seed"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from core.testing_browser import launch_chromium, needs_chromium
+from core.testing_browser import launch_chromium, needs_chromium, password_step
 from core.testing_server import Platform
 from web.tests.english import english_words
 
@@ -54,13 +54,6 @@ def _browser_page(browser, problems):
     return context, page, cdp, authenticator
 
 
-def _password(page, base, username):
-    page.goto(f"{base}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-
-
 def test_an_officer_adds_a_passkey_and_signs_in_with_it(tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
@@ -72,7 +65,7 @@ def test_an_officer_adds_a_passkey_and_signs_in_with_it(tmp_path):
         base = f"http://localhost:{platform.port}"
 
         # 1. signed in with the password alone, the 账号安全 page offers a passkey
-        _password(page, base, "zhangsan")
+        password_step(page, base, "zhangsan", PASSWORD)
         expect(page).to_have_url(f"{base}/")
         page.goto(f"{base}/security/")
         button = page.locator("#passkey-register-button")
@@ -100,7 +93,7 @@ def test_an_officer_adds_a_passkey_and_signs_in_with_it(tmp_path):
         page.locator("[data-bs-toggle=dropdown]").first.click()
         page.get_by_role("button", name="退出登录").click()
         expect(page).to_have_url(f"{base}/login/")
-        _password(page, base, "zhangsan")
+        password_step(page, base, "zhangsan", PASSWORD)
         expect(page).to_have_url(f"{base}/login/verify/")
         expect(page.locator("h1")).to_have_text("第二步：验证通行密钥")
         verify = page.locator("#passkey-verification-button")
@@ -134,7 +127,7 @@ def test_a_department_head_held_on_enrolment_adds_a_passkey_instead(tmp_path):
         browser = launch_chromium(pw)
         context, page, _cdp, _authenticator = _browser_page(browser, problems)
         base = f"http://localhost:{platform.port}"
-        _password(page, base, "machao")
+        password_step(page, base, "machao", PASSWORD)
         expect(page).to_have_url(f"{base}/security/totp/")
         expect(page.locator("#passkeys")).to_contain_text("或者：使用通行密钥")
         page.screenshot(path=SHOTS / "passkey-enrol-held.png", full_page=True)

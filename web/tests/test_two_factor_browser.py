@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from core.testing_browser import launch_chromium, needs_chromium
+from core.testing_browser import launch_chromium, needs_chromium, password_step
 from core.testing_server import Platform
 from web.tests.english import english_words
 
@@ -60,10 +60,7 @@ def test_a_department_head_enrols_and_signs_in_with_a_code(tmp_path):
         base = platform.base_url
 
         # 1. the password, then the enrolment page — and nothing else
-        page.goto(f"{base}/login/")
-        page.fill("input[name=username]", "machao")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
+        password_step(page, base, "machao", PASSWORD)
         expect(page).to_have_url(f"{base}/security/totp/")
         expect(page.locator("body")).to_contain_text("您的角色须使用双因素认证")
         qr = page.locator("img.otp-qr")
@@ -93,9 +90,7 @@ def test_a_department_head_enrols_and_signs_in_with_a_code(tmp_path):
         page.locator("[data-bs-toggle=dropdown]").first.click()
         page.get_by_role("button", name="退出登录").click()
         expect(page).to_have_url(f"{base}/login/")
-        page.fill("input[name=username]", "machao")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
+        password_step(page, base, "machao", PASSWORD)
         expect(page).to_have_url(f"{base}/login/verify/")
         expect(page.locator("body")).to_contain_text("第二步：验证动态口令")
         page.screenshot(path=SHOTS / "otp-second-step.png", full_page=True)

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from core.testing_browser import launch_chromium, needs_chromium
+from core.testing_browser import launch_chromium, needs_chromium, password_step
 from core.testing_server import Platform
 
 PASSWORD = "Batch-pass-2026"
@@ -39,10 +39,7 @@ def test_this_batch_list_shows_only_files_sent_from_this_page_view(tmp_path):
         page = browser.new_context(locale="zh-CN").new_page()
         page.set_default_timeout(20_000)
         base = platform.base_url
-        page.goto(f"{base}/login/")
-        page.fill("input[name=username]", "wangfang")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
+        password_step(page, base, "wangfang", PASSWORD)
         expect(page.locator("body")).to_contain_text("王芳")
 
         page.goto(f"{base}/upload/")
