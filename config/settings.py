@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "recordings",
     "ingest",
     "access",
+    "activities",
     "api",
     "web",
     "axes",  # sign-in lockout (ACC-6): orgs.lockout

@@ -34,6 +34,7 @@ from access.choices import (
     Purpose,
     RequestKind,
 )
+from activities.choices import CaseStage, LinkSource, MatterLevel
 from core.choices import CheckStatus, CheckTrigger
 from ingest.choices import IngestSource, UploadEndReason
 from orgs.choices import DepartmentLevel, Role
@@ -255,6 +256,18 @@ FIELDS: dict[str, Field] = {
     "purpose_code": Field(gettext_lazy("事由类别"), _choice(Purpose)),
     "actions": Field(gettext_lazy("申请方式"), _actions),
     "records": Field(gettext_lazy("记录数"), _count),
+    # the matter catalog, cases and activities (issue 10)
+    "matter_level": Field(gettext_lazy("记录要求"), _choice(MatterLevel)),
+    "version": Field(gettext_lazy("版本"), _count),
+    "party": Field(gettext_lazy("当事人")),
+    "case_stage": Field(gettext_lazy("办案阶段"), _choice(CaseStage)),
+    "external_system": Field(gettext_lazy("来源系统")),
+    "title": Field(gettext_lazy("活动名称")),
+    "matter": Field(gettext_lazy("执法事项")),
+    "starts_at": Field(gettext_lazy("开始时间（文书记载）"), local_time_text),
+    "ends_at": Field(gettext_lazy("结束时间（文书记载）"), local_time_text),
+    "officers": Field(gettext_lazy("执法人员"), _count),
+    "link_source": Field(gettext_lazy("关联方式"), _choice(LinkSource)),
     "case_number": Field(gettext_lazy("案件编号")),
     "valid_until": Field(gettext_lazy("有效期至"), local_time_text),
     "approver_role": Field(gettext_lazy("审批人"), _choice(ApproverRole)),
@@ -299,6 +312,9 @@ TECHNICAL_KEYS = frozenset(
         "role_label",  # the role's label at the time; ``role`` is shown from Role's labels
         "keys",  # log key rotation: old and new public keys
         "filters",  # a register export's filter values
+        "tightens",  # the matter entry a department's entry makes stricter
+        "matter_code",  # a department entry's internal code (d1, d2, …)
+        "activity",
     }
 )
 

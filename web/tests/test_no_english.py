@@ -305,6 +305,17 @@ SAMPLE_DETAILS: dict[str, dict] = {
     EventCode.PROFILE_ASSIGNED: {"profile": "dalian", "previous": "national", "name": "大连片区综合监管执法局"},
     EventCode.FINDING_RAISED: {"finding_kind": "repeated_denials", "failures": 6, "full_name": "张伟"},
     EventCode.FINDING_ACKNOWLEDGED: {"finding_kind": "sign_in_burst", "comment": "已核实为本人忘记密码"},
+    EventCode.MATTER_ADDED: {"department": 3, "matter_code": "d1", "name": "夜间食品经营场所检查", "matter_level": "full_process",
+                             "tightens": 12},
+    EventCode.MATTER_REVISED: {"department": 3, "matter_code": "d1", "version": 2, "reason": "增加涉案财物清点要点"},
+    EventCode.CASE_CREATED: {"case_number": "市监罚〔2026〕12号", "party": "某贸易有限公司", "case_stage": "start",
+                             "external_system": "办案系统"},
+    EventCode.ACTIVITY_CREATED: {"title": "某贸易有限公司查封现场", "matter": "查封、扣押", "matter_level": "full_process",
+                                 "case_number": "市监罚〔2026〕12号", "officers": 2,
+                                 "starts_at": "2026-11-20T01:30:00+00:00", "ends_at": "2026-11-20T03:00:00+00:00",
+                                 "external_system": ""},
+    EventCode.RECORDING_LINKED: {"activity": 7, "title": "某贸易有限公司查封现场", "link_source": "suggested"},
+    EventCode.RECORDING_UNLINKED: {"activity": 7, "title": "某贸易有限公司查封现场", "comment": "误关联，属另一次检查"},
 }
 
 

@@ -1,0 +1,82 @@
+"""Restricted reads of activities and cases (activities.rules), and the recordings suggested
+for an activity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import QuerySet
+
+from activities.models import Activity, ActivityRecording, Case
+from activities.rules import activity_q, case_q
+
+# how far around an activity's stated times a recording may start or end and still be suggested
+SUGGEST_MARGIN = timedelta(hours=2)
+SUGGEST_LIMIT = 50
+
+
+def list_activities(user) -> QuerySet[Activity]:
+    rules = activity_q(user)
+    if rules is None:
+        return Activity.objects.none()
+    ids = Activity.objects.filter(rules).values("pk")  # officers is many-valued: no duplicates
+    return Activity.objects.filter(pk__in=ids).select_related("matter", "case", "unit").order_by("-starts_at", "-pk")
+
+
+def get_activity(user, pk: int) -> Activity | None:
+    return list_activities(user).filter(pk=pk).first()
+
+
+def list_cases(user) -> QuerySet[Case]:
+    rules = case_q(user)
+    if rules is None:
+        return Case.objects.none()
+    return Case.objects.filter(rules).order_by("-pk")
+
+
+def activity_recordings(user, activity: Activity):
+    """The recordings of ``activity`` that ``user`` may view, in time order."""
+    from recordings.models import Recording
+
+    linked = ActivityRecording.objects.filter(activity=activity).values("recording_id")
+    return Recording.objects.restrict(user, "view").filter(pk__in=linked).order_by("start_time", "pk")
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    recording: object
+    officer_match: bool
+    overlap_s: float  # seconds of the recording inside the activity's stated span (0: only near it)
+    score: float
+
+
+def suggest_recordings(user, activity: Activity) -> list[Suggestion]:
+    """Unlinked recordings of the activity's department that ``user`` may view and that start or
+    end near the activity's stated times, ranked: recorded by one of its officers first, then by
+    how much of them falls inside the activity's span, then by nearness."""
+    from recordings.models import Recording
+
+    if activity.starts_at is None:
+        return []
+    start, end = activity.starts_at, activity.ends_at or activity.starts_at
+    officers = set(activity.officers.values_list("pk", flat=True))
+    candidates = (
+        Recording.objects.restrict(user, "view")
+        .filter(department_id=activity.department_id, start_time__lt=end + SUGGEST_MARGIN,
+                end_time__gt=start - SUGGEST_MARGIN, activity_link__isnull=True)
+        .select_related("primary_officer")
+        .prefetch_related("officers")
+        .order_by("start_time")[: SUGGEST_LIMIT * 4]
+    )
+    out = []
+    for rec in candidates:
+        people = {rec.primary_officer_id, *(o.pk for o in rec.officers.all())} - {None}
+        match = bool(people & officers)
+        inside = (min(rec.end_time, end) - max(rec.start_time, start)).total_seconds()
+        overlap = max(0.0, inside)
+        gap = 0.0 if inside > 0 else -inside
+        score = (1_000_000 if match else 0) + overlap - gap / 10
+        out.append(Suggestion(rec, match, overlap, score))
+    out.sort(key=lambda s: -s.score)
+    return out[:SUGGEST_LIMIT]
