@@ -175,11 +175,11 @@ def _current_of(pk: int, by_pk: dict[int, MatterType]) -> MatterType | None:
     return next((m for m in by_pk.values() if (m.scope, m.code) == old), None)
 
 
-def matter_for(department, matter_id: int) -> MatterType:
-    """A matter that binds ``department`` (the version an activity is judged under)."""
+def matter_for(department, matter_id: int) -> Effective:
+    """A matter that binds ``department``, as it binds it now (what an activity is judged under)."""
     for e in effective_catalog(department):
         if e.matter.pk == matter_id:
-            return e.matter
+            return e
     raise NotFoundError(_("该执法事项不适用于本部门。"))
 
 
@@ -301,7 +301,7 @@ def revise_department_entry(entry_id: int, values: EntryValues, *, actor, reason
         raise CatalogError(_("请写明修改理由（最多 500 字）。"))
     clean = _clean(values)
     with transaction.atomic():
-        old = MatterType.objects.select_for_update().filter(
+        old = MatterType.objects.select_for_update(of=("self",)).filter(
             pk=entry_id, source=CatalogSource.DEPARTMENT, current=True).select_related("department").first()
         if old is None:
             raise NotFoundError(_("事项不存在，或已有更新的版本。"))

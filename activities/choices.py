@@ -50,3 +50,73 @@ class LinkSource(models.TextChoices):
     MANUAL = "manual", _("手工关联")
     SUGGESTED = "suggested", _("采纳推荐")
     INTEGRATION = "integration", _("对接系统匹配")
+
+
+class InterruptionReason(models.TextChoices):
+    """Why recording stopped (REC-4; SAMR art. 11)."""
+
+    DEVICE_FAULT = "device_fault", _("设备故障")
+    WEATHER = "weather", _("恶劣天气")
+    BATTERY = "battery", _("电量耗尽")
+    STORAGE = "storage", _("存储空间已满")
+    PLACE_CHANGE = "place_change", _("转换执法场所")
+    OBSTRUCTION = "obstruction", _("受到阻挠")
+    OTHER = "other", _("其他原因")
+
+
+class InterruptionForm(models.TextChoices):
+    VOICE = "voice", _("恢复记录时语音说明")
+    WRITTEN = "written", _("无法恢复：书面说明并报告")
+
+
+class NonRecordingReason(models.TextChoices):
+    """The only reasons for not recording (REC-5; SAMR art. 11, CC art. 13, SQ 工作制度 art. 5,
+    DL art. 8)."""
+
+    STATE_SECRET = "state_secret", _("涉及国家秘密（不得记录）")
+    COMMERCIAL_SECRET = "commercial_secret", _("涉及商业秘密")
+    PRIVACY = "privacy", _("涉及个人隐私")
+    EMERGENCY = "emergency", _("情况紧急")
+    OBJECTIVE = "objective", _("客观原因无法记录")
+    EXPLOSION_HAZARD = "explosion_hazard", _("易燃易爆场所，无防爆记录设备")
+    DARK_UNDERGROUND = "dark_underground", _("地下黑暗场所，无红外记录设备")
+    PARTY_REFUSED = "party_refused", _("当事人拒绝或破坏记录")
+
+
+# a commercial secret or personal privacy: the right holder's written application and the
+# department head's consent (SAMR art. 11)
+NEEDS_CONSENT = frozenset({NonRecordingReason.COMMERCIAL_SECRET, NonRecordingReason.PRIVACY})
+
+
+class ReportStatus(models.TextChoices):
+    REPORTED = "reported", _("已报告，待采集机构负责人确认")
+    ACKNOWLEDGED = "acknowledged", _("采集机构负责人已确认")
+    APPROVED = "approved", _("部门负责人已同意")
+    REJECTED = "rejected", _("部门负责人不同意")
+
+
+class Severity(models.TextChoices):
+    HIGH = "high", _("严重")
+    MEDIUM = "medium", _("一般")
+    LOW = "low", _("提示")
+
+
+class FindingState(models.TextChoices):
+    OPEN = "open", _("待处理")
+    EXPLAINED = "explained", _("已说明")
+    ACCEPTED = "accepted", _("采集机构负责人已认可")
+    RESOLVED = "resolved", _("已消除")
+
+
+class FindingCode(models.TextChoices):
+    """What the compliance checker finds (activities.compliance)."""
+
+    MANDATORY_NOT_RECORDED = "mandatory_not_recorded", _("应当记录而未记录")
+    NON_RECORDING_INCOMPLETE = "non_recording_incomplete", _("未记录报告未完成确认或审批")
+    GAP_UNEXPLAINED = "gap_unexplained", _("记录中断未说明")
+    INTERRUPTION_UNACKNOWLEDGED = "interruption_unacknowledged", _("中断书面说明待确认")
+    LATE_UPLOAD = "late_upload", _("逾期上传未说明理由")
+    START_DISAGREES = "start_disagrees", _("开始时间与文书不一致")
+    END_DISAGREES = "end_disagrees", _("结束时间与文书不一致")
+    CONTENT_POINT_MISSING = "content_point_missing", _("记录内容要点未标记")
+    ARCHIVE_OVERDUE = "archive_overdue", _("案卷逾期未归档")

@@ -13,7 +13,20 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from activities.choices import CaseStage, CatalogSource, LinkSource, MatterLevel, PartyKind
+from activities.choices import (
+    CaseStage,
+    CatalogSource,
+    FindingCode,
+    FindingState,
+    InterruptionForm,
+    InterruptionReason,
+    LinkSource,
+    MatterLevel,
+    NonRecordingReason,
+    PartyKind,
+    ReportStatus,
+    Severity,
+)
 
 
 class MatterType(models.Model):
@@ -110,6 +123,11 @@ class Activity(models.Model):
                                    related_name="+")
     unit = models.ForeignKey("orgs.Unit", verbose_name=_("执法机构"), on_delete=models.PROTECT, related_name="+")
     matter = models.ForeignKey(MatterType, verbose_name=_("执法事项"), on_delete=models.PROTECT, related_name="+")
+    # how the matter bound the department when the activity was registered (the strictest reading
+    # of the entry and any department's tightening of it: activities.catalog.Effective) — what
+    # the activity is judged under, whatever the catalog says later
+    required_level = models.CharField(_("记录要求"), max_length=16, choices=MatterLevel.choices)
+    required_points = models.JSONField(_("记录内容要点"), default=list)
     case = models.ForeignKey(Case, verbose_name=_("案件"), null=True, blank=True, on_delete=models.PROTECT,
                              related_name="activities")
     title = models.CharField(_("活动名称"), max_length=200)
@@ -157,3 +175,135 @@ class ActivityRecording(models.Model):
 
     def __str__(self) -> str:
         return f"{self.activity_id}: {self.recording_id}"
+
+
+class ComplianceSettings(models.Model):
+    """A department's tolerances: how far the recordings' first start and last end may be from
+    the documents' times (REC-7, default 5 minutes), and how long a pause between recordings is
+    a relay rather than an interruption (REC-3)."""
+
+    department = models.OneToOneField("orgs.Department", on_delete=models.CASCADE, related_name="compliance_settings")
+    time_tolerance_minutes = models.PositiveSmallIntegerField(_("时间一致容差（分钟）"), default=5)
+    gap_tolerance_seconds = models.PositiveSmallIntegerField(_("接续间隔容差（秒）"), default=60)
+    changed_at = models.DateTimeField(_("修改时间"))
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+
+    class Meta:
+        verbose_name = _("合规检查设置")
+        verbose_name_plural = _("合规检查设置")
+
+    def __str__(self) -> str:
+        return f"{self.department_id}: {self.time_tolerance_minutes} min, {self.gap_tolerance_seconds} s"
+
+
+class Interruption(models.Model):
+    """Why the recording of an activity stopped between ``starts_at`` and ``ends_at`` (REC-4):
+    the reason, and its explanation — stated by voice when recording resumed (a marker on the
+    next recording at that second), or, where it could not resume, a written explanation signed
+    by two or more officers and reported to the unit head, who acknowledges it."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.PROTECT, related_name="interruptions")
+    starts_at = models.DateTimeField(_("中断开始"))
+    ends_at = models.DateTimeField(_("中断结束"))
+    reason = models.CharField(_("中断原因"), max_length=24, choices=InterruptionReason.choices)
+    reason_text = models.CharField(_("说明"), max_length=500, blank=True)
+    form = models.CharField(_("说明方式"), max_length=16, choices=InterruptionForm.choices)
+    marker = models.ForeignKey("recordings.Marker", verbose_name=_("恢复记录时的语音说明"), null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="+")
+    statement = models.ForeignKey("storage.StoredObject", verbose_name=_("书面说明"), null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="+")
+    signers = models.ManyToManyField(settings.AUTH_USER_MODEL, verbose_name=_("签名执法人员"), related_name="+",
+                                     blank=True)
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                        related_name="+")
+    acknowledged_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("登记时间"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+
+    class Meta:
+        verbose_name = _("记录中断")
+        verbose_name_plural = _("记录中断")
+        constraints = [models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")),
+                                              name="interruption_ends_after_start")]
+
+    def __str__(self) -> str:
+        return f"{self.activity_id}: {self.starts_at:%H:%M}–{self.ends_at:%H:%M} {self.reason}"
+
+
+class NonRecordingReport(models.Model):
+    """An activity that was not recorded, and why (REC-5): a reason from the closed list,
+    reported to the unit head and noted in the written record; where the reason needs it (a
+    commercial secret or personal privacy: the right holder's written application and the
+    department head's consent), approved."""
+
+    activity = models.OneToOneField(Activity, on_delete=models.PROTECT, related_name="non_recording")
+    reason = models.CharField(_("未记录原因"), max_length=24, choices=NonRecordingReason.choices)
+    text = models.CharField(_("情况说明"), max_length=1000)
+    application = models.ForeignKey("storage.StoredObject", verbose_name=_("权利人书面申请"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    noted_in_record = models.BooleanField(_("已在文字记录中注明"), default=False)
+    status = models.CharField(_("状态"), max_length=16, choices=ReportStatus.choices, default=ReportStatus.REPORTED)
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                        related_name="+")
+    acknowledged_at = models.DateTimeField(_("采集机构负责人确认时间"), null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    decision_comment = models.CharField(_("审批意见"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("报告时间"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+
+    class Meta:
+        verbose_name = _("未进行音像记录报告")
+        verbose_name_plural = _("未进行音像记录报告")
+
+    def __str__(self) -> str:
+        return f"{self.activity_id}: {self.reason} ({self.status})"
+
+
+class ComplianceFinding(models.Model):
+    """A finding of the compliance checker (SUP-2, activities.compliance) as stored, with its
+    state: open, explained by an officer, accepted by the unit head, resolved (the checker no
+    longer finds it). ``key`` tells one finding of a kind from another (which gap, which point)."""
+
+    activity = models.ForeignKey(Activity, null=True, blank=True, on_delete=models.PROTECT, related_name="findings")
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="findings")
+    department = models.ForeignKey("orgs.Department", on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey("orgs.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    code = models.CharField(_("类型"), max_length=32, choices=FindingCode.choices)
+    key = models.CharField(max_length=64, blank=True)
+    severity = models.CharField(_("严重程度"), max_length=8, choices=Severity.choices)
+    requirement = models.CharField(_("要求"), max_length=16)
+    article = models.CharField(_("依据"), max_length=300)
+    message = models.CharField(_("说明"), max_length=500)
+    state = models.CharField(_("状态"), max_length=16, choices=FindingState.choices, default=FindingState.OPEN)
+    raised_at = models.DateTimeField(_("发现时间"))
+    checked_at = models.DateTimeField(_("最近检查时间"))
+    resolved_at = models.DateTimeField(_("消除时间"), null=True, blank=True)
+    explanation = models.CharField(_("情况说明"), max_length=500, blank=True)
+    explained_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    explained_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("合规提示")
+        verbose_name_plural = _("合规提示")
+        constraints = [
+            models.UniqueConstraint(fields=["activity", "code", "key"], condition=Q(activity__isnull=False),
+                                    name="uniq_finding_activity"),
+            models.UniqueConstraint(fields=["case", "code", "key"], condition=Q(activity__isnull=True),
+                                    name="uniq_finding_case"),
+        ]
+        indexes = [
+            models.Index(fields=["unit", "state"], name="finding_unit_state_idx"),
+            models.Index(fields=["department", "state"], name="finding_dept_state_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code}:{self.key} ({self.state})"

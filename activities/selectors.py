@@ -80,3 +80,21 @@ def suggest_recordings(user, activity: Activity) -> list[Suggestion]:
         out.append(Suggestion(rec, match, overlap, score))
     out.sort(key=lambda s: -s.score)
     return out[:SUGGEST_LIMIT]
+
+
+def list_findings(user) -> QuerySet:
+    """The compliance findings of the activities and cases ``user`` may see."""
+    from django.db.models import Q
+
+    from activities.models import ComplianceFinding
+
+    activities, cases = activity_q(user), case_q(user)
+    rules = None
+    if activities is not None:
+        rules = Q(activity__in=Activity.objects.filter(activities).values("pk"))
+    if cases is not None:
+        q = Q(activity__isnull=True, case__in=Case.objects.filter(cases).values("pk"))
+        rules = q if rules is None else rules | q
+    if rules is None:
+        return ComplianceFinding.objects.none()
+    return ComplianceFinding.objects.filter(rules).select_related("activity", "case").order_by("-raised_at", "-pk")

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from activities.catalog import matter_for
 from activities.choices import CaseStage, LinkSource, PartyKind
+from activities.findings import recompute_activities
 from activities.models import Activity, ActivityRecording, Case
 from activities.parties import normalize_uscc, uscc_error
 from activities.rules import can_edit_activity, can_keep_cases, can_record_activity
@@ -132,9 +133,8 @@ def create_activity(unit, values: ActivityValues, *, actor) -> Activity:
     department = unit.department
     if not can_record_activity(actor, unit):
         raise PermissionDeniedError(_("您不能登记该执法机构的执法活动。"))
-    matter = matter_for(department, values.matter_id)
-    if not matter.active:
-        raise ActivityError(_("该执法事项已停用。"))
+    binding = matter_for(department, values.matter_id)
+    matter = binding.matter
     title = _text(values.title, 200, _("请填写活动名称（最多 200 字）。"))
     place = _text(values.place, 200, _("地点最多 200 字。"), required=False)
     party = _text(values.party_name, 200, _("当事人最多 200 字。"), required=False)
@@ -164,7 +164,8 @@ def create_activity(unit, values: ActivityValues, *, actor) -> Activity:
                         raise ConflictError(_("该来源系统编号已用于其他执法机构的活动。"))
                     return existing
             activity = Activity.objects.create(
-                department=department, unit=unit, matter=matter, case=case, title=title, place=place,
+                department=department, unit=unit, matter=matter, required_level=binding.level,
+                required_points=list(binding.content_points), case=case, title=title, place=place,
                 latitude=lat, longitude=lon, starts_at=values.starts_at, ends_at=values.ends_at,
                 party_name=party, external_system=system, external_id=external_id,
                 created_at=timezone.now(), created_by=actor,
@@ -174,10 +175,11 @@ def create_activity(unit, values: ActivityValues, *, actor) -> Activity:
             if case is not None:
                 also.append(case)
             record_event(EventCode.ACTIVITY_CREATED, actor=actor, subject=activity, also=also, details={
-                "title": title, "matter": matter.name, "matter_level": matter.level,
+                "title": title, "matter": matter.name, "matter_level": binding.level,
                 "case_number": case.number if case else "", "officers": len(officers),
                 "starts_at": values.starts_at, "ends_at": values.ends_at, "external_system": system,
             })
+            recompute_activities([activity.pk])
     except IntegrityError as exc:
         raise ConflictError(_("该来源系统编号已用于其他执法活动。")) from exc
     return activity
@@ -231,6 +233,7 @@ def link_recording(activity_id: int, recording_id: int, *, actor, source: str = 
             raise ConflictError(_("该记录已关联到另一执法活动，请先取消原关联。")) from exc
         record_event(EventCode.RECORDING_LINKED, actor=actor, subject=recording, also=[activity],
                      details={"activity": activity.pk, "title": activity.title, "link_source": source})
+        recompute_activities([activity.pk])
     return link
 
 
@@ -245,6 +248,7 @@ def unlink_recording(activity_id: int, recording_id: int, *, actor, comment: str
         link.delete()
         record_event(EventCode.RECORDING_UNLINKED, actor=actor, subject=("recording", str(recording_id)),
                      also=[activity], details={"activity": activity.pk, "title": activity.title, "comment": comment})
+        recompute_activities([activity.pk])
 
 
 def _editable(activity_id: int, actor) -> Activity:

@@ -29,3 +29,11 @@ class DerivativeKind(models.TextChoices):
     PROXY = "proxy", _("可播放副本（转码）")
     CLIP = "clip", _("剪辑片段")
     REDACTED = "redacted", _("脱敏副本")
+
+
+class MarkerKind(models.TextChoices):
+    """What a marker at a second of a recording says (REC-4, REC-6, REC-8)."""
+
+    CONTENT_POINT = "content_point", _("记录内容要点")
+    RESUME_STATEMENT = "resume_statement", _("恢复记录时说明中断原因")
+    NOTE = "note", _("备注")

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from recordings.choices import DerivativeKind, LateReason, MediaKind, TimeSource
+from recordings.choices import DerivativeKind, LateReason, MarkerKind, MediaKind, TimeSource
 from recordings.querysets import RecordingQuerySet
 
 # The descriptive metadata a person may correct (ING-4): the web form and the API list these.
@@ -157,3 +157,28 @@ class Derivative(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ← {self.recording}"
+
+
+class Marker(models.Model):
+    """A second of a recording ticked by a reviewer (REC-6): a content point of the activity's
+    matter shown there (activities.catalogs.CONTENT_POINTS, the announcement and the showing of
+    IDs included), the officers stating why recording was interrupted (REC-4), or a note. Who
+    set it, and when, is kept; removing one is a custody event too."""
+
+    recording = models.ForeignKey(Recording, on_delete=models.PROTECT, related_name="markers")
+    offset_s = models.FloatField(_("位置（秒）"))
+    kind = models.CharField(_("类型"), max_length=24, choices=MarkerKind.choices)
+    content_point = models.CharField(_("记录内容要点"), max_length=32, blank=True)
+    note = models.CharField(_("说明"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("标记时间"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("标记人"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("记录标记")
+        verbose_name_plural = _("记录标记")
+        ordering = ["recording", "offset_s", "pk"]
+        constraints = [models.CheckConstraint(condition=models.Q(offset_s__gte=0), name="marker_offset_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.recording_id}@{self.offset_s:.0f}s {self.kind}"

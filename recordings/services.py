@@ -184,7 +184,19 @@ def update_recording_metadata(recording: Recording, *, actor, changes: dict) -> 
             subject=locked,
             details={"before": before, "after": after},
         )
+        recheck_activity_of(locked.pk)
     return locked
+
+
+def recheck_activity_of(recording_id: int) -> None:
+    """The activity a recording belongs to is checked again (its times, lateness or markers
+    changed what its findings depend on: activities.findings)."""
+    from activities.findings import recompute_activities
+    from activities.models import ActivityRecording
+
+    activity_id = ActivityRecording.objects.filter(recording_id=recording_id).values_list("activity_id", flat=True).first()
+    if activity_id is not None:
+        recompute_activities([activity_id])
 
 
 def _check_edited_times(recording: Recording) -> None:
@@ -217,4 +229,5 @@ def give_late_reason(recording: Recording, *, actor, reason: str, text: str = ""
             subject=locked,
             details={"before": before, "after": {"late_reason": reason, "late_reason_text": locked.late_reason_text}},
         )
+        recheck_activity_of(locked.pk)
     return locked

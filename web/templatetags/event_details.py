@@ -34,11 +34,20 @@ from access.choices import (
     Purpose,
     RequestKind,
 )
-from activities.choices import CaseStage, LinkSource, MatterLevel
+from activities.catalogs import CONTENT_POINTS
+from activities.choices import (
+    CaseStage,
+    FindingCode,
+    InterruptionForm,
+    InterruptionReason,
+    LinkSource,
+    MatterLevel,
+    NonRecordingReason,
+)
 from core.choices import CheckStatus, CheckTrigger
 from ingest.choices import IngestSource, UploadEndReason
 from orgs.choices import DepartmentLevel, Role
-from recordings.choices import DerivativeKind, LateReason, MediaKind, TimeSource
+from recordings.choices import DerivativeKind, LateReason, MarkerKind, MediaKind, TimeSource
 from recordings.models import Recording
 
 MAX_TEXT = 120
@@ -104,6 +113,15 @@ def _choice(choices: type[models.TextChoices]) -> Callable[[object], str]:
         return _("其他取值（见技术细节）")
 
     return show
+
+
+_POINT_NAMES = {p.code: p.name for p in CONTENT_POINTS}
+
+
+def _content_point(value) -> str:
+    if not value:
+        return "—"
+    return _POINT_NAMES.get(str(value)) or _("其他取值（见技术细节）")
 
 
 def _reason(value) -> str:
@@ -268,6 +286,19 @@ FIELDS: dict[str, Field] = {
     "ends_at": Field(gettext_lazy("结束时间（文书记载）"), local_time_text),
     "officers": Field(gettext_lazy("执法人员"), _count),
     "link_source": Field(gettext_lazy("关联方式"), _choice(LinkSource)),
+    "interruption_reason": Field(gettext_lazy("中断原因"), _choice(InterruptionReason)),
+    "interruption_form": Field(gettext_lazy("说明方式"), _choice(InterruptionForm)),
+    "signers": Field(gettext_lazy("签名执法人员"), _count),
+    "non_recording_reason": Field(gettext_lazy("未记录原因"), _choice(NonRecordingReason)),
+    "application": Field(gettext_lazy("附权利人书面申请"), _yes_no),
+    "approved": Field(gettext_lazy("同意"), _yes_no),
+    "marker_kind": Field(gettext_lazy("标记类型"), _choice(MarkerKind)),
+    "content_point": Field(gettext_lazy("记录内容要点"), _content_point),
+    "offset_s": Field(gettext_lazy("位置（秒）"), _count),
+    "finding_code": Field(gettext_lazy("提示类型"), _choice(FindingCode)),
+    "message": Field(gettext_lazy("说明")),
+    "time_tolerance_minutes": Field(gettext_lazy("时间一致容差（分钟）"), _count),
+    "gap_tolerance_seconds": Field(gettext_lazy("接续间隔容差（秒）"), _count),
     "case_number": Field(gettext_lazy("案件编号")),
     "valid_until": Field(gettext_lazy("有效期至"), local_time_text),
     "approver_role": Field(gettext_lazy("审批人"), _choice(ApproverRole)),
@@ -314,6 +345,7 @@ TECHNICAL_KEYS = frozenset(
         "filters",  # a register export's filter values
         "tightens",  # the matter entry a department's entry makes stricter
         "matter_code",  # a department entry's internal code (d1, d2, …)
+        "previous_tolerances",
         "activity",
     }
 )

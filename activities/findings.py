@@ -1,0 +1,230 @@
+"""Compliance findings as stored (SUP-2): the checker's findings for each activity and case,
+kept with their state. ``recompute_activities`` reads the facts of many activities in a few
+queries, runs the pure checker (activities.compliance) and reconciles what is stored: a new
+finding is opened, one the checker no longer finds is resolved, one still found keeps its state
+(an officer's explanation, the unit head's acceptance). Called by every service that changes
+what a finding depends on, and by the periodic sweep (activities.tasks).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from activities import catalogs
+from activities.choices import NEEDS_CONSENT, FindingState, InterruptionForm, ReportStatus
+from activities.compliance import (
+    ActivityFacts,
+    CaseFacts,
+    Finding,
+    InterruptionFacts,
+    RecordingFacts,
+    ReportFacts,
+    check_activity,
+    check_case,
+)
+from activities.models import (
+    Activity,
+    ActivityRecording,
+    Case,
+    ComplianceFinding,
+    ComplianceSettings,
+    Interruption,
+    NonRecordingReport,
+)
+from core.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
+from custody.choices import EventCode
+from custody.services import record_event
+from orgs.choices import Role
+
+POINT_NAMES = {p.code: p.name for p in catalogs.CONTENT_POINTS}
+CHUNK = 500
+
+
+class FindingError(DomainError):
+    pass
+
+
+# ---------------------------------------------------------------------------- facts
+
+
+def _settings(department_ids) -> dict[int, ComplianceSettings]:
+    return {s.department_id: s for s in ComplianceSettings.objects.filter(department_id__in=set(department_ids))}
+
+
+def activity_facts(activities: list[Activity]) -> dict[int, ActivityFacts]:
+    """The checker's facts of ``activities``, in a fixed number of queries."""
+    from recordings.choices import MarkerKind
+    from recordings.models import Marker, Recording
+
+    ids = [a.pk for a in activities]
+    links = defaultdict(list)
+    for activity_id, recording_id in ActivityRecording.objects.filter(activity_id__in=ids).values_list(
+            "activity_id", "recording_id"):
+        links[activity_id].append(recording_id)
+    rec_ids = [r for group in links.values() for r in group]
+    rows = {r[0]: r for r in Recording.objects.filter(pk__in=rec_ids).values_list(
+        "pk", "start_time", "end_time", "on_time", "late_reason", "original_filename")}
+    points = defaultdict(set)
+    for recording_id, point in Marker.objects.filter(recording_id__in=rec_ids, kind=MarkerKind.CONTENT_POINT).values_list(
+            "recording_id", "content_point"):
+        points[recording_id].add(point)
+    interruptions = defaultdict(list)
+    signers = defaultdict(int)
+    for interruption_id in Interruption.signers.through.objects.filter(
+            interruption__activity_id__in=ids).values_list("interruption_id", flat=True):
+        signers[interruption_id] += 1
+    for i in Interruption.objects.filter(activity_id__in=ids):
+        written = i.form == InterruptionForm.WRITTEN
+        explained = (i.statement_id is not None and signers[i.pk] >= 2) if written else i.marker_id is not None
+        interruptions[i.activity_id].append(InterruptionFacts(
+            i.starts_at, i.ends_at, written=written, explained=explained, acknowledged=i.acknowledged_at is not None))
+    reports = {r.activity_id: ReportFacts(
+        r.reason, needs_consent=r.reason in NEEDS_CONSENT,
+        acknowledged=r.status in (ReportStatus.ACKNOWLEDGED, ReportStatus.APPROVED, ReportStatus.REJECTED),
+        approved=r.status == ReportStatus.APPROVED, rejected=r.status == ReportStatus.REJECTED,
+    ) for r in NonRecordingReport.objects.filter(activity_id__in=ids)}
+    tolerances = _settings(a.department_id for a in activities)
+    out = {}
+    for a in activities:
+        s = tolerances.get(a.department_id)
+        out[a.pk] = ActivityFacts(
+            level=a.required_level, required_points=tuple(a.required_points),
+            stated_start=a.starts_at, stated_end=a.ends_at,
+            recordings=tuple(
+                RecordingFacts(pk, rows[pk][1], rows[pk][2], rows[pk][3], rows[pk][4], frozenset(points[pk]),
+                               rows[pk][5])
+                for pk in sorted(links[a.pk], key=lambda pk: (rows[pk][1] is None, rows[pk][1] or 0, pk))
+                if pk in rows),
+            interruptions=tuple(interruptions[a.pk]),
+            report=reports.get(a.pk),
+            time_tolerance=timedelta(minutes=s.time_tolerance_minutes) if s else ActivityFacts.time_tolerance,
+            gap_tolerance=timedelta(seconds=s.gap_tolerance_seconds) if s else ActivityFacts.gap_tolerance,
+            point_names=POINT_NAMES,
+        )
+    return out
+
+
+# ---------------------------------------------------------------------------- reconciling
+
+
+def recompute_activities(activity_ids: Iterable[int]) -> dict[str, int]:
+    """Check the activities and reconcile their stored findings; counts of what changed."""
+    totals = {"checked": 0, "opened": 0, "resolved": 0}
+    ids = list(activity_ids)
+    for n in range(0, len(ids), CHUNK):
+        chunk = list(Activity.objects.filter(pk__in=ids[n:n + CHUNK]))
+        facts = activity_facts(chunk)
+        with transaction.atomic():
+            stored = defaultdict(dict)
+            for f in ComplianceFinding.objects.select_for_update().filter(activity_id__in=[a.pk for a in chunk]):
+                stored[f.activity_id][(f.code, f.key)] = f
+            for a in chunk:
+                found = check_activity(facts[a.pk])
+                opened, resolved = _reconcile(stored[a.pk], found, department_id=a.department_id,
+                                              unit_id=a.unit_id, activity=a)
+                totals["opened"] += opened
+                totals["resolved"] += resolved
+            totals["checked"] += len(chunk)
+    return totals
+
+
+def recompute_case(case: Case) -> None:
+    found = check_case(CaseFacts(case.number, case.closed_on, case.archived_on), timezone.localdate())
+    with transaction.atomic():
+        stored = {(f.code, f.key): f for f in ComplianceFinding.objects.select_for_update().filter(
+            case=case, activity__isnull=True)}
+        _reconcile(stored, found, department_id=case.department_id, unit_id=None, case=case)
+
+
+def _reconcile(stored: dict, found: list[Finding], *, department_id, unit_id, activity=None, case=None):
+    now = timezone.now()
+    opened = resolved = 0
+    seen = set()
+    for f in found:
+        key = (f.code, f.key)
+        seen.add(key)
+        row = stored.get(key)
+        if row is None:
+            row = ComplianceFinding.objects.create(
+                activity=activity, case=case, department_id=department_id, unit_id=unit_id, code=f.code,
+                key=f.key, severity=f.severity, requirement=f.requirement, article=f.article,
+                message=f.message[:500], raised_at=now, checked_at=now)
+            record_event(EventCode.COMPLIANCE_RAISED, actor=None, actor_name=_("系统"), subject=row,
+                         also=[activity or case], details={"finding_code": f.code, "message": row.message})
+            opened += 1
+        elif row.state == FindingState.RESOLVED:  # found again
+            row.state, row.resolved_at, row.checked_at, row.message = FindingState.OPEN, None, now, f.message[:500]
+            row.save(update_fields=["state", "resolved_at", "checked_at", "message"])
+            record_event(EventCode.COMPLIANCE_RAISED, actor=None, actor_name=_("系统"), subject=row,
+                         also=[activity or case], details={"finding_code": f.code, "message": row.message})
+            opened += 1
+        else:
+            row.checked_at = now
+            fields = ["checked_at"]
+            if row.message != f.message[:500]:
+                row.message = f.message[:500]
+                fields.append("message")
+            row.save(update_fields=fields)
+    for key, row in stored.items():
+        if key not in seen and row.state != FindingState.RESOLVED:
+            row.state, row.resolved_at, row.checked_at = FindingState.RESOLVED, now, now
+            row.save(update_fields=["state", "resolved_at", "checked_at"])
+            record_event(EventCode.COMPLIANCE_RESOLVED, actor=None, actor_name=_("系统"), subject=row,
+                         also=[activity or case], details={"finding_code": row.code, "message": row.message})
+            resolved += 1
+    return opened, resolved
+
+
+# ---------------------------------------------------------------------------- explaining and accepting
+
+
+def _finding(finding_id: int, actor) -> ComplianceFinding:
+    from activities.selectors import list_findings
+
+    row = list_findings(actor).select_for_update(of=("self",)).filter(pk=finding_id).first()
+    if row is None:
+        raise NotFoundError(_("合规提示不存在或您无权查看。"))
+    return row
+
+
+def explain_finding(finding_id: int, *, actor, text: str) -> ComplianceFinding:
+    """An officer of the activity (or its unit's keeper) explains a finding."""
+    from activities.rules import can_edit_activity
+
+    text = " ".join((text or "").split())
+    if not text or len(text) > 500:
+        raise FindingError(_("请写明情况说明（最多 500 字）。"))
+    with transaction.atomic():
+        row = _finding(finding_id, actor)
+        if row.activity is None or not can_edit_activity(actor, row.activity):
+            raise PermissionDeniedError(_("只有该活动的执法人员或采集机构可以说明。"))
+        if row.state not in (FindingState.OPEN, FindingState.EXPLAINED):
+            raise ConflictError(_("该提示已%(state)s。") % {"state": row.get_state_display()})
+        row.state, row.explanation, row.explained_by, row.explained_at = (
+            FindingState.EXPLAINED, text, actor, timezone.now())
+        row.save(update_fields=["state", "explanation", "explained_by", "explained_at"])
+        record_event(EventCode.COMPLIANCE_EXPLAINED, actor=actor, subject=row, also=[row.activity],
+                     details={"finding_code": row.code, "comment": text})
+    return row
+
+
+def accept_finding(finding_id: int, *, actor, comment: str = "") -> ComplianceFinding:
+    """The unit head accepts an explained finding."""
+    comment = " ".join((comment or "").split())[:500]
+    with transaction.atomic():
+        row = _finding(finding_id, actor)
+        if not (row.unit_id and actor.unit_id == row.unit_id and actor.has_role(Role.UNIT_HEAD)):
+            raise PermissionDeniedError(_("只有该执法机构的负责人可以认可。"))
+        if row.state != FindingState.EXPLAINED:
+            raise ConflictError(_("只有已说明的提示可以认可。"))
+        row.state, row.accepted_by, row.accepted_at = FindingState.ACCEPTED, actor, timezone.now()
+        row.save(update_fields=["state", "accepted_by", "accepted_at"])
+        record_event(EventCode.COMPLIANCE_ACCEPTED, actor=actor, subject=row, also=[row.activity],
+                     details={"finding_code": row.code, "comment": comment})
+    return row
