@@ -120,3 +120,25 @@ class FindingCode(models.TextChoices):
     END_DISAGREES = "end_disagrees", _("结束时间与文书不一致")
     CONTENT_POINT_MISSING = "content_point_missing", _("记录内容要点未标记")
     ARCHIVE_OVERDUE = "archive_overdue", _("案卷逾期未归档")
+    PUSHED_UNRECORDED = "pushed_unrecorded", _("对接系统推送的检查没有音像记录")
+
+
+class DocumentType(models.TextChoices):
+    """The written records (文书) kept beside the recordings (REC-9)."""
+
+    FILING_APPROVAL = "filing_approval", _("立案审批表")
+    SITE_RECORD = "site_record", _("现场笔录")
+    INQUIRY_RECORD = "inquiry_record", _("询问笔录")
+    SAMPLING_RECORD = "sampling_record", _("抽样记录")
+    SEIZURE_DECISION = "seizure_decision", _("查封扣押决定书")
+    PRESERVATION_NOTICE = "preservation_notice", _("先行登记保存通知书")
+    PENALTY_DECISION = "penalty_decision", _("行政处罚决定书")
+    SERVICE_RECEIPT = "service_receipt", _("送达回证")
+    INSPECTION_RECORD = "inspection_record", _("检查记录")
+    OTHER = "other", _("其他文书")
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("待发送")
+    DELIVERED = "delivered", _("已送达")
+    FAILED = "failed", _("多次失败，已停止")

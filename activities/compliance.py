@@ -15,6 +15,8 @@ What it checks, each with its requirement and article:
 - the recordings' first start or last end more than the tolerance from the documents' times
   (REC-7);
 - a content point the matter asks for, marked on none of the recordings (REC-6, REC-8);
+- an activity a supervision or case-handling system pushed (a 双随机 inspection task), with no
+  recording a day after it ended (INT-1; SAMR art. 12: uploaded within 24 hours);
 - a case closed more than 30 days ago whose file is not archived (REC-9).
 """
 
@@ -29,6 +31,7 @@ from activities.choices import LEVEL_RANK, FindingCode, MatterLevel, Severity
 from activities.timeline import DEFAULT_GAP_TOLERANCE, Span, build_timeline
 
 SAMR = "《市场监管部门执法音像记录工作规定（试行）》"
+UPLOAD_WINDOW = timedelta(hours=24)
 SQ_DEVICES = "《承德市双桥区市场监督管理局行政执法音像记录设备使用、管理、监督规定》"
 SQ_PROCESS = "《承德市双桥区市场监督管理局行政执法全过程记录办法》"
 DEFAULT_TIME_TOLERANCE = timedelta(minutes=5)
@@ -89,6 +92,8 @@ class ActivityFacts:
     time_tolerance: timedelta = DEFAULT_TIME_TOLERANCE
     gap_tolerance: timedelta = DEFAULT_GAP_TOLERANCE
     point_names: dict[str, str] = field(default_factory=dict)
+    pushed: bool = False  # by an external system (INT-1)
+    now: datetime | None = None
 
 
 def _local(value: datetime) -> str:
@@ -123,6 +128,13 @@ def check_activity(facts: ActivityFacts) -> list[Finding]:
         findings.append(Finding(
             Code.MANDATORY_NOT_RECORDED, "", Severity.HIGH, "REC-2", f"{SAMR}第三条、第十一条",
             _("该事项应当进行音像记录，但没有关联的音像记录，也没有经确认的未记录报告。")))
+
+    ended = facts.stated_end or facts.stated_start
+    if (facts.pushed and not must_record and not facts.recordings and not complete and ended is not None
+            and facts.now is not None and facts.now > ended + UPLOAD_WINDOW):
+        findings.append(Finding(
+            Code.PUSHED_UNRECORDED, "", Severity.MEDIUM, "INT-1", f"{SAMR}第十二条",
+            _("对接系统推送的执法活动已结束超过24小时，没有关联的音像记录。")))
 
     if whole_process:
         for gap in timeline.gaps:

@@ -32,6 +32,7 @@ from activities.models import (
     Activity,
     ActivityRecording,
     Case,
+    CaseDocument,
     ComplianceFinding,
     ComplianceSettings,
     Interruption,
@@ -90,12 +91,22 @@ def activity_facts(activities: list[Activity]) -> dict[int, ActivityFacts]:
         approved=r.status == ReportStatus.APPROVED, rejected=r.status == ReportStatus.REJECTED,
     ) for r in NonRecordingReport.objects.filter(activity_id__in=ids)}
     tolerances = _settings(a.department_id for a in activities)
+    documented = defaultdict(lambda: [None, None])  # the earliest start and latest end the documents state
+    for activity_id, start, end in CaseDocument.objects.filter(activity_id__in=ids).exclude(
+            stated_start__isnull=True, stated_end__isnull=True).values_list("activity_id", "stated_start", "stated_end"):
+        span = documented[activity_id]
+        if start is not None and (span[0] is None or start < span[0]):
+            span[0] = start
+        if end is not None and (span[1] is None or end > span[1]):
+            span[1] = end
+    now = timezone.now()
     out = {}
     for a in activities:
         s = tolerances.get(a.department_id)
         out[a.pk] = ActivityFacts(
             level=a.required_level, required_points=tuple(a.required_points),
-            stated_start=a.starts_at, stated_end=a.ends_at,
+            stated_start=documented[a.pk][0] or a.starts_at if a.pk in documented else a.starts_at,
+            stated_end=documented[a.pk][1] or a.ends_at if a.pk in documented else a.ends_at,
             recordings=tuple(
                 RecordingFacts(pk, rows[pk][1], rows[pk][2], rows[pk][3], rows[pk][4], frozenset(points[pk]),
                                rows[pk][5])
@@ -106,6 +117,8 @@ def activity_facts(activities: list[Activity]) -> dict[int, ActivityFacts]:
             time_tolerance=timedelta(minutes=s.time_tolerance_minutes) if s else ActivityFacts.time_tolerance,
             gap_tolerance=timedelta(seconds=s.gap_tolerance_seconds) if s else ActivityFacts.gap_tolerance,
             point_names=POINT_NAMES,
+            pushed=bool(a.external_id),
+            now=now,
         )
     return out
 

@@ -16,6 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from activities.choices import (
     CaseStage,
     CatalogSource,
+    DeliveryStatus,
+    DocumentType,
     FindingCode,
     FindingState,
     InterruptionForm,
@@ -138,6 +140,9 @@ class Activity(models.Model):
     ends_at = models.DateTimeField(_("结束时间（文书记载）"), null=True, blank=True)
     party_name = models.CharField(_("当事人"), max_length=200, blank=True)
     officers = models.ManyToManyField(settings.AUTH_USER_MODEL, verbose_name=_("执法人员"), related_name="+")
+    # the recording devices a pushing system says were used (serial numbers), for matching
+    # recordings to it (activities.integration)
+    device_serials = models.JSONField(_("使用的记录设备"), default=list, blank=True)
     external_system = models.CharField(_("来源系统"), max_length=64, blank=True)
     external_id = models.CharField(_("来源系统编号"), max_length=100, blank=True)
     created_at = models.DateTimeField(_("创建时间"))
@@ -307,3 +312,89 @@ class ComplianceFinding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code}:{self.key} ({self.state})"
+
+
+class CaseDocument(models.Model):
+    """A written record (文书) of a case stage or an activity (REC-9): its type, number, date and
+    the start and end times it states (REC-7 compares them with the recordings). ``stored_object``:
+    the document itself, kept in the vault as an original like a recording; a pushing system may
+    send only its particulars."""
+
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="documents")
+    activity = models.ForeignKey(Activity, null=True, blank=True, on_delete=models.PROTECT, related_name="documents")
+    department = models.ForeignKey("orgs.Department", on_delete=models.PROTECT, related_name="+")
+    stage = models.CharField(_("办案阶段"), max_length=16, choices=CaseStage.choices, blank=True)
+    doc_type = models.CharField(_("文书类型"), max_length=24, choices=DocumentType.choices)
+    number = models.CharField(_("文书编号"), max_length=100, blank=True)
+    doc_date = models.DateField(_("文书日期"), null=True, blank=True)
+    stated_start = models.DateTimeField(_("文书记载的开始时间"), null=True, blank=True)
+    stated_end = models.DateTimeField(_("文书记载的结束时间"), null=True, blank=True)
+    stored_object = models.ForeignKey("storage.StoredObject", verbose_name=_("文书原件"), null=True, blank=True,
+                                      on_delete=models.PROTECT, related_name="+")
+    filename = models.CharField(_("文件名"), max_length=255, blank=True)
+    external_system = models.CharField(_("来源系统"), max_length=64, blank=True)
+    external_id = models.CharField(_("来源系统编号"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("登记时间"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+
+    class Meta:
+        verbose_name = _("文书")
+        verbose_name_plural = _("文书")
+        constraints = [
+            models.UniqueConstraint(fields=["external_system", "external_id"], condition=~Q(external_id=""),
+                                    name="uniq_document_external"),
+            models.CheckConstraint(condition=Q(case__isnull=False) | Q(activity__isnull=False),
+                                   name="document_of_case_or_activity"),
+            models.CheckConstraint(condition=Q(stated_start__isnull=True) | Q(stated_end__isnull=True)
+                                   | Q(stated_end__gte=models.F("stated_start")), name="document_end_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_doc_type_display()} {self.number}"
+
+
+class WebhookEndpoint(models.Model):
+    """Where a department's findings changes are pushed (INT-1): an address of its
+    case-handling or supervision system, and the secret the deliveries are signed with
+    (HMAC-SHA256 of the body, header ``X-AVR-Signature``)."""
+
+    department = models.ForeignKey("orgs.Department", on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("名称"), max_length=100)
+    url = models.URLField(_("地址"), max_length=500)
+    secret = models.CharField(max_length=128)
+    active = models.BooleanField(_("启用"), default=True)
+    created_at = models.DateTimeField(_("创建时间"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+
+    class Meta:
+        verbose_name = _("推送地址")
+        verbose_name_plural = _("推送地址")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WebhookDelivery(models.Model):
+    """One push of one findings change to one endpoint, retried with backoff; the delivery log."""
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.PROTECT, related_name="deliveries")
+    finding = models.ForeignKey(ComplianceFinding, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    event_type = models.CharField(_("事件"), max_length=32)
+    payload = models.JSONField(_("内容"))
+    status = models.CharField(_("状态"), max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    next_attempt_at = models.DateTimeField(_("下次尝试"), null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(_("最近响应码"), null=True, blank=True)
+    last_error = models.CharField(_("最近错误"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("创建时间"))
+    delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("推送记录")
+        verbose_name_plural = _("推送记录")
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="delivery_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint_id} {self.event_type} {self.status}"

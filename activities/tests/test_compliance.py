@@ -149,3 +149,12 @@ def test_a_case_file_is_archived_within_30_days_of_closing():
     archived = CaseFacts("市监罚〔2026〕12号", closed_on=date(2026, 10, 1), archived_on=date(2026, 11, 5))
     assert check_case(archived, today=date(2026, 12, 1)) == []
     assert check_case(CaseFacts("x", None, None), today=date(2026, 12, 1)) == []
+
+
+@pytest.mark.req("INT-1")
+def test_a_pushed_inspection_without_a_recording_a_day_after_it_ended():
+    optional = {"level": MatterLevel.OPTIONAL, "pushed": True}
+    assert check_activity(facts(now=at(60 + 23 * 60), **optional)) == []  # within the upload window
+    assert codes(check_activity(facts(now=at(60 + 25 * 60), **optional))) == [(Code.PUSHED_UNRECORDED, "")]
+    assert check_activity(facts(now=at(60 + 25 * 60), level=MatterLevel.OPTIONAL)) == []  # not pushed
+    assert check_activity(facts([rec(1, 0, 60)], now=at(60 + 25 * 60), **optional)) == []
