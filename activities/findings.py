@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
@@ -126,66 +127,114 @@ def activity_facts(activities: list[Activity]) -> dict[int, ActivityFacts]:
 # ---------------------------------------------------------------------------- reconciling
 
 
+_ACTIVITY_FIELDS = ("pk", "department_id", "unit_id", "required_level", "required_points", "starts_at", "ends_at",
+                    "external_id")
+
+
 def recompute_activities(activity_ids: Iterable[int]) -> dict[str, int]:
     """Check the activities and reconcile their stored findings; counts of what changed."""
     totals = {"checked": 0, "opened": 0, "resolved": 0}
     ids = list(activity_ids)
     for n in range(0, len(ids), CHUNK):
-        chunk = list(Activity.objects.filter(pk__in=ids[n:n + CHUNK]))
-        facts = activity_facts(chunk)
-        with transaction.atomic():
-            stored = defaultdict(dict)
-            for f in ComplianceFinding.objects.select_for_update().filter(activity_id__in=[a.pk for a in chunk]):
-                stored[f.activity_id][(f.code, f.key)] = f
-            for a in chunk:
-                found = check_activity(facts[a.pk])
-                opened, resolved = _reconcile(stored[a.pk], found, department_id=a.department_id,
-                                              unit_id=a.unit_id, activity=a)
-                totals["opened"] += opened
-                totals["resolved"] += resolved
-            totals["checked"] += len(chunk)
+        _recompute_chunk(list(Activity.objects.filter(pk__in=ids[n:n + CHUNK]).only(*_ACTIVITY_FIELDS)), totals)
+    return totals
+
+
+def _recompute_chunk(chunk: list[Activity], totals: dict[str, int]) -> None:
+    facts = activity_facts(chunk)
+    with transaction.atomic():
+        stored = defaultdict(dict)
+        for pk, activity_id, code, key, state, message in ComplianceFinding.objects.select_for_update().filter(
+                activity_id__in=[a.pk for a in chunk]).values_list("pk", "activity_id", "code", "key", "state", "message"):
+            stored[activity_id][(code, key)] = _Stored(pk, state, message)
+        unchanged: list[int] = []
+        for a in chunk:
+            found = check_activity(facts[a.pk])
+            opened, resolved = _reconcile(stored[a.pk], found, department_id=a.department_id,
+                                          unit_id=a.unit_id, activity=a, unchanged=unchanged)
+            totals["opened"] += opened
+            totals["resolved"] += resolved
+        if unchanged:
+            ComplianceFinding.objects.filter(pk__in=unchanged).update(checked_at=timezone.now())
+        totals["checked"] += len(chunk)
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """A stored finding as the reconciliation reads it (the row itself only when it changes)."""
+
+    pk: int
+    state: str
+    message: str
+
+
+def sweep_compliance() -> dict[str, int]:
+    """Check every activity and every closed, unarchived case again (the periodic sweep:
+    findings that depend on time — a pushed task left unrecorded, an archive deadline passed —
+    and any change a service missed)."""
+    totals = {"checked": 0, "opened": 0, "resolved": 0}
+    last = 0
+    while True:
+        chunk = list(Activity.objects.filter(pk__gt=last).order_by("pk").only(*_ACTIVITY_FIELDS)[:CHUNK])
+        if not chunk:
+            break
+        _recompute_chunk(chunk, totals)
+        last = chunk[-1].pk
+    for case in Case.objects.filter(closed_on__isnull=False, archived_on__isnull=True).iterator(chunk_size=CHUNK):
+        recompute_case(case)
+    stale = Case.objects.filter(findings__state__in=[FindingState.OPEN, FindingState.EXPLAINED, FindingState.ACCEPTED],
+                                findings__activity__isnull=True, archived_on__isnull=False).distinct()
+    for case in stale:  # archived since: their overdue finding resolves
+        recompute_case(case)
     return totals
 
 
 def recompute_case(case: Case) -> None:
     found = check_case(CaseFacts(case.number, case.closed_on, case.archived_on), timezone.localdate())
     with transaction.atomic():
-        stored = {(f.code, f.key): f for f in ComplianceFinding.objects.select_for_update().filter(
-            case=case, activity__isnull=True)}
-        _reconcile(stored, found, department_id=case.department_id, unit_id=None, case=case)
+        stored = {(code, key): _Stored(pk, state, message) for pk, code, key, state, message in
+                  ComplianceFinding.objects.select_for_update().filter(case=case, activity__isnull=True).values_list(
+                      "pk", "code", "key", "state", "message")}
+        unchanged: list[int] = []
+        _reconcile(stored, found, department_id=case.department_id, unit_id=None, case=case, unchanged=unchanged)
+        ComplianceFinding.objects.filter(pk__in=unchanged).update(checked_at=timezone.now())
 
 
-def _reconcile(stored: dict, found: list[Finding], *, department_id, unit_id, activity=None, case=None):
+def _reconcile(stored: dict, found: list[Finding], *, department_id, unit_id, activity=None, case=None,
+               unchanged: list[int] | None = None):
+    """Make the stored findings of one activity (or case) what the checker found; the ids of
+    those found again unchanged go to ``unchanged`` (the caller stamps their check time)."""
     now = timezone.now()
+    unchanged = [] if unchanged is None else unchanged
     opened = resolved = 0
     seen = set()
     for f in found:
         key = (f.code, f.key)
         seen.add(key)
-        row = stored.get(key)
-        if row is None:
+        known = stored.get(key)
+        message = f.message[:500]
+        if known is None:
             row = ComplianceFinding.objects.create(
                 activity=activity, case=case, department_id=department_id, unit_id=unit_id, code=f.code,
                 key=f.key, severity=f.severity, requirement=f.requirement, article=f.article,
-                message=f.message[:500], raised_at=now, checked_at=now)
+                message=message, raised_at=now, checked_at=now)
             record_event(EventCode.COMPLIANCE_RAISED, actor=None, actor_name=_("系统"), subject=row,
                          also=[activity or case], details={"finding_code": f.code, "message": row.message})
             opened += 1
-        elif row.state == FindingState.RESOLVED:  # found again
-            row.state, row.resolved_at, row.checked_at, row.message = FindingState.OPEN, None, now, f.message[:500]
+        elif known.state == FindingState.RESOLVED:  # found again
+            row = ComplianceFinding.objects.get(pk=known.pk)
+            row.state, row.resolved_at, row.checked_at, row.message = FindingState.OPEN, None, now, message
             row.save(update_fields=["state", "resolved_at", "checked_at", "message"])
             record_event(EventCode.COMPLIANCE_RAISED, actor=None, actor_name=_("系统"), subject=row,
                          also=[activity or case], details={"finding_code": f.code, "message": row.message})
             opened += 1
+        elif known.message != message:
+            ComplianceFinding.objects.filter(pk=known.pk).update(message=message, checked_at=now)
         else:
-            row.checked_at = now
-            fields = ["checked_at"]
-            if row.message != f.message[:500]:
-                row.message = f.message[:500]
-                fields.append("message")
-            row.save(update_fields=fields)
-    for key, row in stored.items():
-        if key not in seen and row.state != FindingState.RESOLVED:
+            unchanged.append(known.pk)  # its check time is written with the others' (one UPDATE)
+    for key, known in stored.items():
+        if key not in seen and known.state != FindingState.RESOLVED:
+            row = ComplianceFinding.objects.get(pk=known.pk)
             row.state, row.resolved_at, row.checked_at = FindingState.RESOLVED, now, now
             row.save(update_fields=["state", "resolved_at", "checked_at"])
             record_event(EventCode.COMPLIANCE_RESOLVED, actor=None, actor_name=_("系统"), subject=row,

@@ -4,7 +4,7 @@ its custody event in the same transaction). REC-9, INT-1."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -93,6 +93,61 @@ def create_case(department, values: CaseValues, *, actor) -> Case:
                                   "external_system": system})
     except IntegrityError as exc:  # the same number or external id, created concurrently
         raise ConflictError(_("本部门已有案号为“%(number)s”的案件。") % {"number": number}) from exc
+    return case
+
+
+def _case_for(case_id: int, actor) -> Case:
+    from activities.selectors import list_cases
+
+    case = list_cases(actor).select_for_update().filter(pk=case_id).first()
+    if case is None:
+        raise NotFoundError(_("案件不存在或您无权查看。"))
+    if not can_keep_cases(actor, case.department):
+        raise PermissionDeniedError(_("您不能修改该案件。"))
+    return case
+
+
+def close_case(case_id: int, *, actor, closed_on: date) -> Case:
+    """The case ends (行政执法行为终结): its file is due in the archive 30 days later (REC-9)."""
+    from activities.compliance import ARCHIVE_DAYS
+    from activities.findings import recompute_case
+
+    if not isinstance(closed_on, date) or closed_on > timezone.localdate():
+        raise ActivityError(_("请填写结案日期（不能晚于今天）。"))
+    with transaction.atomic():
+        case = _case_for(case_id, actor)
+        if case.closed_on is not None:
+            raise ConflictError(_("该案件已于 %(d)s 结案。") % {"d": case.closed_on.isoformat()})
+        if case.opened_on and closed_on < case.opened_on:
+            raise ActivityError(_("结案日期不能早于立案日期。"))
+        case.closed_on, case.stage = closed_on, CaseStage.EXECUTION
+        case.archive_due = closed_on + timedelta(days=ARCHIVE_DAYS)
+        case.save(update_fields=["closed_on", "stage", "archive_due"])
+        record_event(EventCode.CASE_CLOSED, actor=actor, subject=case,
+                     details={"case_number": case.number, "closed_on": closed_on})
+        recompute_case(case)
+    return case
+
+
+def archive_case(case_id: int, *, actor, archived_on: date) -> Case:
+    """The case file is archived (立卷、归档)."""
+    from activities.findings import recompute_case
+
+    if not isinstance(archived_on, date) or archived_on > timezone.localdate():
+        raise ActivityError(_("请填写归档日期（不能晚于今天）。"))
+    with transaction.atomic():
+        case = _case_for(case_id, actor)
+        if case.closed_on is None:
+            raise ConflictError(_("案件尚未结案，不能归档。"))
+        if case.archived_on is not None:
+            raise ConflictError(_("该案卷已于 %(d)s 归档。") % {"d": case.archived_on.isoformat()})
+        if archived_on < case.closed_on:
+            raise ActivityError(_("归档日期不能早于结案日期。"))
+        case.archived_on = archived_on
+        case.save(update_fields=["archived_on"])
+        record_event(EventCode.CASE_ARCHIVED, actor=actor, subject=case,
+                     details={"case_number": case.number, "archived_on": archived_on})
+        recompute_case(case)
     return case
 
 

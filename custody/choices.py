@@ -94,3 +94,6 @@ class EventCode(models.TextChoices):
     COMPLIANCE_EXPLAINED = "activities.compliance_explained", _("说明合规提示")
     COMPLIANCE_ACCEPTED = "activities.compliance_accepted", _("认可合规提示说明")
     COMPLIANCE_SETTINGS_CHANGED = "activities.compliance_settings", _("修改合规检查设置")
+    DOCUMENT_ADDED = "activities.document_added", _("登记文书")
+    CASE_CLOSED = "activities.case_closed", _("案件结案")
+    CASE_ARCHIVED = "activities.case_archived", _("案卷归档")

@@ -37,6 +37,7 @@ from access.choices import (
 from activities.catalogs import CONTENT_POINTS
 from activities.choices import (
     CaseStage,
+    DocumentType,
     FindingCode,
     InterruptionForm,
     InterruptionReason,
@@ -299,6 +300,10 @@ FIELDS: dict[str, Field] = {
     "message": Field(gettext_lazy("说明")),
     "time_tolerance_minutes": Field(gettext_lazy("时间一致容差（分钟）"), _count),
     "gap_tolerance_seconds": Field(gettext_lazy("接续间隔容差（秒）"), _count),
+    "doc_type": Field(gettext_lazy("文书类型"), _choice(DocumentType)),
+    "doc_number": Field(gettext_lazy("文书编号")),
+    "closed_on": Field(gettext_lazy("结案日期")),
+    "archived_on": Field(gettext_lazy("归档日期")),
     "case_number": Field(gettext_lazy("案件编号")),
     "valid_until": Field(gettext_lazy("有效期至"), local_time_text),
     "approver_role": Field(gettext_lazy("审批人"), _choice(ApproverRole)),

@@ -332,6 +332,10 @@ SAMPLE_DETAILS: dict[str, dict] = {
     EventCode.COMPLIANCE_RESOLVED: {"finding_code": "gap_unexplained", "message": "10:10:00 至 10:17:00 中断约 7 分钟"},
     EventCode.COMPLIANCE_EXPLAINED: {"finding_code": "late_upload", "comment": "当日系统故障"},
     EventCode.COMPLIANCE_ACCEPTED: {"finding_code": "late_upload", "comment": "情况属实"},
+    EventCode.DOCUMENT_ADDED: {"doc_type": "site_record", "doc_number": "市监现〔2026〕88号",
+                               "case_number": "市监罚〔2026〕12号", "external_system": "办案系统"},
+    EventCode.CASE_CLOSED: {"case_number": "市监罚〔2026〕12号", "closed_on": "2026-11-30"},
+    EventCode.CASE_ARCHIVED: {"case_number": "市监罚〔2026〕12号", "archived_on": "2026-12-15"},
     EventCode.COMPLIANCE_SETTINGS_CHANGED: {"time_tolerance_minutes": 10, "gap_tolerance_seconds": 90,
                                             "previous_tolerances": [5, 60]},
 }
