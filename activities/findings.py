@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from activities import catalogs
+from activities import catalogs, webhooks
 from activities.choices import NEEDS_CONSENT, FindingState, InterruptionForm, ReportStatus
 from activities.compliance import (
     ActivityFacts,
@@ -220,6 +220,7 @@ def _reconcile(stored: dict, found: list[Finding], *, department_id, unit_id, ac
                 message=message, raised_at=now, checked_at=now)
             record_event(EventCode.COMPLIANCE_RAISED, actor=None, actor_name=_("系统"), subject=row,
                          also=[activity or case], details={"finding_code": f.code, "message": row.message})
+            webhooks.queue_finding_change(row, "opened")
             opened += 1
         elif known.state == FindingState.RESOLVED:  # found again
             row = ComplianceFinding.objects.get(pk=known.pk)
@@ -227,6 +228,7 @@ def _reconcile(stored: dict, found: list[Finding], *, department_id, unit_id, ac
             row.save(update_fields=["state", "resolved_at", "checked_at", "message"])
             record_event(EventCode.COMPLIANCE_RAISED, actor=None, actor_name=_("系统"), subject=row,
                          also=[activity or case], details={"finding_code": f.code, "message": row.message})
+            webhooks.queue_finding_change(row, "opened")
             opened += 1
         elif known.message != message:
             ComplianceFinding.objects.filter(pk=known.pk).update(message=message, checked_at=now)
@@ -239,6 +241,7 @@ def _reconcile(stored: dict, found: list[Finding], *, department_id, unit_id, ac
             row.save(update_fields=["state", "resolved_at", "checked_at"])
             record_event(EventCode.COMPLIANCE_RESOLVED, actor=None, actor_name=_("系统"), subject=row,
                          also=[activity or case], details={"finding_code": row.code, "message": row.message})
+            webhooks.queue_finding_change(row, "resolved")
             resolved += 1
     return opened, resolved
 
@@ -273,6 +276,7 @@ def explain_finding(finding_id: int, *, actor, text: str) -> ComplianceFinding:
         row.save(update_fields=["state", "explanation", "explained_by", "explained_at"])
         record_event(EventCode.COMPLIANCE_EXPLAINED, actor=actor, subject=row, also=[row.activity],
                      details={"finding_code": row.code, "comment": text})
+        webhooks.queue_finding_change(row, "explained")
     return row
 
 
@@ -289,4 +293,5 @@ def accept_finding(finding_id: int, *, actor, comment: str = "") -> ComplianceFi
         row.save(update_fields=["state", "accepted_by", "accepted_at"])
         record_event(EventCode.COMPLIANCE_ACCEPTED, actor=actor, subject=row, also=[row.activity],
                      details={"finding_code": row.code, "comment": comment})
+        webhooks.queue_finding_change(row, "accepted")
     return row

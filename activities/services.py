@@ -3,7 +3,7 @@ its custody event in the same transaction). REC-9, INT-1."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
@@ -179,7 +179,7 @@ class ActivityValues:
     longitude: float | None = None
     external_system: str = ""
     external_id: str = ""
-    extra: dict = field(default_factory=dict)
+    device_serials: tuple[str, ...] = ()  # the recording devices used (matching: activities.integration)
 
 
 def create_activity(unit, values: ActivityValues, *, actor) -> Activity:
@@ -210,6 +210,9 @@ def create_activity(unit, values: ActivityValues, *, actor) -> Activity:
     external_id = _text(values.external_id, 100, _("来源系统编号最多 100 字。"), required=False)
     if bool(system) != bool(external_id):
         raise ActivityError(_("来源系统与来源系统编号须同时填写。"))
+    serials = list(dict.fromkeys(" ".join(str(v).split()) for v in values.device_serials if str(v).strip()))
+    if len(serials) > MAX_OFFICERS or any(len(v) > 64 for v in serials):
+        raise ActivityError(_("记录设备最多 %(n)s 台，序列号各最多 64 字。") % {"n": MAX_OFFICERS})
     try:
         with transaction.atomic():
             if external_id:
@@ -222,7 +225,7 @@ def create_activity(unit, values: ActivityValues, *, actor) -> Activity:
                 department=department, unit=unit, matter=matter, required_level=binding.level,
                 required_points=list(binding.content_points), case=case, title=title, place=place,
                 latitude=lat, longitude=lon, starts_at=values.starts_at, ends_at=values.ends_at,
-                party_name=party, external_system=system, external_id=external_id,
+                party_name=party, external_system=system, external_id=external_id, device_serials=serials,
                 created_at=timezone.now(), created_by=actor,
             )
             activity.officers.set(officers)
@@ -233,6 +236,7 @@ def create_activity(unit, values: ActivityValues, *, actor) -> Activity:
                 "title": title, "matter": matter.name, "matter_level": binding.level,
                 "case_number": case.number if case else "", "officers": len(officers),
                 "starts_at": values.starts_at, "ends_at": values.ends_at, "external_system": system,
+                "devices": len(serials),
             })
             recompute_activities([activity.pk])
     except IntegrityError as exc:

@@ -9,6 +9,7 @@ class TokenScope(models.TextChoices):
     CONTENT = "content", _("播放、下载原始文件")
     UPLOAD = "upload", _("上传记录")
     AUDIT = "audit", _("保管链校验与检查点")
+    INTEGRATE = "integrate", _("对接推送")
 
 
 ALL_SCOPES = tuple(TokenScope.values)

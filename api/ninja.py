@@ -205,3 +205,4 @@ from recordings.api import router as recordings_router  # noqa: E402
 api.add_router("/recordings", recordings_router)
 api.add_router("/ingest-items", ingest_router)
 api.add_router("/custody", custody_router)
+api.add_router("", "activities.api.router")  # /cases, /activities, /documents (INT-1)

@@ -964,13 +964,16 @@ def build_fuzz_world() -> FuzzWorld:
         name: issue_api_token(person, "模糊测试", actor=None)[1] for name, person in people.items()
     }
     requests = _fuzz_access_requests(people, department, unit_a, recordings)
+    activity, case, activity_bodies = _fuzz_activities(people, unit_a, recordings[0])
     ensure_log_keys()
     checkpoint = make_checkpoint(trigger="manual")
     witness_key, cosignature = _fuzz_witness(checkpoint)  # the log's state and proofs have something to show
     ids = sorted(
         {r.pk for r in recordings} | {i.pk for i in items} | {p.pk for p in people.values()}
-        | {unit_a.pk, unit_b.pk, unit_c.pk, department.pk}
+        | {unit_a.pk, unit_b.pk, unit_c.pk, department.pk, activity.pk, case.pk}
     )
+    findings = list(activity.findings.values_list("pk", flat=True)) or [0]
+    interruptions = list(activity.interruptions.values_list("pk", flat=True)) or [0]
     person_ids = [p.pk for p in people.values()]
     return FuzzWorld(
         people=people, tokens=tokens, recordings=recordings, ingest_items=items, uploads=uploads,
@@ -984,9 +987,14 @@ def build_fuzz_world() -> FuzzWorld:
             "access_request": [r.pk for r in requests],
             "size": [checkpoint.size], "tree_size": [checkpoint.size], "second": [checkpoint.size],
             "first": [1], "leaf_index": [0],
+            # the activity pages' and the integration API's ids (activities/)
+            "activity": [activity.pk], "case": [case.pk], "finding": findings, "interruption": interruptions,
+            "activity_id": [activity.pk], "case_id": [case.pk], "finding_id": findings,
+            "interruption_id": interruptions,
         },
         slugs=["poster"],
-        bodies={"/api/v1/custody/checkpoints/{size}/cosignatures": json.dumps({"cosignature": cosignature}).encode()},
+        bodies={"/api/v1/custody/checkpoints/{size}/cosignatures": json.dumps({"cosignature": cosignature}).encode(),
+                **activity_bodies},
         witness_keys=[witness_key],
     )
 
@@ -1020,6 +1028,51 @@ def _fuzz_access_requests(people, department, unit_a, recordings) -> list:
         party_application=application)
     approvals.approve(party.pk, people["department_head"], "同意")
     return [party, external, pending]  # the first is the one each baseline request names
+
+
+def _fuzz_activities(people, unit, recording):
+    """A pushed seizure of a case with a linked recording (so it has findings) and a recorded
+    interruption, and accepted bodies of the integration pushes (activities/api.py)."""
+    from datetime import timedelta
+
+    from activities.choices import InterruptionForm
+    from activities.conduct import record_interruption
+    from activities.models import MatterType
+    from activities.services import ActivityValues, CaseValues, create_activity, create_case
+    from recordings.choices import MarkerKind
+    from recordings.markers import add_marker
+
+    head = people["department_head"]
+    case = create_case(unit.department, CaseValues(number="某市监处罚〔2026〕99号", party_name="某公司",
+                                                   external_system="办案系统", external_id="AJ-99"), actor=head)
+    seizure = MatterType.objects.get(scope="samr", code="seizure", current=True)
+    start = recording.start_time
+    activity = create_activity(unit, ActivityValues(
+        matter_id=seizure.pk, title="查封现场", officer_ids=(people["officer"].pk, people["colleague"].pk),
+        case_id=case.pk, starts_at=start, ends_at=start + timedelta(hours=1), external_system="办案系统",
+        external_id="HD-99"), actor=head)
+    from activities.services import link_recording
+
+    link_recording(activity.pk, recording.pk, actor=people["officer"])
+    marker = add_marker(recording.pk, actor=people["officer"], offset_s=1, kind=MarkerKind.RESUME_STATEMENT,
+                        note="更换电池后继续记录")
+    record_interruption(activity.pk, actor=people["officer"], starts_at=start + timedelta(seconds=30),
+                        ends_at=start + timedelta(seconds=60), reason="battery", form=InterruptionForm.VOICE,
+                        marker_id=marker.pk)
+    badges = [people["officer"].badge_number, people["colleague"].badge_number]
+    bodies = {
+        "/api/v1/cases": json.dumps({
+            "department_id": unit.department_id, "number": "某市监处罚〔2026〕99号", "party_name": "某公司",
+            "external_system": "办案系统", "external_id": "AJ-99"}).encode(),
+        "/api/v1/activities": json.dumps({
+            "unit_id": unit.pk, "matter": "samr:inspection_art41", "title": "双随机抽查",
+            "starts_at": start.isoformat(), "officer_badge_numbers": badges, "device_serials": ["A0012345"],
+            "case_id": case.pk, "external_system": "双随机监管系统", "external_id": "SSJ-99"}).encode(),
+        "/api/v1/documents": json.dumps({
+            "activity_id": activity.pk, "doc_type": "site_record", "number": "某市监现〔2026〕9号",
+            "stated_start": start.isoformat(), "external_system": "办案系统", "external_id": "WS-99"}).encode(),
+    }
+    return activity, case, bodies
 
 
 def _fuzz_witness(checkpoint) -> tuple[str, str]:

@@ -133,6 +133,8 @@ def register_recording(
                 "flags": recording.flags,
             },
         )
+        from activities.integration import match_new_recording
+        match_new_recording(recording)  # a pushed activity it belongs to (INT-1)
     return recording
 
 

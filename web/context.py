@@ -67,6 +67,12 @@ def navigation(request):
                 "url": reverse("web:recording_list"),
             },
             {
+                "name": "activity_list",
+                "label": _("执法活动"),
+                "icon": "ti-clipboard-list",
+                "url": reverse("web:activity_list"),
+            },
+            {
                 "name": "my_access",
                 "label": _("查阅登记"),
                 "icon": "ti-eye-check",
@@ -123,7 +129,9 @@ def navigation(request):
     for item in items:
         item["active"] = current == item["name"] or (
             item["name"] == "recording_list" and current.startswith("recording_")
-        ) or (item["name"] == "access_request_list" and current.startswith("access_request"))
+        ) or (item["name"] == "access_request_list" and current.startswith("access_request")) or (
+            item["name"] == "activity_list" and current.startswith("activity_")
+        )
     context.update(
         {
             "nav_items": items,

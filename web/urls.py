@@ -5,6 +5,8 @@ from web import views
 from web.views import access_profiles as access_profile_views
 from web.views import access_register as access_register_views
 from web.views import access_requests as request_views
+from web.views import activities as activity_views
+from web.views import activities_actions as activity_actions
 from web.views import approval_form as approval_form_views
 from web.views import audit as audit_views
 from web.views import confidentiality as confidentiality_views
@@ -94,4 +96,32 @@ urlpatterns += [
 urlpatterns += [
     path("access/requests/<id:pk>/application", request_views.access_request_application,
          name="access_request_application"),
+]
+
+# 执法活动 (REC-3, REC-4, REC-9, SUP-2): the list, registering one, its page with the drawn
+# timeline, and what is done there through the services; open findings by officer and type
+urlpatterns += [
+    path("activities/", activity_views.activity_list, name="activity_list"),
+    path("activities/new", activity_views.activity_new, name="activity_new"),
+    path("activities/new/matter", activity_views.activity_matter, name="activity_matter"),
+    path("activities/findings/", activity_views.activity_findings, name="activity_findings"),
+    path("activities/<id:activity_id>/", activity_views.activity_detail, name="activity_detail"),
+    path("activities/<id:activity_id>/link", activity_actions.activity_link, name="activity_link"),
+    path("activities/<id:activity_id>/unlink", activity_actions.activity_unlink, name="activity_unlink"),
+    path("activities/<id:activity_id>/findings/<id:finding_id>/explain", activity_actions.finding_explain,
+         name="activity_finding_explain"),
+    path("activities/<id:activity_id>/findings/<id:finding_id>/accept", activity_actions.finding_accept,
+         name="activity_finding_accept"),
+    path("activities/<id:activity_id>/interruptions/new", activity_actions.interruption_new,
+         name="activity_interruption_new"),
+    path("activities/<id:activity_id>/interruptions/<id:interruption_id>/acknowledge",
+         activity_actions.interruption_acknowledge,
+         name="activity_interruption_acknowledge"),
+    path("activities/<id:activity_id>/markers/new", activity_actions.marker_new, name="activity_marker_new"),
+    path("activities/<id:activity_id>/non-recording", activity_actions.non_recording_report,
+         name="activity_non_recording"),
+    path("activities/<id:activity_id>/non-recording/acknowledge", activity_actions.non_recording_acknowledge,
+         name="activity_non_recording_acknowledge"),
+    path("activities/<id:activity_id>/non-recording/decide", activity_actions.non_recording_decide,
+         name="activity_non_recording_decide"),
 ]

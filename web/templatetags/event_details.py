@@ -286,6 +286,7 @@ FIELDS: dict[str, Field] = {
     "starts_at": Field(gettext_lazy("开始时间（文书记载）"), local_time_text),
     "ends_at": Field(gettext_lazy("结束时间（文书记载）"), local_time_text),
     "officers": Field(gettext_lazy("执法人员"), _count),
+    "devices": Field(gettext_lazy("记录设备"), _count),
     "link_source": Field(gettext_lazy("关联方式"), _choice(LinkSource)),
     "interruption_reason": Field(gettext_lazy("中断原因"), _choice(InterruptionReason)),
     "interruption_form": Field(gettext_lazy("说明方式"), _choice(InterruptionForm)),

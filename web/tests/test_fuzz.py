@@ -195,6 +195,8 @@ def _path(route: str, pattern, world, **override) -> str:
             value = (world.slugs or _slugs())[0]
         elif route.startswith("access/requests/"):
             value = world.pool_for("access_request")[0]  # a request's pages take a request's id
+        elif route.startswith("activities/") and name == "pk":
+            value = world.pool_for("activity")[0]  # an activity's pages take an activity's id
         else:
             value = world.pool_for(name)[0]
         path = path.replace(match[0], _quote(value), 1)

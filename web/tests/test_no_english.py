@@ -313,7 +313,7 @@ SAMPLE_DETAILS: dict[str, dict] = {
     EventCode.ACTIVITY_CREATED: {"title": "某贸易有限公司查封现场", "matter": "查封、扣押", "matter_level": "full_process",
                                  "case_number": "市监罚〔2026〕12号", "officers": 2,
                                  "starts_at": "2026-11-20T01:30:00+00:00", "ends_at": "2026-11-20T03:00:00+00:00",
-                                 "external_system": ""},
+                                 "external_system": "", "devices": 2},
     EventCode.RECORDING_LINKED: {"activity": 7, "title": "某贸易有限公司查封现场", "link_source": "suggested"},
     EventCode.RECORDING_UNLINKED: {"activity": 7, "title": "某贸易有限公司查封现场", "comment": "误关联，属另一次检查"},
     EventCode.INTERRUPTION_RECORDED: {"interruption_reason": "battery", "comment": "备用电池已更换",
@@ -811,7 +811,8 @@ def _walk_role(walk: Walk, context, demo: DemoRole, password: str, *, all_filter
         walk.visit(
             page, role, "导航", link, screenshot=path.startswith(("/recordings/", "/ingest/"))
         )
-    for path in ("/upload/", "/ingest/", "/recordings/", "/password/", "/security/", "/security/totp/"):
+    for path in ("/upload/", "/ingest/", "/recordings/", "/password/", "/security/", "/security/totp/",
+                 "/activities/new", "/activities/findings/"):
         if path not in seen:
             walk.visit(page, role, "直接访问", path)  # pages a role may not use say so in Chinese
     # what the home page links to (late items, flagged items, "view all"), once per link
@@ -820,6 +821,17 @@ def _walk_role(walk: Walk, context, demo: DemoRole, password: str, *, all_filter
             continue
         seen.add(link)
         walk.visit(page, role, "工作台链接", link)
+
+    # 执法活动: the demo seizure's page (its timeline, findings and forms), the 需要处理 tab, bad input
+    if page.goto(walk.base + "/activities/").status == 200 and "/activities/" in page.url:
+        activities = page.evaluate(
+            """() => [...new Set([...document.querySelectorAll('#activities-table a[href]')]
+                 .map(a => a.href).filter(h => /\\/activities\\/\\d+\\/$/.test(h)))]"""
+        )
+        for n, url in enumerate(activities[:2]):
+            walk.visit(page, role, "执法活动详情", url, screenshot=n == 0)
+        walk.visit(page, role, "执法活动", "/activities/?tab=attention")
+        walk.visit(page, role, "执法活动检索", "/activities/?date_from=0001-01-01&officer=abc")
 
     if page.goto(walk.base + "/ingest/").status == 200 and "/ingest/" in page.url:
         queries = _options(page, "form[role=search]")

@@ -33,6 +33,7 @@ from orgs.models import Department, Person, Unit
 from orgs.services import create_department, create_person, create_unit
 
 DEMO_PASSWORD = "Demo-2026!"
+DEMO_ACTIVITY = "某某食品有限公司生产车间检查及扣押"
 
 DEPARTMENTS = [
     # code, name, level, parent code
@@ -288,6 +289,8 @@ class Command(BaseCommand):
                 people = self._people(departments, units)
                 self._devices(units, people)
                 made = 0 if options["no_recordings"] else self._recordings(people)
+                if not options["no_recordings"]:
+                    self._activity(people)
             except DomainError as exc:
                 raise CommandError(exc.message) from exc
         self._summary(departments, people, made)
@@ -396,6 +399,41 @@ class Command(BaseCommand):
                 % {"name": filename, "status": item.get_status_display()}
             )
         return made
+
+    # --- an enforcement activity (REC-3) ---------------------------------------------
+
+    def _activity(self, people) -> None:
+        """One seizure of 张伟 and 李娜 with 张伟's two clips linked: the 执法活动 pages show its
+        timeline with the gap between the clips and its findings. Once only (found by title)."""
+        from activities.catalog import effective_catalog
+        from activities.models import Activity
+        from activities.services import ActivityValues, create_activity, link_recording
+        from recordings.choices import MarkerKind
+        from recordings.markers import add_marker
+        from recordings.models import Recording
+
+        officer = people["zhangwei"]
+        if Activity.objects.filter(unit_id=officer.unit_id, title=DEMO_ACTIVITY).exists():
+            return
+        clips = [
+            Recording.objects.filter(original_filename__startswith=f"DSJ-A0012345_{officer.badge_number}_",
+                                     original_filename__endswith=f"_{seq:04d}.MP4", start_time__isnull=False,
+                                     activity_link__isnull=True).first()
+            for seq in (1, 2)
+        ]
+        seizure = next((e for e in effective_catalog(officer.unit.department)
+                        if e.matter.code == "seizure" and e.matter.scope == "samr"), None)
+        if None in clips or seizure is None:
+            return
+        activity = create_activity(officer.unit, ActivityValues(
+            matter_id=seizure.matter.pk, title=DEMO_ACTIVITY, place=clips[1].place, party_name=clips[1].party,
+            officer_ids=(officer.pk, people["lina"].pk), starts_at=clips[0].start_time - timedelta(minutes=1),
+            ends_at=(clips[1].end_time or clips[1].start_time) + timedelta(minutes=1)), actor=officer)
+        for clip in clips:
+            link_recording(activity.pk, clip.pk, actor=officer)
+        for point in activity.required_points[:5]:
+            add_marker(clips[0].pk, actor=officer, offset_s=1, kind=MarkerKind.CONTENT_POINT, content_point=point)
+        self.stdout.write(_("  已登记执法活动：%(title)s") % {"title": DEMO_ACTIVITY})
 
     # --- output ---------------------------------------------------------------------
 
