@@ -158,7 +158,11 @@ class Activity(models.Model):
             models.CheckConstraint(condition=Q(starts_at__isnull=True) | Q(ends_at__isnull=True)
                                    | Q(ends_at__gt=models.F("starts_at")), name="activity_ends_after_start"),
         ]
-        indexes = [models.Index(fields=["unit", "-starts_at"], name="activity_unit_idx")]
+        indexes = [
+            models.Index(fields=["unit", "-starts_at"], name="activity_unit_idx"),
+            # the pushed activities a newly catalogued recording may belong to (activities.integration)
+            models.Index(fields=["department", "starts_at"], condition=~Q(external_id=""), name="activity_pushed_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -54,7 +54,7 @@ from core.errors import DomainError, NotFoundError
 from orgs.choices import Role
 from orgs.models import Person, Unit
 from recordings.choices import MarkerKind
-from recordings.models import Marker
+from recordings.models import Marker, Recording
 from web.views.activities_chart import build_chart, clock, duration_text
 from web.views.activities_forms import (
     AcceptForm,
@@ -102,8 +102,8 @@ def activity_or_404(user, pk: int) -> Activity:
 # ---------------------------------------------------------------------------- the list
 
 
-def _count(model, state=None):
-    rows = model.objects.filter(activity=OuterRef("pk"))
+def _count(model, state=None, **where):
+    rows = model.objects.filter(activity=OuterRef("pk"), **where)
     if state is not None:
         rows = rows.filter(state=state)
     return Coalesce(Subquery(rows.order_by().values("activity").annotate(n=Count("pk")).values("n"),
@@ -179,7 +179,9 @@ def activity_list(request):
     number = min(page_number(request), last_page, MAX_PAGE)
     offset = (number - 1) * PER_PAGE
     rows = list(
-        qs.annotate(link_count=_count(ActivityRecording), open_count=_count(ComplianceFinding, FindingState.OPEN),
+        # the recordings one may view: how many others are linked is not theirs to know (ACC-3)
+        qs.annotate(link_count=_count(ActivityRecording, recording__in=Recording.objects.restrict(
+                        request.user, "view").values("pk")), open_count=_count(ComplianceFinding, FindingState.OPEN),
                     explained_count=_count(ComplianceFinding, FindingState.EXPLAINED))
         .prefetch_related("officers")[offset: offset + PER_PAGE]
     )
@@ -451,8 +453,8 @@ def detail_context(request, activity, forms=None) -> dict:
         "facts": facts,
         "documents_state_times": (facts.stated_start, facts.stated_end) != (activity.starts_at, activity.ends_at),
         "recordings": recordings,
-        "hidden_count": max(0, total_links - len(recordings)),
-        "total_links": total_links,
+        # what the person may view: how many others are linked is not theirs to know (ACC-3)
+        "visible_links": len(recordings),
         "chart": chart,
         "suggestions": suggestions,
         "findings": findings,
