@@ -97,3 +97,5 @@ class EventCode(models.TextChoices):
     DOCUMENT_ADDED = "activities.document_added", _("登记文书")
     CASE_CLOSED = "activities.case_closed", _("案件结案")
     CASE_ARCHIVED = "activities.case_archived", _("案卷归档")
+    # devices.* — recording devices (DEV-4)
+    DEVICE_CLOCK_MEASURED = "devices.clock_measured", _("登记设备时钟偏差")

@@ -17,3 +17,11 @@ class DeviceStatus(models.TextChoices):
     REPAIR = "repair", _("维修中")
     LOST = "lost", _("遗失")
     RETIRED = "retired", _("已报废")
+
+
+class ClockSource(models.TextChoices):
+    """Where a device's clock was compared with the platform's (DEV-4)."""
+
+    DOCK = "dock", _("采集站接入时测量")
+    PRE_USE = "pre_use", _("使用前检查")
+    MANUAL = "manual", _("人工核对")

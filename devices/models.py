@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from devices.choices import DeviceKind, DeviceStatus
+from devices.choices import ClockSource, DeviceKind, DeviceStatus
 
 
 class Device(models.Model):
@@ -25,3 +25,24 @@ class Device(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.serial}"
+
+
+class ClockReading(models.Model):
+    """A device's clock compared with the platform's at ``measured_at`` (DEV-4): ``offset_s`` is
+    device time minus platform time (positive: the device is ahead). Recordings made on the
+    device are corrected by the reading nearest their time (recordings.clock)."""
+
+    device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="clock_readings")
+    measured_at = models.DateTimeField(_("测量时间"))
+    offset_s = models.FloatField(_("时钟偏差（秒）"))
+    source = models.CharField(_("测量方式"), max_length=16, choices=ClockSource.choices)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+
+    class Meta:
+        verbose_name = _("设备时钟偏差")
+        verbose_name_plural = _("设备时钟偏差")
+        indexes = [models.Index(fields=["device", "measured_at"], name="clock_device_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} {self.offset_s:+.0f}s @ {self.measured_at:%Y-%m-%d %H:%M}"

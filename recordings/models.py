@@ -56,6 +56,11 @@ class Recording(models.Model):
     start_time = models.DateTimeField(_("开始时间"), null=True, blank=True)
     end_time = models.DateTimeField(_("结束时间"), null=True, blank=True)
     time_source = models.CharField(_("时间来源"), max_length=16, choices=TimeSource.choices, default=TimeSource.UPLOAD)
+    # DEV-4: the times as the device's clock gave them, and the correction applied (device minus
+    # platform, seconds; recordings.clock) — NULL when no measurement of the device's clock applies
+    raw_start_time = models.DateTimeField(_("开始时间（设备时钟）"), null=True, blank=True)
+    raw_end_time = models.DateTimeField(_("结束时间（设备时钟）"), null=True, blank=True)
+    clock_offset_s = models.FloatField(_("设备时钟偏差（秒）"), null=True, blank=True)
     place = models.CharField(_("地点"), max_length=200, blank=True)
     case_number = models.CharField(_("案号"), max_length=100, blank=True)
     party = models.CharField(_("当事人"), max_length=200, blank=True)

@@ -13,6 +13,7 @@ from devices.models import Device
 from orgs.models import Person, Unit
 from recordings.capture_time import TIME_CODES, capture_time_problem, edit_time_error
 from recordings.choices import LateReason, TimeSource
+from recordings.clock import corrected, offset_for
 from recordings.data import MediaInfo, RecordingMetadata
 from recordings.deadlines import UPLOAD_WINDOW, is_on_time, upload_deadline
 from recordings.errors import MetadataInvalidError
@@ -50,19 +51,27 @@ def register_recording(
     """
     unit = _resolve_unit(actor, metadata.unit_id)
     start, end = metadata.start_time, metadata.end_time
+    device = Device.objects.filter(serial=metadata.device_serial).first() if metadata.device_serial else None
+    # DEV-4: the device's measured clock drift, where known (recordings.clock)
+    offset = offset_for(device.pk if device else None, start) if metadata.time_source != TimeSource.MANUAL else None
+    raw_start, raw_end = start, end
+    start, end = corrected(start, end, offset)
+    if start == raw_start:
+        offset = None
     flags = [Flag(CODE_INGEST, flag_reason)] if flag_reason else []
     if media.problem:
         flags.append(Flag(CODE_MEDIA, media.problem))
     time_code, time_message = capture_time_problem(start, reference=received_at)
     if not time_code and end is None and start is not None and media.duration_s:
         end = start + timedelta(seconds=media.duration_s)
+        if offset is not None:
+            raw_end = end + timedelta(seconds=offset)
     if time_code:
         flags.append(Flag(time_code, time_message))
         deadline, on_time = received_at + UPLOAD_WINDOW, None
     else:
         deadline = upload_deadline(start, end, media.duration_s)
         on_time = is_on_time(deadline, received_at)
-    device = Device.objects.filter(serial=metadata.device_serial).first() if metadata.device_serial else None
     officer = None
     if metadata.primary_officer_id:
         officer = Person.objects.filter(pk=metadata.primary_officer_id).first()
@@ -91,6 +100,9 @@ def register_recording(
             department=unit.department,
             start_time=start,
             end_time=end,
+            raw_start_time=raw_start if offset is not None else None,
+            raw_end_time=raw_end if offset is not None else None,
+            clock_offset_s=offset,
             time_source=metadata.time_source,
             place=metadata.place,
             case_number=metadata.case_number.strip(),

@@ -46,6 +46,7 @@ from activities.choices import (
     NonRecordingReason,
 )
 from core.choices import CheckStatus, CheckTrigger
+from devices.choices import ClockSource
 from ingest.choices import IngestSource, UploadEndReason
 from orgs.choices import DepartmentLevel, Role
 from recordings.choices import DerivativeKind, LateReason, MarkerKind, MediaKind, TimeSource
@@ -287,6 +288,9 @@ FIELDS: dict[str, Field] = {
     "ends_at": Field(gettext_lazy("结束时间（文书记载）"), local_time_text),
     "officers": Field(gettext_lazy("执法人员"), _count),
     "devices": Field(gettext_lazy("记录设备"), _count),
+    "device_serial": Field(gettext_lazy("设备序列号")),
+    "clock_offset_s": Field(gettext_lazy("设备时钟偏差（秒）"), _text),
+    "clock_source": Field(gettext_lazy("测量方式"), _choice(ClockSource)),
     "link_source": Field(gettext_lazy("关联方式"), _choice(LinkSource)),
     "interruption_reason": Field(gettext_lazy("中断原因"), _choice(InterruptionReason)),
     "interruption_form": Field(gettext_lazy("说明方式"), _choice(InterruptionForm)),

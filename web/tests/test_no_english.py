@@ -336,6 +336,8 @@ SAMPLE_DETAILS: dict[str, dict] = {
                                "case_number": "市监罚〔2026〕12号", "external_system": "办案系统"},
     EventCode.CASE_CLOSED: {"case_number": "市监罚〔2026〕12号", "closed_on": "2026-11-30"},
     EventCode.CASE_ARCHIVED: {"case_number": "市监罚〔2026〕12号", "archived_on": "2026-12-15"},
+    EventCode.DEVICE_CLOCK_MEASURED: {"device_serial": "A0012345", "clock_offset_s": 95.0, "clock_source": "dock",
+                                      "records": 3},
     EventCode.COMPLIANCE_SETTINGS_CHANGED: {"time_tolerance_minutes": 10, "gap_tolerance_seconds": 90,
                                             "previous_tolerances": [5, 60]},
 }
