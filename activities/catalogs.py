@@ -2,7 +2,7 @@
 recorded, how strictly, from when to when, what the recording must show and by which means.
 
 This module is data, not code: the Chinese strings are quoted law, taken from the verbatim seed
-texts in ``/work/shared/seeds`` (activities.catalog loads them into versioned MatterType rows).
+texts in ``activities/sources/`` (activities.catalog loads them into versioned MatterType rows).
 
 - ``SAMR`` — 《市场监管部门执法音像记录工作规定（试行）》 (国市监稽〔2020〕118号, seed 000),
   第三条: one entry per situation the article lists. Its first two paragraphs (查封、扣押等强制措施;

@@ -9,18 +9,15 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from activities import catalogs
 from activities.choices import MatterLevel, RecordMethod
 
 pytestmark = [pytest.mark.req("REC-1"), pytest.mark.req("REC-2")]
 
-SEED_FILES = {
-    "samr": "000_3841958fa34ce859.txt",
-    "shuangqiao": "003_9885a050310f35d5.txt",
-    "dalian": "004_3726f0f00b9509e7.txt",
-}
+# the source regulations, verbatim, kept beside the catalogs they are quoted in (activities/sources/)
+SEED_FILES = {"samr": "samr.txt", "shuangqiao": "shuangqiao.txt", "dalian": "dalian.txt"}
+SOURCES = Path(__file__).resolve().parents[1] / "sources"
 SAMR_DOC = "《市场监管部门执法音像记录工作规定（试行）》"
 LEVELS = {"full_process", "mandatory", "optional"}
 METHODS = {"video", "audio", "photo"}
@@ -35,18 +32,9 @@ def _squash(text: str) -> str:
 
 @cache
 def _seeds_dir() -> Path:
-    """/work/shared/seeds: beside the repository (BASE_DIR is the repository root)."""
-    base = Path(settings.BASE_DIR).resolve()
-    candidates = list(dict.fromkeys([base.parent / "shared" / "seeds",
-                                     Path(__file__).resolve().parents[2].parent / "shared" / "seeds"]))
-    for folder in candidates:
-        if all((folder / name).is_file() for name in SEED_FILES.values()):
-            return folder
-    pytest.fail(
-        "the seed texts the built-in catalogs are taken from are missing: expected "
-        + ", ".join(SEED_FILES.values()) + " in " + " or ".join(str(c) for c in candidates),
-        pytrace=False,
-    )
+    if not all((SOURCES / name).is_file() for name in SEED_FILES.values()):
+        pytest.fail(f"the source texts of the built-in catalogs are missing from {SOURCES}", pytrace=False)
+    return SOURCES
 
 
 @cache
