@@ -52,6 +52,14 @@ class LinkSource(models.TextChoices):
     INTEGRATION = "integration", _("对接系统匹配")
 
 
+class FilingSource(models.TextChoices):
+    """How a recording came to name its case and matter (REC-9): matched from the free text an
+    officer wrote before cases existed, or chosen."""
+
+    MIGRATED = "migrated", _("按原填写内容匹配")
+    MANUAL = "manual", _("手工关联")
+
+
 class InterruptionReason(models.TextChoices):
     """Why recording stopped (REC-4; SAMR art. 11)."""
 

@@ -125,3 +125,8 @@ urlpatterns += [
     path("activities/<id:activity_id>/non-recording/decide", activity_actions.non_recording_decide,
          name="activity_non_recording_decide"),
 ]
+
+# 案件 and a department's compliance settings (issue 10): their own modules
+from web import urls_cases, urls_settings  # noqa: E402
+
+urlpatterns += urls_cases.urlpatterns + urls_settings.urlpatterns
