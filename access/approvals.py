@@ -121,8 +121,10 @@ def _window(valid_from: datetime | None, valid_until: datetime | None) -> tuple[
 
 
 def _records(department: Department, unit: Unit | None, recording_ids, case_number: str,
-             include_confidential: bool) -> list[tuple[int, datetime | None]]:
-    """The (id, start time) of each record the request names."""
+             include_confidential: bool, activity=None) -> list[tuple[int, datetime | None]]:
+    """The (id, start time) of each record the request names: by id, every recording of an
+    activity, or of a case (as the officer wrote its number, or linked to it: activities.filing)."""
+    from activities.models import ActivityRecording
     from recordings.models import Recording
 
     qs = Recording.objects.filter(department=department)
@@ -130,20 +132,36 @@ def _records(department: Department, unit: Unit | None, recording_ids, case_numb
         qs = qs.filter(unit=unit)
     if recording_ids:
         qs = qs.filter(pk__in=list(recording_ids))
+    elif activity is not None:
+        qs = qs.filter(pk__in=ActivityRecording.objects.filter(activity=activity).values("recording_id"))
     elif case_number:
-        qs = qs.filter(case_number=case_number)
+        qs = qs.filter(Q(case_number=case_number)
+                       | Q(filing__case__number=case_number, filing__case__department=department))
     else:
-        raise RequestError(_("请填写记录编号或案号。"))
+        raise RequestError(_("请填写记录编号、案号，或从执法活动页面申请该活动的全部记录。"))
     if not include_confidential:
         qs = qs.exclude(pk__in=ConfidentialityMark.objects.values("recording_id"))
     return list(qs.order_by("pk").values_list("pk", "start_time")[:MAX_RECORDS])
+
+
+def _activity_scope(requester, department: Department, activity_id: int | None):
+    """The activity a request names as its scope: one the requester may see, of ``department``."""
+    from activities.selectors import list_activities
+
+    if activity_id is None:
+        return None
+    activity = list_activities(requester).filter(pk=activity_id, department=department).first()
+    if activity is None:
+        raise NotFoundError(_("找不到该执法活动，或它不属于所选部门。"))
+    return activity
 
 
 def create_request(requester, *, department: Department, unit: Unit | None = None,
                    kind: str = RequestKind.INTERNAL, recording_ids=(), case_number: str = "",
                    purpose_code: str, purpose_text: str, actions=(), valid_from: datetime | None = None,
                    valid_until: datetime | None, include_confidential: bool = False, recipient: str = "",
-                   consult_superior: bool = False, party_application=None) -> AccessRequest:
+                   consult_superior: bool = False, party_application=None,
+                   activity_id: int | None = None) -> AccessRequest:
     if not may_request(requester):
         raise PermissionDeniedError(_("您的角色不能申请调阅执法音像记录。"))
     if kind not in RequestKind.values:
@@ -166,14 +184,16 @@ def create_request(requester, *, department: Department, unit: Unit | None = Non
     start, until = _window(valid_from, valid_until)
     plan = plan_request(requester, kind=kind, department=department, unit=unit, actions=actions,
                         include_confidential=include_confidential)
-    records = _records(department, unit, recording_ids, case_number, include_confidential)
+    activity = _activity_scope(requester, department, activity_id) if not recording_ids else None
+    records = _records(department, unit, recording_ids, case_number, include_confidential, activity)
     with transaction.atomic():
         request = AccessRequest.objects.create(
             kind=kind,
             requester=requester,
             requester_name=requester.display_name,
             department=department,
-            case_number=case_number if not recording_ids else "",
+            case_number=case_number if not (recording_ids or activity) else "",
+            activity=activity,
             purpose_code=purpose_code,
             purpose_text=purpose_text,
             actions=actions,
@@ -214,6 +234,7 @@ def create_request(requester, *, department: Department, unit: Unit | None = Non
                 "actions": actions,
                 "records": len(records),
                 "case_number": request.case_number,
+                "activity": activity.pk if activity is not None else None,
                 "valid_until": until,
                 "approver_role": plan.step.approver,
                 "basis": request.basis,

@@ -157,6 +157,9 @@ class AccessRequest(models.Model):
         "orgs.Department", verbose_name=_("记录所属部门"), on_delete=models.PROTECT, related_name="+"
     )
     case_number = models.CharField(_("案号"), max_length=100, blank=True)
+    # "all recordings of this activity" (REC-9): the activity the request named as its scope
+    activity = models.ForeignKey("activities.Activity", verbose_name=_("执法活动"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+")
     purpose_code = models.CharField(_("事由类别"), max_length=24, choices=Purpose.choices)
     purpose_text = models.CharField(_("事由说明"), max_length=500)
     actions = models.JSONField(_("申请方式"), default=list)

@@ -54,10 +54,9 @@ class LinkSource(models.TextChoices):
 
 class FilingSource(models.TextChoices):
     """How a recording came to name its case and matter (REC-9): matched from the free text an
-    officer wrote before cases existed, or chosen."""
+    officer wrote on it."""
 
-    MIGRATED = "migrated", _("按原填写内容匹配")
-    MANUAL = "manual", _("手工关联")
+    MIGRATED = "migrated", _("按填写内容匹配")
 
 
 class InterruptionReason(models.TextChoices):

@@ -36,6 +36,7 @@ from activities.models import (
     CaseDocument,
     ComplianceFinding,
     ComplianceSettings,
+    ComplianceSweep,
     Interruption,
     NonRecordingReport,
 )
@@ -140,23 +141,54 @@ def recompute_activities(activity_ids: Iterable[int]) -> dict[str, int]:
     return totals
 
 
-def _recompute_chunk(chunk: list[Activity], totals: dict[str, int]) -> None:
+def _stored_findings(activity_ids: list[int], *, lock: bool) -> dict[int, dict]:
+    rows = ComplianceFinding.objects.filter(activity_id__in=activity_ids)
+    if lock:
+        rows = rows.select_for_update()
+    stored = defaultdict(dict)
+    for pk, activity_id, code, key, state, message in rows.values_list(
+            "pk", "activity_id", "code", "key", "state", "message"):
+        stored[activity_id][(code, key)] = _Stored(pk, state, message)
+    return stored
+
+
+def _differs(stored: dict, found: list[Finding]) -> bool:
+    """Whether reconciling would change anything: a finding new, found again or reworded, or
+    one stored open that is no longer found."""
+    keys = set()
+    for f in found:
+        keys.add((f.code, f.key))
+        known = stored.get((f.code, f.key))
+        if known is None or known.state == FindingState.RESOLVED or known.message != f.message[:500]:
+            return True
+    return any(key not in keys and known.state != FindingState.RESOLVED for key, known in stored.items())
+
+
+def _recompute_chunk(chunk: list[Activity], totals: dict[str, int], *, sweeping: bool = False) -> None:
+    """Check ``chunk`` and reconcile its stored findings under their row locks.
+
+    ``sweeping``: the periodic sweep reads the stored findings first without locks and goes on
+    to lock and reconcile only the activities whose findings change — on a night when nothing
+    changed it writes nothing at all. (Its check time is the sweep's: ``ComplianceSweep``.)
+    """
     facts = activity_facts(chunk)
+    found = {a.pk: check_activity(facts[a.pk]) for a in chunk}
+    totals["checked"] += len(chunk)
+    if sweeping:
+        stored = _stored_findings([a.pk for a in chunk], lock=False)
+        chunk = [a for a in chunk if _differs(stored[a.pk], found[a.pk])]
+        if not chunk:
+            return
     with transaction.atomic():
-        stored = defaultdict(dict)
-        for pk, activity_id, code, key, state, message in ComplianceFinding.objects.select_for_update().filter(
-                activity_id__in=[a.pk for a in chunk]).values_list("pk", "activity_id", "code", "key", "state", "message"):
-            stored[activity_id][(code, key)] = _Stored(pk, state, message)
+        stored = _stored_findings([a.pk for a in chunk], lock=True)
         unchanged: list[int] = []
         for a in chunk:
-            found = check_activity(facts[a.pk])
-            opened, resolved = _reconcile(stored[a.pk], found, department_id=a.department_id,
+            opened, resolved = _reconcile(stored[a.pk], found[a.pk], department_id=a.department_id,
                                           unit_id=a.unit_id, activity=a, unchanged=unchanged)
             totals["opened"] += opened
             totals["resolved"] += resolved
-        if unchanged:
+        if unchanged and not sweeping:
             ComplianceFinding.objects.filter(pk__in=unchanged).update(checked_at=timezone.now())
-        totals["checked"] += len(chunk)
 
 
 @dataclass(frozen=True)
@@ -173,12 +205,13 @@ def sweep_compliance() -> dict[str, int]:
     findings that depend on time — a pushed task left unrecorded, an archive deadline passed —
     and any change a service missed)."""
     totals = {"checked": 0, "opened": 0, "resolved": 0}
+    started = timezone.now()
     last = 0
     while True:
         chunk = list(Activity.objects.filter(pk__gt=last).order_by("pk").only(*_ACTIVITY_FIELDS)[:CHUNK])
         if not chunk:
             break
-        _recompute_chunk(chunk, totals)
+        _recompute_chunk(chunk, totals, sweeping=True)
         last = chunk[-1].pk
     for case in Case.objects.filter(closed_on__isnull=False, archived_on__isnull=True).iterator(chunk_size=CHUNK):
         recompute_case(case)
@@ -186,7 +219,15 @@ def sweep_compliance() -> dict[str, int]:
                                 findings__activity__isnull=True, archived_on__isnull=False).distinct()
     for case in stale:  # archived since: their overdue finding resolves
         recompute_case(case)
+    ComplianceSweep.objects.create(started_at=started, finished_at=timezone.now(), **totals)
     return totals
+
+
+def checked_at(finding: ComplianceFinding):
+    """When ``finding`` was last checked: by a service that changed what it depends on, or by
+    the last completed sweep (which began before it checked this one)."""
+    sweep = ComplianceSweep.objects.order_by("-finished_at").values_list("started_at", flat=True).first()
+    return max(finding.checked_at, sweep) if sweep is not None else finding.checked_at
 
 
 def recompute_case(case: Case) -> None:

@@ -18,6 +18,7 @@ from activities.choices import (
     CatalogSource,
     DeliveryStatus,
     DocumentType,
+    FilingSource,
     FindingCode,
     FindingState,
     InterruptionForm,
@@ -186,6 +187,39 @@ class ActivityRecording(models.Model):
         return f"{self.activity_id}: {self.recording_id}"
 
 
+class RecordingFiling(models.Model):
+    """The case and matter a recording names (REC-9): the free text an officer wrote on it
+    (案号, 当事人, 执法事项) linked to the department's case and catalog entry where they match,
+    and kept as written where they do not (shown as 未关联). ``case_key`` is the written case
+    number normalised (activities.filing.case_key), so a case registered later finds the
+    recordings that named it."""
+
+    recording = models.OneToOneField("recordings.Recording", on_delete=models.PROTECT, related_name="filing")
+    department = models.ForeignKey("orgs.Department", null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    case_key = models.CharField(max_length=100, blank=True)
+    case = models.ForeignKey(Case, verbose_name=_("案件"), null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="filed_recordings")
+    matter = models.ForeignKey(MatterType, verbose_name=_("执法事项"), null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="+")
+    party_matches = models.BooleanField(_("当事人与案件一致"), default=False)
+    source = models.CharField(_("关联方式"), max_length=16, choices=FilingSource.choices,
+                              default=FilingSource.MIGRATED)
+    filed_at = models.DateTimeField(_("关联时间"))
+
+    class Meta:
+        verbose_name = _("记录关联的案件和事项")
+        verbose_name_plural = _("记录关联的案件和事项")
+        indexes = [
+            # the recordings that named a case number no case had yet (activities.filing.file_for_case)
+            models.Index(fields=["department", "case_key"], condition=Q(case__isnull=True) & ~Q(case_key=""),
+                         name="filing_unmatched_case_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recording_id}: {self.case_id} {self.matter_id}"
+
+
 class ComplianceSettings(models.Model):
     """A department's tolerances: how far the recordings' first start and last end may be from
     the documents' times (REC-7, default 5 minutes), and how long a pause between recordings is
@@ -316,6 +350,26 @@ class ComplianceFinding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code}:{self.key} ({self.state})"
+
+
+class ComplianceSweep(models.Model):
+    """One completed run of the periodic compliance sweep (activities.findings.sweep_compliance):
+    every activity was checked between ``started_at`` and ``finished_at``, so a finding found
+    unchanged was checked then (its own ``checked_at`` moves only when it changes)."""
+
+    started_at = models.DateTimeField(_("开始时间"))
+    finished_at = models.DateTimeField(_("完成时间"))
+    checked = models.PositiveIntegerField(_("检查活动数"))
+    opened = models.PositiveIntegerField(_("新提示"))
+    resolved = models.PositiveIntegerField(_("已消除"))
+
+    class Meta:
+        verbose_name = _("合规检查运行")
+        verbose_name_plural = _("合规检查运行")
+        indexes = [models.Index(fields=["-finished_at"], name="sweep_finished_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.finished_at:%Y-%m-%d %H:%M} {self.checked}"
 
 
 class CaseDocument(models.Model):

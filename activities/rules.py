@@ -74,3 +74,13 @@ def can_keep_cases(person, department) -> bool:
         may_hold_media(person) and person.department_id == department.pk
         and person.has_role(Role.OFFICER, Role.CUSTODIAN, Role.UNIT_HEAD, Role.DEPARTMENT_HEAD)
     )
+
+
+def can_manage_integration(person, department) -> bool:
+    """Change ``department``'s compliance settings: its tolerances (REC-7) and the webhook
+    endpoints its findings are pushed to (INT-1). Its department head and legal office, as
+    activities.conduct.set_compliance_settings allows."""
+    return bool(
+        department is not None and may_hold_media(person) and person.department_id == department.pk
+        and person.has_role(Role.DEPARTMENT_HEAD, Role.LEGAL_OFFICE)
+    )

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from activities.catalog import matter_for
 from activities.choices import CaseStage, LinkSource, PartyKind
+from activities.filing import file_for_case
 from activities.findings import recompute_activities
 from activities.models import Activity, ActivityRecording, Case
 from activities.parties import normalize_uscc, uscc_error
@@ -91,6 +92,7 @@ def create_case(department, values: CaseValues, *, actor) -> Case:
                          also=[("department", str(department.pk))],
                          details={"case_number": number, "party": party, "case_stage": case.stage,
                                   "external_system": system})
+            file_for_case(case, actor=actor)  # the recordings that named it before (REC-9)
     except IntegrityError as exc:  # the same number or external id, created concurrently
         raise ConflictError(_("本部门已有案号为“%(number)s”的案件。") % {"number": number}) from exc
     return case
@@ -104,6 +106,29 @@ def _case_for(case_id: int, actor) -> Case:
         raise NotFoundError(_("案件不存在或您无权查看。"))
     if not can_keep_cases(actor, case.department):
         raise PermissionDeniedError(_("您不能修改该案件。"))
+    return case
+
+
+STAGE_ORDER = {stage: n for n, stage in enumerate(CaseStage.values)}
+
+
+def advance_case_stage(case_id: int, *, actor, stage: str) -> Case:
+    """The case moves on to a later stage (启动 → 调查取证 → 审查决定 → 送达执行), never back,
+    and not once it is closed (closing puts it in 送达执行)."""
+    if stage not in STAGE_ORDER:
+        raise ActivityError(_("请选择办案阶段。"))
+    with transaction.atomic():
+        case = _case_for(case_id, actor)
+        if case.closed_on is not None:
+            raise ConflictError(_("该案件已于 %(d)s 结案，办案阶段不能再变更。") % {"d": case.closed_on.isoformat()})
+        previous = case.stage
+        if STAGE_ORDER[stage] <= STAGE_ORDER.get(previous, -1):
+            raise ActivityError(_("办案阶段只能向后推进：案件现处于“%(current)s”阶段。") % {
+                "current": CaseStage(previous).label if previous in STAGE_ORDER else previous})
+        case.stage = stage
+        case.save(update_fields=["stage"])
+        record_event(EventCode.CASE_STAGE_CHANGED, actor=actor, subject=case,
+                     details={"case_number": case.number, "case_stage": stage, "previous_stage": previous})
     return case
 
 

@@ -36,4 +36,14 @@ def sweep_compliance_hourly() -> None:
         sweep_compliance()
 
 
-__all__ = ["deliver_webhook", "retry_webhook_deliveries", "sweep_compliance_hourly"]
+@db_task()
+def file_unfiled_recordings() -> None:
+    """The recordings catalogued before their case and matter were linked (REC-9; after an
+    upgrade, queued by the migration rather than run inside it): activities.filing."""
+    from activities.filing import file_unfiled
+
+    with correlation():
+        file_unfiled()
+
+
+__all__ = ["deliver_webhook", "file_unfiled_recordings", "retry_webhook_deliveries", "sweep_compliance_hourly"]

@@ -21,6 +21,12 @@ periodic task (activities.tasks.retry_webhook_deliveries) sends what is due. A d
 claimed before it is sent, so the task and the periodic retry never send it twice at once.
 
 The standard library's ``urllib.request`` sends them: ``requests`` is only a test dependency.
+
+A department's endpoints are kept by the people who keep its compliance settings
+(activities.rules.can_manage_integration): ``create_endpoint``, ``set_endpoint_active`` and
+``rotate_endpoint_secret``, each with its custody event. The secret is made here
+(``secrets.token_urlsafe(32)``), handed back once to be shown once, and never written to the
+custody log.
 """
 
 from __future__ import annotations
@@ -30,13 +36,16 @@ import hmac
 import http.client
 import json
 import logging
+import secrets
 import urllib.error
 import urllib.request
 from datetime import timedelta
 from functools import partial
 from urllib.parse import urlsplit
 
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -44,6 +53,10 @@ from django.utils.translation import gettext as _
 
 from activities.choices import DeliveryStatus
 from activities.models import WebhookDelivery, WebhookEndpoint
+from activities.rules import can_manage_integration
+from core.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
+from custody.choices import EventCode
+from custody.services import record_event
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +72,132 @@ LEASE = timedelta(seconds=TIMEOUT * 6)
 FIRST_TRY_GRACE = timedelta(minutes=5)
 RETRY_BATCH = 200
 USER_AGENT = "avrecords-webhook/1"
+MAX_NAME = 100  # WebhookEndpoint.name
+MAX_URL = 500  # WebhookEndpoint.url
+MAX_ENDPOINTS = 20  # per department
+SCHEMES = ("http", "https")
+
+
+class WebhookError(DomainError):
+    """A refused endpoint change; ``code`` names the field it is about (``name``, ``url``) when
+    it is about one."""
+
+
+# ---------------------------------------------------------------------------- endpoints
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def clean_name(name) -> str:
+    name = " ".join(str(name or "").split())
+    if not name or len(name) > MAX_NAME:
+        raise WebhookError(_("请填写名称（最多 %(n)s 字），例如“案件办理系统”。") % {"n": MAX_NAME}, code="name")
+    return name
+
+
+def clean_url(url) -> str:
+    """An absolute http or https address of at most MAX_URL characters, with a host and without
+    user name or password (the secret signs the deliveries; credentials in an address would be
+    shown on the page and in the custody log)."""
+    url = str(url or "").strip()
+    if not url:
+        raise WebhookError(_("请填写推送地址。"), code="url")
+    if len(url) > MAX_URL:
+        raise WebhookError(_("推送地址最多 %(n)s 个字符（当前 %(len)s 个）。") % {"n": MAX_URL, "len": len(url)},
+                           code="url")
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        raise WebhookError(_("推送地址中不能有空格或控制字符。"), code="url")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (a port that is not a number raises)
+    except ValueError as exc:
+        raise WebhookError(_("推送地址格式不正确。"), code="url") from exc
+    if parts.scheme.lower() not in SCHEMES:
+        raise WebhookError(_("推送地址须以 http:// 或 https:// 开头，不接受其他协议。"), code="url")
+    if parts.username is not None or parts.password is not None:
+        raise WebhookError(_("推送地址中不能包含用户名或密码；推送以签名密钥验证。"), code="url")
+    if not parts.hostname:
+        raise WebhookError(_("推送地址须写明对方系统的主机名或 IP 地址。"), code="url")
+    try:
+        URLValidator(schemes=list(SCHEMES))(url)
+    except ValidationError as exc:
+        raise WebhookError(_("推送地址格式不正确，请填写完整的网址（含主机名和路径）。"), code="url") from exc
+    return url
+
+
+def _may_manage(actor, department) -> None:
+    if not can_manage_integration(actor, department):
+        raise PermissionDeniedError(_("只有本部门负责人或法制机构可以管理推送地址。"))
+
+
+def create_endpoint(department, *, actor, name: str, url: str) -> WebhookEndpoint:
+    """A new, active endpoint of ``department`` with a fresh secret; the returned endpoint's
+    ``secret`` is to be shown to the person once (it is never shown again)."""
+    _may_manage(actor, department)
+    name, url = clean_name(name), clean_url(url)
+    from orgs.models import Department
+
+    with transaction.atomic():
+        # one department's endpoints are added one at a time (the name and count checks hold)
+        Department.objects.select_for_update().filter(pk=department.pk).first()
+        names = set(WebhookEndpoint.objects.filter(department=department).values_list("name", flat=True))
+        if name in names:
+            raise WebhookError(_("本部门已有名为“%(name)s”的推送地址。") % {"name": name}, code="name")
+        if len(names) >= MAX_ENDPOINTS:
+            raise ConflictError(_("每个部门最多 %(n)s 个推送地址；请先停用并整理不用的地址。") % {"n": MAX_ENDPOINTS})
+        endpoint = WebhookEndpoint.objects.create(
+            department=department, name=name, url=url, secret=new_secret(), active=True,
+            created_at=timezone.now(), created_by=actor)
+        record_event(EventCode.WEBHOOK_ADDED, actor=actor, subject=endpoint,
+                     also=[("department", str(department.pk))],
+                     details={"name": endpoint.name, "webhook_url": endpoint.url})
+    return endpoint
+
+
+def _managed(endpoint_id: int, actor) -> WebhookEndpoint:
+    """The endpoint, locked; another department's is not found (its existence is not theirs to
+    know), one of the actor's own department they may not manage is refused."""
+    endpoint = (WebhookEndpoint.objects.select_for_update(of=("self",)).select_related("department")
+                .filter(pk=endpoint_id).first())
+    if endpoint is None or getattr(actor, "department_id", None) != endpoint.department_id:
+        raise NotFoundError(_("推送地址不存在或您无权管理。"))
+    _may_manage(actor, endpoint.department)
+    return endpoint
+
+
+def _changed(endpoint: WebhookEndpoint, actor, *, secret_rotated: bool) -> None:
+    record_event(EventCode.WEBHOOK_CHANGED, actor=actor, subject=endpoint,
+                 also=[("department", str(endpoint.department_id))],
+                 details={"name": endpoint.name, "webhook_url": endpoint.url, "webhook_active": endpoint.active,
+                          "secret_rotated": secret_rotated})
+
+
+def set_endpoint_active(endpoint_id: int, *, actor, active: bool) -> WebhookEndpoint:
+    """Start or stop pushing to an endpoint. A stopped endpoint gets no new deliveries, and its
+    pending ones are given up when they come due (``deliver``)."""
+    active = bool(active)
+    with transaction.atomic():
+        endpoint = _managed(endpoint_id, actor)
+        if endpoint.active == active:
+            raise ConflictError(_("该推送地址已启用。") if active else _("该推送地址已停用。"))
+        endpoint.active = active
+        endpoint.save(update_fields=["active"])
+        _changed(endpoint, actor, secret_rotated=False)
+    return endpoint
+
+
+def rotate_endpoint_secret(endpoint_id: int, *, actor) -> WebhookEndpoint:
+    """A new secret for an endpoint (the old one stops working at once: deliveries sent from now
+    on, retries too, are signed with the new one); the returned endpoint's ``secret`` is to be
+    shown once."""
+    with transaction.atomic():
+        endpoint = _managed(endpoint_id, actor)
+        endpoint.secret = new_secret()
+        endpoint.save(update_fields=["secret"])
+        _changed(endpoint, actor, secret_rotated=True)
+    return endpoint
 
 
 # ---------------------------------------------------------------------------- queuing

@@ -230,6 +230,30 @@ def page_measure(db: str, activity_id: int | None, runs: int) -> None:
             assert response.status_code == 200, (url, response.status_code)
             if n >= 3:
                 timings[name].append(elapsed)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        client.get(page)
+    if os.environ.get("BENCH_PROFILE"):
+        by_sql: dict[str, list[float]] = {}
+        for q in queries.captured_queries:
+            by_sql.setdefault(q["sql"][:160], []).append(float(q["time"]))
+        for sql, times in sorted(by_sql.items(), key=lambda kv: -sum(kv[1]))[:25]:
+            print(f"# {sum(times) * 1000:8.1f} ms x{len(times):3d}  {sql}")
+        import cProfile
+        import io
+        import pstats
+
+        profile = cProfile.Profile()
+        profile.enable()
+        for _ in range(5):
+            client.get(page)
+        profile.disable()
+        out = io.StringIO()
+        pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(45)
+        print("\n".join("# " + line for line in out.getvalue().splitlines()))
+    print(f"activity_page_queries_{db}: {len(queries.captured_queries)}")
     a, r = cat.p95(timings["activity"]), cat.p95(timings["recording"])
     links = ActivityRecording.objects.filter(activity=activity).count()
     print(f"activity_page_recordings_{db}: {links}")

@@ -145,8 +145,10 @@ def register_recording(
                 "flags": recording.flags,
             },
         )
+        from activities.filing import file_recording
         from activities.integration import match_new_recording
         match_new_recording(recording)  # a pushed activity it belongs to (INT-1)
+        file_recording(recording, actor=actor)  # the case and matter it names (REC-9)
     return recording
 
 
@@ -198,6 +200,10 @@ def update_recording_metadata(recording: Recording, *, actor, changes: dict) -> 
             subject=locked,
             details={"before": before, "after": after},
         )
+        if {"case_number", "party", "matter_type"} & set(after):
+            from activities.filing import file_recording
+
+            file_recording(locked, actor=actor)  # the case and matter it names now (REC-9)
         recheck_activity_of(locked.pk)
     return locked
 

@@ -73,6 +73,12 @@ def navigation(request):
                 "url": reverse("web:activity_list"),
             },
             {
+                "name": "case_list",
+                "label": _("案件"),
+                "icon": "ti-briefcase",
+                "url": reverse("web:case_list"),
+            },
+            {
                 "name": "my_access",
                 "label": _("查阅登记"),
                 "icon": "ti-eye-check",
@@ -131,7 +137,7 @@ def navigation(request):
             item["name"] == "recording_list" and current.startswith("recording_")
         ) or (item["name"] == "access_request_list" and current.startswith("access_request")) or (
             item["name"] == "activity_list" and current.startswith("activity_")
-        )
+        ) or (item["name"] == "case_list" and current.startswith("case_"))
     context.update(
         {
             "nav_items": items,

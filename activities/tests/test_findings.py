@@ -249,3 +249,38 @@ def test_a_finding_is_explained_by_the_officer_and_accepted_by_the_unit_head(org
     assert finding.state == FindingState.ACCEPTED
     assert list(list_findings(org["b"])) == [finding]  # an officer of the activity sees it
     assert list(list_findings(make_person("officer", unit=org["unit"]))) == []
+
+
+def test_a_sweep_that_finds_nothing_new_writes_no_finding_and_records_its_run(org):
+    """The nightly sweep reads first and locks only what changes (SUP-2): on a night when the
+    checker finds what it found before, it writes nothing but its own run, and a finding's
+    check time is then the run's."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from activities.findings import checked_at, sweep_compliance
+    from activities.models import ComplianceSweep
+
+    activities = [_activity(org, title=f"查封现场 {n}") for n in range(3)]  # nothing recorded: findings open
+    before = {f.pk: (f.state, f.checked_at) for f in ComplianceFinding.objects.all()}
+    assert before
+    with CaptureQueriesContext(connection) as queries:
+        totals = sweep_compliance()
+    assert totals == {"checked": 3, "opened": 0, "resolved": 0}
+    writes = [q["sql"] for q in queries.captured_queries
+              if q["sql"].lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE")) or "FOR UPDATE" in q["sql"]]
+    assert all("activities_compliancesweep" in sql for sql in writes), writes
+    assert {f.pk: (f.state, f.checked_at) for f in ComplianceFinding.objects.all()} == before
+    run = ComplianceSweep.objects.get()
+    assert run.checked == 3
+    assert checked_at(ComplianceFinding.objects.first()) == run.started_at
+    # a change the services did not see (here: the stated times moved under the findings) is
+    # reconciled by the next sweep, under lock
+    from activities.models import ActivityRecording
+
+    rec = make_recording(org["a"], unit=org["unit"], start_time=at(0), end_time=at(60), duration_s=3600,
+                         received_at=at(120))
+
+    ActivityRecording.objects.create(activity=activities[0], recording=rec, linked_at=timezone.now())
+    assert sweep_compliance()["resolved"] >= 1
+    assert ComplianceSweep.objects.count() == 2

@@ -102,6 +102,8 @@ class AccessRequestForm(forms.Form):
         help_text=_("多个编号用逗号或空格分隔；或填写案号，申请该案的全部记录。"),
     )
     case_number = forms.CharField(label=_("案号"), required=False, max_length=100)
+    # from an activity's page: every recording of that activity (REC-9)
+    activity = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1, widget=forms.HiddenInput)
     actions = forms.MultipleChoiceField(
         label=_("调阅方式"),
         required=False,
@@ -224,7 +226,7 @@ class AccessRequestForm(forms.Form):
                 != department:
             self.add_error("unit", _("所选采集机构不属于所选部门。"))
         if "recording_ids" not in self.errors and not data.get("recording_ids") \
-                and not (data.get("case_number") or "").strip():
+                and not (data.get("case_number") or "").strip() and not data.get("activity"):
             self.add_error("recording_ids", _("请填写记录编号或案号。"))
         kind = data.get("kind")
         if kind == RequestKind.EXTERNAL and not (data.get("recipient") or "").strip():
@@ -255,6 +257,7 @@ class AccessRequestForm(forms.Form):
             "kind": data["kind"],
             "recording_ids": data["recording_ids"],
             "case_number": data.get("case_number") or "",
+            "activity_id": data.get("activity") or None,
             "purpose_code": data["purpose_code"],
             "purpose_text": data["purpose_text"],
             "actions": data.get("actions") or [],

@@ -41,6 +41,7 @@ ALLOWED_WORDS = frozenset(
         "JPEG",
         "JPG",
         "PNG",
+        "PDF",
         "GIF",
         "WebP",
         "WEBP",

@@ -29,6 +29,7 @@ traceback in the body.
 from __future__ import annotations
 
 import inspect
+import io
 import re
 import sys
 from urllib.parse import quote
@@ -93,7 +94,47 @@ _PARAM = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
 
 @pytest.fixture
 def world(db):
-    return build_fuzz_world()
+    world = build_fuzz_world()
+    _settings_world(world)
+    _case_documents_world(world)
+    return world
+
+
+def _settings_world(world) -> None:
+    """事项目录 and 检查设置 (web/urls_settings.py): the department head's own catalog entry and a
+    webhook endpoint with a delivery, so ``<matter_id>`` and ``<endpoint_id>`` reach the views."""
+    from django.utils import timezone
+
+    from activities.catalog import EntryValues, add_department_entry
+    from activities.models import WebhookDelivery
+    from activities.webhooks import create_endpoint
+
+    head = world.people["department_head"]
+    entry = add_department_entry(head.department, EntryValues(
+        name="夜间食品经营场所检查", category="inspection", level="mandatory", start_trigger="到达现场时",
+        end_trigger="离开现场时", article="某县局实施细则第五条"), actor=head)
+    endpoint = create_endpoint(head.department, actor=head, name="案件办理系统", url="http://127.0.0.1:9/hook")
+    WebhookDelivery.objects.create(endpoint=endpoint, event_type="finding.opened", payload={},
+                                   created_at=timezone.now(), status="failed", attempts=8, last_error="无法送达")
+    world.id_pools.update({"matter": [entry.pk], "endpoint": [endpoint.pk]})
+
+
+def _case_documents_world(world) -> None:
+    """案件 (web/urls_cases.py): the world's case gets a document with its original (so the
+    download has bytes to serve) and one with only its particulars; ``<document_id>`` takes
+    the first."""
+    from activities.choices import CaseStage, DocumentType
+    from activities.documents import add_document
+
+    case_id = world.id_pools["case"][0]
+    scan = io.BytesIO(b"%PDF-1.4\n% fuzz filing approval\n%%EOF\n")
+    scan.name = "立案审批表.pdf"
+    officer = world.people["officer"]
+    stored = add_document(actor=officer, case_id=case_id, stage=CaseStage.START,
+                          doc_type=DocumentType.FILING_APPROVAL, number="某市监立〔2026〕99号", upload=scan)
+    bare = add_document(actor=officer, case_id=case_id, doc_type=DocumentType.SERVICE_RECEIPT)
+    world.id_pools["document"] = [stored.pk, bare.pk]
+    world.ids = sorted({*world.ids, stored.pk, bare.pk})
 
 
 # --- what a view reads ---------------------------------------------------------------------

@@ -37,7 +37,7 @@ SM3 = "66c7f0f4" * 8
 FILE = "DSJ-A0012345_10020301_20260305093000_0001.MP4"
 
 # Data identifiers in the samples below that are not language (accounts, a token name).
-SAMPLE_DATA = {"zhangwei", "dock", "audit.example.gov.cn", "witness"}
+SAMPLE_DATA = {"zhangwei", "dock", "audit.example.gov.cn", "witness", "https", "case.example.gov.cn", "hooks", "avr"}
 
 # Realistic details for every event code, shaped like the record_event(...) calls write them.
 SAMPLE_DETAILS: dict[str, dict] = {

@@ -165,14 +165,24 @@ def access_request_list(request):
     })
 
 
-def _prefill(user, raw: str) -> dict:
+def _prefill(user, raw: str, raw_activity: str = "") -> dict:
     """Initial values from ``?recording=<id>``: the id always (it is what the person typed);
-    the department and unit only when the person may view that record (nothing else leaks)."""
+    the department and unit only when the person may view that record (nothing else leaks).
+    From ``?activity=<id>`` (the activity's page): that activity's department and unit, when the
+    person may see the activity."""
     initial: dict = {}
     if user.department_id:
         initial["department"] = user.department_id
     elif user.unit_id:
         initial["department"] = user.unit.department_id
+    activity_pk = parse_id(raw_activity) if raw_activity else None
+    if activity_pk is not None:
+        from activities.selectors import get_activity
+
+        activity = get_activity(user, activity_pk)
+        if activity is not None:
+            initial.update(activity=activity.pk, department=activity.department_id, unit=activity.unit_id)
+        return initial
     pk = parse_id(raw) if raw else None
     if pk is None:
         return initial
@@ -220,7 +230,8 @@ def access_request_new(request):
         return render(request, "web/error.html",
                       {"message": _("您的角色不能申请调阅执法音像记录。")}, status=403)
     if request.method == "GET":
-        form = AccessRequestForm(initial=_prefill(user, request.GET.get("recording", "")))
+        form = AccessRequestForm(initial=_prefill(user, request.GET.get("recording", ""),
+                                                  request.GET.get("activity", "")))
         return _render_form(request, form)
     form = AccessRequestForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -261,9 +272,19 @@ def _create_with_application(user, kwargs: dict, upload):
         return approvals.create_request(user, **kwargs, party_application=stored)
 
 
+def _scope_activity(user, form):
+    """The activity the form names as its scope, when the person may see it (else none)."""
+    from activities.selectors import get_activity
+
+    raw = form.data.get("activity") if form.is_bound else form.initial.get("activity")
+    pk = parse_id(str(raw)) if raw else None
+    return get_activity(user, pk) if pk is not None else None
+
+
 def _render_form(request, form, status=200):
     return render(request, "web/access/requests/new.html", {
         "form": form,
+        "scope_activity": _scope_activity(request.user, form),
         "route": _plan(request.user, form),
         "max_records": approvals.MAX_RECORDS,
         "max_days": approvals.MAX_VALID_DAYS,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import messages
-from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from access.approvals import may_request
 from activities.catalog import effective_catalog
 from activities.catalogs import CONTENT_POINTS
 from activities.choices import (
@@ -183,7 +184,8 @@ def activity_list(request):
         qs.annotate(link_count=_count(ActivityRecording, recording__in=Recording.objects.restrict(
                         request.user, "view").values("pk")), open_count=_count(ComplianceFinding, FindingState.OPEN),
                     explained_count=_count(ComplianceFinding, FindingState.EXPLAINED))
-        .prefetch_related("officers")[offset: offset + PER_PAGE]
+        .prefetch_related(Prefetch("officers", queryset=Person.objects.order_by("badge_number", "pk")))
+        [offset: offset + PER_PAGE]
     )
     for row in rows:
         row.level = level_badge(row.required_level)
@@ -354,11 +356,11 @@ def _marker_label(m: Marker) -> str:
 
 
 def _findings(user, activity):
-    from activities.selectors import list_findings
-
-    rows = list(list_findings(user).filter(activity=activity).select_related("explained_by", "accepted_by"))
+    """The activity's findings: whoever sees the activity (the page's own check) sees them all."""
+    rows = list(ComplianceFinding.objects.filter(activity=activity).select_related("explained_by", "accepted_by"))
     rows.sort(key=lambda f: (STATE_ORDER.get(f.state, 9), SEVERITY_ORDER.get(f.severity, 9), -f.pk))
     for f in rows:
+        f.activity = activity
         f.severity_color = SEVERITY_COLORS.get(f.severity, "secondary")
         f.state_color = STATE_COLORS.get(f.state, "secondary")
     return rows
@@ -398,6 +400,7 @@ def form_choices(user, activity) -> dict:
 
 def detail_context(request, activity, forms=None) -> dict:
     from activities.findings import activity_facts
+    from web.views.cases import activity_documents_context  # it imports this module
 
     user = request.user
     forms = forms or {}
@@ -469,6 +472,9 @@ def detail_context(request, activity, forms=None) -> dict:
                             for p in activity.required_points],
         "markers": markers,
         "can_edit": can_edit,
+        # "all recordings of this activity" as an access request's scope (shown whether or not
+        # any are linked that the person may not view: that is not theirs to know, ACC-3)
+        "may_request_access": may_request(user),
         "is_unit_head": is_unit_head,
         "is_department_head": is_department_head,
         "resume_markers": resume,
@@ -484,6 +490,8 @@ def detail_context(request, activity, forms=None) -> dict:
                                                          initial={"kind": MarkerKind.RESUME_STATEMENT}),
         "report_form": forms.get("report") or NonRecordingForm(),
         "decision_form": forms.get("decision") or DecisionForm(),
+        # its documents (文书) and their form, and the link to its case (web.views.cases)
+        **activity_documents_context(user, activity, forms.get("document")),
     }
 
 

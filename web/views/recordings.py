@@ -159,10 +159,30 @@ def _render_detail(
         "open_edit": open_edit and can_edit,
     }
     context.update(confidentiality_context(user, recording))
+    context.update(_filing_context(user, recording))
     decision = getattr(recording, "access_decision", None)
     context["access_rule"] = decision.rule if decision is not None else None
     context["access_request"] = decision.request if decision is not None else None
     return render(request, "web/recordings/detail.html", context, status=status)
+
+
+def _filing_context(user, recording) -> dict:
+    """What the written case number, party and matter are linked to (REC-9; activities.filing),
+    and the activity the recording belongs to — each a link only where the person may see it."""
+    from activities.models import ActivityRecording, RecordingFiling
+    from activities.selectors import list_activities, list_cases
+
+    filing = RecordingFiling.objects.filter(recording=recording).select_related("case", "matter").first()
+    case = filing.case if filing is not None else None
+    activity_id = ActivityRecording.objects.filter(recording=recording).values_list("activity_id", flat=True).first()
+    activity = list_activities(user).filter(pk=activity_id).first() if activity_id else None
+    return {
+        "filed_case": case,
+        "filed_case_visible": case is not None and list_cases(user).filter(pk=case.pk).exists(),
+        "filed_matter": filing.matter if filing is not None else None,
+        "filed_party": filing is not None and filing.party_matches,
+        "recording_activity": activity,
+    }
 
 
 def _access_entries(recording):
