@@ -88,3 +88,39 @@ def test_a_case_numbers_scope_takes_the_recordings_linked_to_the_case(org):
     written_so = make_recording(org["a"], case_number=case.number)
     request = _request(org["officer2"], org["city"], case_number=case.number)
     assert set(request.items.values_list("recording_id", flat=True)) == {written_otherwise.pk, written_so.pk}
+
+
+def test_the_activity_page_leads_to_a_prefilled_request_for_its_recordings(client, org):
+    from django.urls import reverse
+
+    from access.models import AccessRequest
+
+    client.force_login(org["a"])
+    page = client.get(reverse("web:activity_detail", args=[org["activity"].pk])).content.decode()
+    new = reverse("web:access_request_new")
+    assert f'{new}?activity={org["activity"].pk}' in page
+    form = client.get(new, {"activity": org["activity"].pk}).content.decode()
+    assert "申请范围：执法活动“某贸易有限公司查封现场”关联的全部记录" in form
+    assert 'name="recording_ids"' not in form
+    response = client.post(new, {
+        "kind": "internal", "department": str(org["city"].pk), "unit": str(org["unit"].pk),
+        "activity": str(org["activity"].pk), "actions": ["view"], "purpose_code": "case_handling",
+        "purpose_text": "核对查封现场情况", "valid_until": (timezone.localdate() + timedelta(days=7)).isoformat(),
+    })
+    assert response.status_code == 302, response.content.decode()[:2000]
+    request = AccessRequest.objects.get(requester=org["a"])
+    assert request.activity == org["activity"] and request.items.count() == 2
+    detail = client.get(response["Location"]).content.decode()
+    assert "执法活动“某贸易有限公司查封现场”的全部记录" in detail
+    # one who may not see the activity gets the ordinary form, and a refusal if they post its id
+    client.force_login(org["officer2"])
+    form = client.get(new, {"activity": org["activity"].pk}).content.decode()
+    assert "某贸易有限公司查封现场" not in form and 'name="recording_ids"' in form
+    refused = client.post(new, {
+        "kind": "internal", "department": str(org["city"].pk), "activity": str(org["activity"].pk),
+        "actions": ["view"], "purpose_code": "case_handling", "purpose_text": "核对",
+        "valid_until": (timezone.localdate() + timedelta(days=7)).isoformat(),
+    })
+    assert refused.status_code in (400, 404)
+    assert "找不到该执法活动" in refused.content.decode()
+    assert not AccessRequest.objects.filter(requester=org["officer2"]).exists()
