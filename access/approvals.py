@@ -146,12 +146,12 @@ def _records(department: Department, unit: Unit | None, recording_ids, case_numb
 
 def _activity_scope(requester, department: Department, activity_id: int | None):
     """The activity a request names as its scope: one the requester may see, of ``department``."""
-    from activities.selectors import list_activities
+    from activities.selectors import get_activity
 
     if activity_id is None:
         return None
-    activity = list_activities(requester).filter(pk=activity_id, department=department).first()
-    if activity is None:
+    activity = get_activity(requester, activity_id)
+    if activity is None or activity.department_id != department.pk:
         raise NotFoundError(_("找不到该执法活动，或它不属于所选部门。"))
     return activity
 

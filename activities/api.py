@@ -33,7 +33,13 @@ from activities.choices import CaseStage, DocumentType, FindingState, PartyKind
 from activities.documents import DocumentError, add_document
 from activities.integration import match_recordings_for
 from activities.models import Activity, ActivityRecording, Case, CaseDocument, ComplianceFinding
-from activities.selectors import activity_recordings, list_activities, list_cases, list_findings
+from activities.selectors import (
+    activity_recordings,
+    get_activity,
+    list_activities,
+    list_cases,
+    list_findings,
+)
 from activities.services import (
     MAX_OFFICERS,
     ActivityValues,
@@ -353,7 +359,7 @@ def _activity_out(user, activity: Activity) -> dict:
 
 
 def _visible_activity(user, activity_id: int) -> Activity:
-    activity = list_activities(user).filter(pk=activity_id).first()
+    activity = get_activity(user, activity_id)
     if activity is None:
         raise NotFoundError(_("执法活动不存在或您无权查看。"))
     return activity

@@ -34,9 +34,9 @@ def _department_head_of(actor, activity) -> bool:
 
 
 def _visible(activity_id: int, actor):
-    from activities.selectors import list_activities
+    from activities.selectors import get_activity
 
-    activity = list_activities(actor).select_for_update(of=("self",)).filter(pk=activity_id).first()
+    activity = get_activity(actor, activity_id, lock=True)
     if activity is None:
         raise NotFoundError(_("执法活动不存在或您无权查看。"))
     return activity

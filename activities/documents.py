@@ -85,11 +85,11 @@ def get_document(user, pk: int) -> CaseDocument | None:
 def _target(actor, case_id: int | None, activity_id: int | None) -> tuple[Case | None, Activity | None]:
     """The case and the activity a document is of, as ``actor`` may see and keep them: the
     activity's case when only the activity is named."""
-    from activities.selectors import list_activities, list_cases
+    from activities.selectors import get_activity, list_cases
 
     case = activity = None
     if activity_id is not None:
-        activity = list_activities(actor).select_related("case").filter(pk=activity_id).first()
+        activity = get_activity(actor, activity_id)
         if activity is None:
             raise NotFoundError(_("执法活动不存在或您无权查看。"))
         if not can_edit_activity(actor, activity):

@@ -68,18 +68,12 @@ class _Catalogs:
         return containing.pop() if len(containing) == 1 else None
 
 
-def _case_of(department_id: int | None, written: str, case_key: str) -> Case | None:
-    """The department's case of the written number: as written (the index), else as compared."""
+def _case_of(department_id: int | None, case_key: str) -> Case | None:
+    """The department's case of the written number, as compared (``Case.number_key``)."""
     if not case_key or department_id is None:
         return None
-    cases = Case.objects.filter(department_id=department_id).only("pk", "number", "party_name")
-    exact = cases.filter(number=written.strip()).first()
-    if exact is not None:
-        return exact
-    for pk, number in cases.values_list("pk", "number").iterator(chunk_size=2000):
-        if key(number) == case_key:
-            return cases.get(pk=pk)
-    return None
+    return Case.objects.filter(department_id=department_id, number_key=case_key).only(
+        "pk", "number", "party_name").first()
 
 
 def _cases_by_key(department_id: int) -> dict[str, Case]:
@@ -109,7 +103,7 @@ def _file(recording, *, actor, catalogs: _Catalogs, cases: dict[str, Case] | Non
     if cases is not None:
         case = cases.get(case_key) if case_key else None
     else:
-        case = _case_of(recording.department_id, recording.case_number, case_key)
+        case = _case_of(recording.department_id, case_key)
     matter_id = catalogs.match(department, recording.matter_type)
     party_matches = bool(case is not None and key(recording.party) and key(recording.party) == key(case.party_name))
     filing = RecordingFiling.objects.filter(recording=recording).first()

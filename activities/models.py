@@ -87,6 +87,8 @@ class Case(models.Model):
     department = models.ForeignKey("orgs.Department", verbose_name=_("办案部门"), on_delete=models.PROTECT,
                                    related_name="+")
     number = models.CharField(_("案号"), max_length=100)
+    # the number as compared (activities.filing.key): how a recording's written 案号 finds it
+    number_key = models.CharField(max_length=100, blank=True, editable=False)
     title = models.CharField(_("案由"), max_length=200, blank=True)
     party_kind = models.CharField(_("当事人类型"), max_length=16, choices=PartyKind.choices,
                                   default=PartyKind.ORGANIZATION)
@@ -113,6 +115,7 @@ class Case(models.Model):
             models.UniqueConstraint(fields=["external_system", "external_id"],
                                     condition=~Q(external_id=""), name="uniq_case_external"),
         ]
+        indexes = [models.Index(fields=["department", "number_key"], name="case_number_key_idx")]
 
     def __str__(self) -> str:
         return self.number

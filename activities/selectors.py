@@ -24,8 +24,21 @@ def list_activities(user) -> QuerySet[Activity]:
     return Activity.objects.filter(pk__in=ids).select_related("matter", "case", "unit").order_by("-starts_at", "-pk")
 
 
-def get_activity(user, pk: int) -> Activity | None:
-    return list_activities(user).filter(pk=pk).first()
+def may_see_activity(user, pk: int) -> bool:
+    """Whether ``user`` may see activity ``pk``: the rules tested on that one row (a lookup by
+    key and its officers), not the list's every-activity subquery."""
+    rules = activity_q(user)
+    return rules is not None and Activity.objects.filter(rules, pk=pk).exists()
+
+
+def get_activity(user, pk: int, *, lock: bool = False) -> Activity | None:
+    """Activity ``pk`` when ``user`` may see it (``lock``: its row locked for an update)."""
+    if not may_see_activity(user, pk):
+        return None
+    rows = Activity.objects.select_related("matter", "case", "unit")
+    if lock:
+        rows = rows.select_for_update(of=("self",))
+    return rows.filter(pk=pk).first()
 
 
 def list_cases(user) -> QuerySet[Case]:

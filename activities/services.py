@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from activities.catalog import matter_for
 from activities.choices import CaseStage, LinkSource, PartyKind
 from activities.filing import file_for_case
+from activities.filing import key as case_key
 from activities.findings import recompute_activities
 from activities.models import Activity, ActivityRecording, Case
 from activities.parties import normalize_uscc, uscc_error
@@ -83,7 +84,8 @@ def create_case(department, values: CaseValues, *, actor) -> Case:
             if Case.objects.filter(department=department, number=number).exists():
                 raise ConflictError(_("本部门已有案号为“%(number)s”的案件。") % {"number": number})
             case = Case.objects.create(
-                department=department, number=number, title=title, party_kind=values.party_kind,
+                department=department, number=number, number_key=case_key(number), title=title,
+                party_kind=values.party_kind,
                 party_name=party, party_uscc=uscc, handler=handler, stage=CaseStage.START,
                 opened_on=values.opened_on, external_system=system, external_id=external_id,
                 created_at=timezone.now(), created_by=actor,
@@ -336,9 +338,9 @@ def unlink_recording(activity_id: int, recording_id: int, *, actor, comment: str
 
 
 def _editable(activity_id: int, actor) -> Activity:
-    from activities.selectors import list_activities
+    from activities.selectors import get_activity
 
-    activity = list_activities(actor).select_for_update(of=("self",)).filter(pk=activity_id).first()
+    activity = get_activity(actor, activity_id, lock=True)
     if activity is None:
         raise NotFoundError(_("执法活动不存在或您无权查看。"))
     if not can_edit_activity(actor, activity):

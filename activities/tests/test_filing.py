@@ -108,3 +108,19 @@ def test_recordings_catalogued_before_filing_existed_are_filed_once(org):
     assert not RecordingFiling.objects.filter(recording=blank).exists()
     assert _filed().count() == events + 3
     assert file_unfiled() == 0  # nothing left to file
+
+
+def test_the_migration_gives_existing_cases_their_compared_number(org):
+    import importlib
+
+    from django.apps import apps
+
+    from activities.models import Case
+
+    case = _case(org, number="市监罚［２０２６］12号")
+    Case.objects.filter(pk=case.pk).update(number_key="")  # as a case from before the field
+    migration = importlib.import_module("activities.migrations.0002_recording_filing_sweeps")
+    migration._number_keys(apps, None)
+    assert Case.objects.get(pk=case.pk).number_key == key("市监罚〔2026〕12号")
+    rec = make_recording(org["officer"], case_number="市监罚〔2026〕12号")
+    assert RecordingFiling.objects.get(recording=rec).case_id == case.pk

@@ -170,12 +170,12 @@ def _filing_context(user, recording) -> dict:
     """What the written case number, party and matter are linked to (REC-9; activities.filing),
     and the activity the recording belongs to — each a link only where the person may see it."""
     from activities.models import ActivityRecording, RecordingFiling
-    from activities.selectors import list_activities, list_cases
+    from activities.selectors import get_activity, list_cases
 
     filing = RecordingFiling.objects.filter(recording=recording).select_related("case", "matter").first()
     case = filing.case if filing is not None else None
     activity_id = ActivityRecording.objects.filter(recording=recording).values_list("activity_id", flat=True).first()
-    activity = list_activities(user).filter(pk=activity_id).first() if activity_id else None
+    activity = get_activity(user, activity_id) if activity_id else None
     return {
         "filed_case": case,
         "filed_case_visible": case is not None and list_cases(user).filter(pk=case.pk).exists(),
