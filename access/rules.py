@@ -50,6 +50,7 @@ from access.profiles import (
     unit_profile_of,
 )
 from core.bounds import within_q
+from core.lookups import InArray
 from orgs.choices import SEPARATED_ADMIN_ROLES, Role
 from orgs.models import Person, Unit, department_subtree
 
@@ -82,18 +83,6 @@ class InSubqueryArray(In):
         if connection.vendor == "postgresql":
             return f"= ANY(ARRAY{rhs})"
         return super().get_rhs_op(connection, rhs)
-
-
-class InArray(In):
-    """``pk IN (1, 2, …)`` for a list of ids, sent to PostgreSQL as one array parameter
-    (``pk = ANY(%s)``): the same rows and plan, but the statement is compiled and its
-    parameters adapted once, not once per id (a busy grantee's page writes out hundreds)."""
-
-    def as_sql(self, compiler, connection):
-        if connection.vendor != "postgresql" or not self.rhs_is_direct_value():
-            return super().as_sql(compiler, connection)
-        lhs, params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s)", (*params, list(self.rhs))
 
 
 # A start-time period [start, end), either end open (None): a hint, see Rule.

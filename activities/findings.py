@@ -41,6 +41,7 @@ from activities.models import (
     NonRecordingReport,
 )
 from core.errors import ConflictError, DomainError, NotFoundError, PermissionDeniedError
+from core.lookups import in_ids
 from custody.choices import EventCode
 from custody.services import record_event
 from orgs.choices import Role
@@ -63,26 +64,27 @@ def _settings(department_ids) -> dict[int, ComplianceSettings]:
 def activity_facts(activities: list[Activity]) -> dict[int, ActivityFacts]:
     """The checker's facts of ``activities``, in a fixed number of queries."""
     from recordings.choices import MarkerKind
-    from recordings.models import Marker, Recording
+    from recordings.models import Marker
 
     ids = [a.pk for a in activities]
     links = defaultdict(list)
-    for activity_id, recording_id in ActivityRecording.objects.filter(activity_id__in=ids).values_list(
-            "activity_id", "recording_id"):
-        links[activity_id].append(recording_id)
-    rec_ids = [r for group in links.values() for r in group]
-    rows = {r[0]: r for r in Recording.objects.filter(pk__in=rec_ids).values_list(
-        "pk", "start_time", "end_time", "on_time", "late_reason", "original_filename")}
+    rows = {}
+    # the links with their recordings' facts in one join; every id list is one array parameter
+    for row in ActivityRecording.objects.filter(in_ids("activity_id", ids)).values_list(
+            "activity_id", "recording_id", "recording__start_time", "recording__end_time", "recording__on_time",
+            "recording__late_reason", "recording__original_filename"):
+        links[row[0]].append(row[1])
+        rows[row[1]] = row[1:]
     points = defaultdict(set)
-    for recording_id, point in Marker.objects.filter(recording_id__in=rec_ids, kind=MarkerKind.CONTENT_POINT).values_list(
-            "recording_id", "content_point"):
+    for recording_id, point in Marker.objects.filter(in_ids("recording_id", rows), kind=MarkerKind.CONTENT_POINT
+                                                     ).values_list("recording_id", "content_point"):
         points[recording_id].add(point)
     interruptions = defaultdict(list)
     signers = defaultdict(int)
     for interruption_id in Interruption.signers.through.objects.filter(
-            interruption__activity_id__in=ids).values_list("interruption_id", flat=True):
+            in_ids("interruption__activity_id", ids)).values_list("interruption_id", flat=True):
         signers[interruption_id] += 1
-    for i in Interruption.objects.filter(activity_id__in=ids):
+    for i in Interruption.objects.filter(in_ids("activity_id", ids)):
         written = i.form == InterruptionForm.WRITTEN
         explained = (i.statement_id is not None and signers[i.pk] >= 2) if written else i.marker_id is not None
         interruptions[i.activity_id].append(InterruptionFacts(
@@ -91,10 +93,10 @@ def activity_facts(activities: list[Activity]) -> dict[int, ActivityFacts]:
         r.reason, needs_consent=r.reason in NEEDS_CONSENT,
         acknowledged=r.status in (ReportStatus.ACKNOWLEDGED, ReportStatus.APPROVED, ReportStatus.REJECTED),
         approved=r.status == ReportStatus.APPROVED, rejected=r.status == ReportStatus.REJECTED,
-    ) for r in NonRecordingReport.objects.filter(activity_id__in=ids)}
+    ) for r in NonRecordingReport.objects.filter(in_ids("activity_id", ids))}
     tolerances = _settings(a.department_id for a in activities)
     documented = defaultdict(lambda: [None, None])  # the earliest start and latest end the documents state
-    for activity_id, start, end in CaseDocument.objects.filter(activity_id__in=ids).exclude(
+    for activity_id, start, end in CaseDocument.objects.filter(in_ids("activity_id", ids)).exclude(
             stated_start__isnull=True, stated_end__isnull=True).values_list("activity_id", "stated_start", "stated_end"):
         span = documented[activity_id]
         if start is not None and (span[0] is None or start < span[0]):
@@ -142,7 +144,9 @@ def recompute_activities(activity_ids: Iterable[int]) -> dict[str, int]:
 
 
 def _stored_findings(activity_ids: list[int], *, lock: bool) -> dict[int, dict]:
-    rows = ComplianceFinding.objects.filter(activity_id__in=activity_ids)
+    # "not null" said outright: PostgreSQL cannot read it from an array parameter, and the
+    # unique index on (activity, code, key) is partial on it
+    rows = ComplianceFinding.objects.filter(in_ids("activity_id", activity_ids), activity_id__isnull=False)
     if lock:
         rows = rows.select_for_update()
     stored = defaultdict(dict)
