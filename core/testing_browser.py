@@ -48,6 +48,17 @@ def launch_chromium(playwright):
 _AUTHENTICATORS: dict[tuple[str, str], dict] = {}
 
 
+def watched_page(browser, problems: list[str]):
+    """A fresh context and page (1440 × 1000, zh-CN, 20 s timeouts) whose console errors and
+    page errors are appended to ``problems`` — a journey asserts it empty at the end."""
+    ctx = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
+    page = ctx.new_page()
+    page.set_default_timeout(20_000)
+    page.on("console", lambda m: m.type == "error" and problems.append(f"{page.url}: {m.text}"))
+    page.on("pageerror", lambda e: problems.append(f"{page.url}: {e}"))
+    return ctx, page
+
+
 def _origin(url: str) -> str:
     from urllib.parse import urlsplit
 

@@ -23,6 +23,7 @@ from core.testing_browser import (
     password_step,
     screenshot_dir,
     settle,
+    watched_page,
 )
 from core.testing_server import Platform
 
@@ -96,12 +97,7 @@ def test_request_approve_play_revoke_in_the_browser(tmp_path):
         browser = launch_chromium(pw)
 
         def context():
-            ctx = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
-            page = ctx.new_page()
-            page.set_default_timeout(20_000)
-            page.on("console", lambda m: m.type == "error" and problems.append(f"{page.url}: {m.text}"))
-            page.on("pageerror", lambda e: problems.append(f"{page.url}: {e}"))
-            return ctx, page
+            return watched_page(browser, problems)
 
         # 1. the officer of the other unit opens the form from a record link
         officer_ctx, officer = context()

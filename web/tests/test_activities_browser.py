@@ -17,7 +17,14 @@ import re
 
 import pytest
 
-from core.testing_browser import launch_chromium, needs_chromium, screenshot_dir, settle, sign_in
+from core.testing_browser import (
+    launch_chromium,
+    needs_chromium,
+    screenshot_dir,
+    settle,
+    sign_in,
+    watched_page,
+)
 from core.testing_server import Platform
 
 pytestmark = [pytest.mark.browser, needs_chromium, pytest.mark.req("REC-3"), pytest.mark.req("REC-4"),
@@ -75,12 +82,7 @@ def test_an_officer_links_the_suggestions_and_reads_the_timeline(tmp_path):
         browser = launch_chromium(pw)
 
         def context():
-            ctx = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
-            page = ctx.new_page()
-            page.set_default_timeout(20_000)
-            page.on("console", lambda m: m.type == "error" and problems.append(f"{page.url}: {m.text}"))
-            page.on("pageerror", lambda e: problems.append(f"{page.url}: {e}"))
-            return ctx, page
+            return watched_page(browser, problems)
 
         # 1. the officer: 执法活动 in the navigation, the seizure under 需要处理
         officer_ctx, officer = context()

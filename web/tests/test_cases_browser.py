@@ -19,7 +19,14 @@ import re
 
 import pytest
 
-from core.testing_browser import launch_chromium, needs_chromium, screenshot_dir, settle, sign_in
+from core.testing_browser import (
+    launch_chromium,
+    needs_chromium,
+    screenshot_dir,
+    settle,
+    sign_in,
+    watched_page,
+)
 from core.testing_server import Platform
 
 pytestmark = [pytest.mark.browser, needs_chromium, pytest.mark.req("REC-9"), pytest.mark.req("REC-2"),
@@ -69,12 +76,7 @@ def test_a_case_is_registered_documented_and_the_department_keeps_its_settings(t
         browser = launch_chromium(pw)
 
         def context():
-            ctx = browser.new_context(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
-            page = ctx.new_page()
-            page.set_default_timeout(20_000)
-            page.on("console", lambda m: m.type == "error" and problems.append(f"{page.url}: {m.text}"))
-            page.on("pageerror", lambda e: problems.append(f"{page.url}: {e}"))
-            return ctx, page
+            return watched_page(browser, problems)
 
         def shot(page, name):
             # from the top: a full-page capture of a scrolled page draws the sticky sidebar halfway down
