@@ -183,10 +183,13 @@ def sweep_measure(db: str) -> None:
     again = sweep_compliance()
     steady_s = time.perf_counter() - started
     if profile is not None:
+        import io
         import pstats
 
         profile.disable()
-        pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(30)
+        out = io.StringIO()  # stdout: the worker's stderr is shown only when it fails
+        pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(40)
+        print("\n".join("# " + line for line in out.getvalue().splitlines()), flush=True)
     started = time.perf_counter()
     ids = list(Activity.objects.order_by("pk").values_list("pk", flat=True))
     for n in range(0, len(ids), 500):
