@@ -76,8 +76,9 @@ def _case_of(department_id: int | None, case_key: str) -> Case | None:
         "pk", "number", "party_name").first()
 
 
-def _cases_by_key(department_id: int) -> dict[str, Case]:
-    return {key(c.number): c for c in Case.objects.filter(department_id=department_id).only("pk", "number", "party_name")}
+def _party_matches(recording, case: Case | None) -> bool:
+    written = key(recording.party)
+    return bool(case is not None and written and written == key(case.party_name))
 
 
 def _record(filing: RecordingFiling, recording, case: Case | None, matter_id: int | None, *, actor) -> None:
@@ -92,7 +93,7 @@ def _record(filing: RecordingFiling, recording, case: Case | None, matter_id: in
     )
 
 
-def _file(recording, *, actor, catalogs: _Catalogs, cases: dict[str, Case] | None = None) -> RecordingFiling | None:
+def _file(recording, *, actor, catalogs: _Catalogs) -> RecordingFiling | None:
     """Match ``recording``'s written fields and keep the result; a custody event when it links
     a case or matter it did not link before. None when nothing is written."""
     case_key = key(recording.case_number)
@@ -100,12 +101,8 @@ def _file(recording, *, actor, catalogs: _Catalogs, cases: dict[str, Case] | Non
         RecordingFiling.objects.filter(recording=recording).delete()
         return None
     department = recording.department if recording.department_id else None
-    if cases is not None:
-        case = cases.get(case_key) if case_key else None
-    else:
-        case = _case_of(recording.department_id, case_key)
+    case = _case_of(recording.department_id, case_key)
     matter_id = catalogs.match(department, recording.matter_type)
-    party_matches = bool(case is not None and key(recording.party) and key(recording.party) == key(case.party_name))
     filing = RecordingFiling.objects.filter(recording=recording).first()
     before = (filing.case_id, filing.matter_id) if filing is not None else (None, None)
     if filing is None:
@@ -114,7 +111,7 @@ def _file(recording, *, actor, catalogs: _Catalogs, cases: dict[str, Case] | Non
     filing.case_key = case_key
     filing.case = case
     filing.matter_id = matter_id
-    filing.party_matches = party_matches
+    filing.party_matches = _party_matches(recording, case)
     filing.filed_at = timezone.now()
     filing.save()
     after = (filing.case_id, filing.matter_id)
@@ -142,7 +139,7 @@ def file_for_case(case: Case, *, actor=None) -> int:
     for filing in filings:
         filing.case = case
         recording = filing.recording
-        filing.party_matches = bool(key(recording.party) and key(recording.party) == key(case.party_name))
+        filing.party_matches = _party_matches(recording, case)
         filing.filed_at = timezone.now()
         filing.save(update_fields=["case", "party_matches", "filed_at"])
         _record(filing, recording, case, filing.matter_id, actor=actor)
@@ -172,11 +169,8 @@ def file_unfiled() -> int:
         if not ids:
             return done
         recordings = list(Recording.objects.filter(pk__in=ids).select_related("department").order_by("pk"))
-        cases: dict[int, dict[str, Case]] = {}
         with transaction.atomic():
             for recording in recordings:
-                if recording.department_id not in cases and recording.department_id is not None:
-                    cases[recording.department_id] = _cases_by_key(recording.department_id)
-                _file(recording, actor=None, catalogs=catalogs, cases=cases.get(recording.department_id, {}))
+                _file(recording, actor=None, catalogs=catalogs)
         done += len(recordings)
         last = ids[-1]
